@@ -1,0 +1,71 @@
+# ses-feedback — `make help` lists the targets.
+# Every target bootstraps what it needs: .venv (the app, pinned) and .venv-tools (SAM CLI).
+
+SHELL := /bin/bash
+export SAM_CLI_TELEMETRY := 0
+.DEFAULT_GOAL := help
+
+# Lambda runs python3.13: use it when the machine has it (pyenv or PATH), else python3.
+PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 python3; do \
+	  if $$p -c 'import sys' >/dev/null 2>&1; then command -v $$p; break; fi; done)
+VENV := .venv
+TOOLS := .venv-tools
+PY := $(VENV)/bin/python
+APP_STAMP := $(VENV)/.installed
+TOOLS_STAMP := $(TOOLS)/.installed
+PYTHON313_DIR := $(dir $(PYTHON))
+
+.PHONY: help venv tools demo test lint typecheck validate build unit integration e2e bench clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(APP_STAMP): requirements-dev.txt layers/common/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(TOOLS_STAMP): requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $@
+
+venv: $(APP_STAMP) ## create .venv with the pinned app and test dependencies
+
+tools: $(TOOLS_STAMP) ## create .venv-tools with the pinned SAM CLI and cfn-lint
+
+demo: $(APP_STAMP) ## run the whole loop locally on an embedded AWS (no account needed)
+	$(VENV)/bin/ses-feedback demo
+
+lint: $(APP_STAMP) ## ruff format check and lint
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+typecheck: $(APP_STAMP) ## mypy (strict, pydantic plugin) over the layer, handlers and CLI
+	$(VENV)/bin/mypy layers/common/ses_feedback cli/ses_feedback_cli functions
+
+validate: $(TOOLS_STAMP) ## sam validate --lint and cfn-lint on template.yaml
+	$(TOOLS)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(TOOLS)/bin/cfn-lint template.yaml
+
+build: $(TOOLS_STAMP) ## sam build (needs python3.13 on PATH; no container)
+	PATH="$(PYTHON313_DIR):$$PATH" $(TOOLS)/bin/sam build --template template.yaml
+
+unit: $(APP_STAMP) ## unit tests only
+	$(PY) -m pytest tests/unit tests/infrastructure
+
+integration: $(APP_STAMP) ## integration tests (in-process moto)
+	$(PY) -m pytest tests/integration
+
+e2e: $(APP_STAMP) ## end-to-end tests (moto_server on loopback)
+	$(PY) -m pytest tests/e2e
+
+test: lint typecheck validate build ## everything CI runs: lint, types, template checks, sam build, all tests
+	$(PY) -m pytest
+
+bench: $(APP_STAMP) ## benchmarks against a local moto server (figures, not pass/fail)
+	$(PY) -m benchmarks
+
+clean: ## remove the venvs and build output
+	rm -rf $(VENV) $(TOOLS) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,40 @@
+"""`ses-feedback`: the operator CLI. Each command is a thin shell around the domain package."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Sequence
+
+from ses_feedback_cli.commands import local_cmd, suppressions_cmd
+from ses_feedback_cli.local import DEFAULT_PREFIX
+from ses_feedback_cli.output import capture_answer_stream
+
+# Each command group registers itself here: one line per module in commands/.
+COMMAND_GROUPS = [local_cmd, suppressions_cmd]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ses-feedback", description="Operate ses-feedback: local mode, suppression list, sending."
+    )
+    parser.add_argument(
+        "--prefix", default=DEFAULT_PREFIX, help="local stack name prefix (default: %(default)s)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    capture_answer_stream()
+    with contextlib.redirect_stdout(sys.stderr):
+        result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

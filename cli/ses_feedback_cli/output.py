@@ -1,0 +1,36 @@
+"""Where a command's answer goes.
+
+The answer goes to the real stdout. While a command runs, ``main`` sends everything else
+that writes to stdout (handler logs, EMF metrics) to stderr, so ``--json`` output stays
+parseable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+_answer: TextIO = sys.stdout
+
+
+def capture_answer_stream() -> None:
+    global _answer  # noqa: PLW0603 - the process's real stdout, taken once per run
+    _answer = sys.stdout
+
+
+def say(text: str = "") -> None:
+    print(text, file=_answer, flush=True)
+
+
+def print_json(value: Any) -> None:
+    say(json.dumps(value, indent=2))
+
+
+def error(text: str) -> None:
+    print(f"error: {text}", file=sys.stderr, flush=True)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None

@@ -1,0 +1,1 @@
+"""ses-feedback domain: SES feedback models, suppression policy, store and sending rules."""

@@ -1,0 +1,48 @@
+"""Environment → one typed settings object, read once per container on first use.
+
+The template sets these variables on each function; local mode and the tests set the
+same ones, so nothing here knows whether it runs in Lambda.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ses_feedback.policy import PolicySettings
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    table_name: str = Field(alias="SUPPRESSION_TABLE", min_length=3)
+    soft_bounce_threshold: int = Field(default=3, alias="SOFT_BOUNCE_THRESHOLD", ge=1)
+    soft_bounce_window_days: float = Field(default=14, alias="SOFT_BOUNCE_WINDOW_DAYS", gt=0)
+    soft_bounce_suppression_days: float = Field(default=7, alias="SOFT_BOUNCE_SUPPRESSION_DAYS", gt=0)
+    history_retention_days: int = Field(default=365, alias="HISTORY_RETENTION_DAYS", ge=1)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        return cls.model_validate({name: value for name, value in environ.items() if name.isupper()})
+
+    @property
+    def policy(self) -> PolicySettings:
+        return PolicySettings(
+            soft_bounce_threshold=self.soft_bounce_threshold,
+            soft_bounce_window=timedelta(days=self.soft_bounce_window_days),
+            soft_bounce_suppression=timedelta(days=self.soft_bounce_suppression_days),
+        )
+
+    @property
+    def history_retention(self) -> timedelta:
+        return timedelta(days=self.history_retention_days)
+
+
+@cache
+def get_settings() -> Settings:
+    """The container's settings; tests and local mode call ``get_settings.cache_clear()``."""
+    return Settings.from_env(os.environ)

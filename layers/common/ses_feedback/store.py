@@ -1,0 +1,278 @@
+"""DynamoDB: the only module that knows the suppression table's layout.
+
+One table, one partition per address:
+
+=========  ==============================  ==================================================
+item       key (pk / sk)                   what it holds
+=========  ==============================  ==================================================
+state      ``ADDR#<address>`` / ``STATE``  reason, since, expiry, soft-bounce counter, version
+history    ``ADDR#<address>`` /            one feedback event or manual change; expires with
+           ``EVT#<iso time>#<dedupe key>`` the history retention (TTL)
+=========  ==============================  ==================================================
+
+``STATE`` sorts after every ``EVT#…`` key, so one descending Query returns the state and
+then the history newest first. A sparse index (``gsi1``) holds only suppressed addresses,
+keyed by reason, for listing. ``ttl`` is DynamoDB's TTL attribute on both item kinds.
+
+Every state change is one ``TransactWriteItems``: a conditional Put of the history item
+(it must not exist yet: that makes a repeated notification change nothing) and a Put of
+the state conditional on the version that was read (so concurrent notifications for one
+address never lose an update; the loser re-reads and decides again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from ses_feedback.policy import AddressState, Decision, Reason
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+Item = dict[str, "AttributeValueTypeDef"]
+
+STATE_SK = "STATE"
+HISTORY_PREFIX = "EVT#"
+SUPPRESSED_INDEX = "gsi1"
+# BatchGetItem takes at most 100 keys per request.
+_BATCH_GET_LIMIT = 100
+
+
+class ApplyResult(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Applied:
+    result: ApplyResult
+    state: AddressState | None = None  # the state as written, when this write changed it
+
+
+class VersionConflict(Exception):
+    """The address changed between our read and our write; re-read and decide again."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    occurred_at: datetime
+    event_type: str
+    action: str
+    detail: str
+    reason: str | None
+    dedupe_key: str
+
+
+def _pk(address: str) -> str:
+    return f"ADDR#{address}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _epoch(moment: datetime) -> str:
+    return str(int(moment.timestamp()))
+
+
+class SuppressionStore:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self.client: DynamoDBClient = client or boto3.client(
+            "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})
+        )
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def get_states(self, addresses: Iterable[str]) -> dict[str, AddressState]:
+        """States of many addresses in as few BatchGetItem calls as possible (absent = clean)."""
+        wanted = list(dict.fromkeys(addresses))
+        states = {address: AddressState(address=address) for address in wanted}
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            keys: list[dict[str, Any]] = [
+                {"pk": {"S": _pk(a)}, "sk": {"S": STATE_SK}} for a in wanted[start : start + _BATCH_GET_LIMIT]
+            ]
+            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    state = _state_from_item(item)
+                    states[state.address] = state
+                # DynamoDB may leave keys unprocessed under load; ask again for just those.
+                request = dict(response.get("UnprocessedKeys") or {})
+        return states
+
+    def get_state(self, address: str) -> AddressState:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": _pk(address)}, "sk": {"S": STATE_SK}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _state_from_item(item) if item else AddressState(address=address)
+
+    def get_with_history(self, address: str, limit: int = 20) -> tuple[AddressState, list[HistoryEntry]]:
+        """The state and the newest ``limit`` history entries, in one Query."""
+        response = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": _pk(address)}},
+            ScanIndexForward=False,
+            Limit=limit + 1,
+        )
+        state = AddressState(address=address)
+        history = []
+        for item in response.get("Items", []):
+            if item["sk"]["S"] == STATE_SK:
+                state = _state_from_item(item)
+            else:
+                history.append(_history_from_item(item))
+        return state, history[:limit]
+
+    # ---- writes ------------------------------------------------------------------------
+
+    def apply(
+        self, decision: Decision, expected: AddressState, now: datetime, retention_until: datetime
+    ) -> Applied:
+        """Write one decision: its history entry and, if it changes the state, the new state.
+
+        Raises ``VersionConflict`` when the state is no longer ``expected``.
+        """
+        history: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": _history_item(decision, now, retention_until),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if decision.new_state is None:
+            try:
+                self.client.put_item(**history)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    return Applied(ApplyResult.DUPLICATE)
+                raise
+            return Applied(ApplyResult.APPLIED)
+
+        new_state = replace(decision.new_state, version=expected.version + 1)
+        state_put: dict[str, Any] = {"TableName": self.table_name, "Item": _state_item(new_state, now)}
+        if expected.version == 0:
+            state_put["ConditionExpression"] = "attribute_not_exists(pk) OR attribute_not_exists(version)"
+        else:
+            state_put["ConditionExpression"] = "version = :expected"
+            state_put["ExpressionAttributeValues"] = {":expected": {"N": str(expected.version)}}
+        try:
+            self.client.transact_write_items(TransactItems=[{"Put": history}, {"Put": state_put}])  # type: ignore[typeddict-item]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons: list[dict[str, str]] = exc.response.get("CancellationReasons", [])  # type: ignore[assignment]
+            codes = [r.get("Code") for r in reasons]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return Applied(ApplyResult.DUPLICATE)
+            raise VersionConflict(decision.address) from None
+        return Applied(ApplyResult.APPLIED, new_state)
+
+    def history_exists(self, decision: Decision) -> bool:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": _pk(decision.address)}, "sk": {"S": _history_sk(decision)}},
+            ConsistentRead=True,
+            ProjectionExpression="pk",
+        )
+        return "Item" in response
+
+
+# ---- item (de)serialisation: the table layout, in one place ------------------------------
+
+
+def _history_sk(decision: Decision) -> str:
+    return f"{HISTORY_PREFIX}{_iso(decision.occurred_at)}#{decision.dedupe_key}"
+
+
+def _history_item(decision: Decision, now: datetime, retention_until: datetime) -> Item:
+    item: Item = {
+        "pk": {"S": _pk(decision.address)},
+        "sk": {"S": _history_sk(decision)},
+        "event_type": {"S": decision.event_type},
+        "action": {"S": decision.action.value},
+        "detail": {"S": decision.detail},
+        "recorded_at": {"S": _iso(now)},
+        "ttl": {"N": _epoch(retention_until)},
+    }
+    if decision.reason is not None:
+        item["reason"] = {"S": decision.reason.value}
+    return item
+
+
+def _history_from_item(item: dict[str, Any]) -> HistoryEntry:
+    _, occurred, key = item["sk"]["S"].split("#", 2)
+    return HistoryEntry(
+        occurred_at=_from_iso(occurred),
+        event_type=item["event_type"]["S"],
+        action=item["action"]["S"],
+        detail=item.get("detail", {}).get("S", ""),
+        reason=item.get("reason", {}).get("S"),
+        dedupe_key=key,
+    )
+
+
+def _state_item(state: AddressState, now: datetime) -> Item:
+    item: Item = {
+        "pk": {"S": _pk(state.address)},
+        "sk": {"S": STATE_SK},
+        "address": {"S": state.address},
+        "soft_bounce_count": {"N": str(state.soft_bounce_count)},
+        "version": {"N": str(state.version)},
+        "updated_at": {"S": _iso(now)},
+    }
+    optional: dict[str, str | None] = {
+        "since": _iso(state.since) if state.since else None,
+        "soft_window_start": _iso(state.soft_window_start) if state.soft_window_start else None,
+        "note": state.note,
+        "actor": state.actor,
+    }
+    item.update({name: {"S": value} for name, value in optional.items() if value is not None})
+    if state.reason is not None:
+        item["reason"] = {"S": state.reason.value}
+        # Sparse index: only suppressed addresses carry these keys.
+        item["gsi1pk"] = {"S": f"SUPPRESSED#{state.reason.value}"}
+        item["gsi1sk"] = {"S": f"{_iso(state.since or now)}#{state.address}"}
+    if state.expires_at is not None:
+        # A temporary suppression's state is deleted by DynamoDB's TTL once it expires.
+        item["expires_at"] = {"N": _epoch(state.expires_at)}
+        item["ttl"] = {"N": _epoch(state.expires_at)}
+    return item
+
+
+def _state_from_item(item: dict[str, Any]) -> AddressState:
+    def text(name: str) -> str | None:
+        value = item.get(name)
+        return value["S"] if value else None
+
+    since = text("since")
+    window = text("soft_window_start")
+    expires = item.get("expires_at")
+    reason = text("reason")
+    return AddressState(
+        address=item["address"]["S"],
+        reason=Reason(reason) if reason else None,
+        since=_from_iso(since) if since else None,
+        expires_at=datetime.fromtimestamp(int(expires["N"]), UTC) if expires else None,
+        soft_bounce_count=int(item.get("soft_bounce_count", {"N": "0"})["N"]),
+        soft_window_start=_from_iso(window) if window else None,
+        note=text("note"),
+        actor=text("actor"),
+        version=int(item.get("version", {"N": "0"})["N"]),
+    )

@@ -1,0 +1,72 @@
+"""Test-wide setup: fake AWS credentials, the template's Powertools settings, and a guard
+that fails any test whose logs carry an email address in clear."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+
+# Tests never reach AWS: fake credentials, a fixed region, and no endpoint unless a test
+# (e2e) points boto3 at its own moto server.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "ses-feedback",
+        "POWERTOOLS_METRICS_NAMESPACE": "SesFeedback",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def no_address_in_logs() -> Iterator[_Recorder]:
+    """Every log line the service writes, formatted as Powertools writes it, holds no address."""
+    from ses_feedback.observability import logger
+
+    recorder = _Recorder()
+    recorder.setFormatter(logger.registered_formatter)
+    service_logger = logging.getLogger(logger.service)
+    service_logger.addHandler(recorder)
+    previous_level = service_logger.level
+    service_logger.setLevel(logging.DEBUG)
+    try:
+        yield recorder
+    finally:
+        service_logger.removeHandler(recorder)
+        service_logger.setLevel(previous_level)
+    leaked = [line for line in recorder.lines if EMAIL.search(line)]
+    assert not leaked, f"log lines carry an email address in clear: {leaked[:3]}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Settings and clients are cached per container; each test is a new container."""
+    from ses_feedback.feedback import get_store
+    from ses_feedback.settings import get_settings
+
+    get_settings.cache_clear()
+    get_store.cache_clear()
+    yield
+    get_settings.cache_clear()
+    get_store.cache_clear()

@@ -1,0 +1,65 @@
+"""A real moto server process on loopback, shared by the session and reset before each test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ses_feedback_cli import motoserver
+
+CLI = str(Path(sys.executable).with_name("ses-feedback"))
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[motoserver.MotoServer]:
+    server = motoserver.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Cli:
+    """Runs the installed `ses-feedback` console script against the moto server."""
+
+    env: dict[str, str]
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [CLI, *args], env=self.env, capture_output=True, text=True, timeout=300, check=False
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"ses-feedback {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}"
+            )
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args).stdout)
+
+
+@pytest.fixture
+def aws(moto_server: motoserver.MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point boto3 at a freshly reset moto server; yields the endpoint."""
+    request = urllib.request.Request(f"{moto_server.endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    yield moto_server.endpoint
+
+
+@pytest.fixture
+def cli(aws: str) -> Cli:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SUPPRESSION_", "SOFT_BOUNCE_", "HISTORY_"))
+    }
+    return Cli(env={**env, "AWS_ENDPOINT_URL": aws})

@@ -1,0 +1,151 @@
+"""Assertions on template.yaml itself: the promises DESIGN.md makes about the infrastructure."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ses_feedback_cli.template import (
+    REPO_ROOT,
+    Resolver,
+    environment_variable_names,
+    function_source,
+    functions,
+    load_template,
+    resources_of_type,
+)
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+
+
+def props(logical_id: str) -> dict[str, Any]:
+    properties: dict[str, Any] = RESOURCES[logical_id]["Properties"]
+    return properties
+
+
+def test_topic_policy_admits_only_ses_of_this_account() -> None:
+    (statement,) = props("FeedbackTopicPolicy")["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_queue_is_encrypted_keeps_14_days_and_dead_letters_after_5_receives() -> None:
+    queue = props("FeedbackQueue")
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]}
+    assert Resolver(TEMPLATE).resolve(queue["RedrivePolicy"]["maxReceiveCount"]) == "5"
+    # Lambda's advice for SQS sources: visibility timeout at least six times the function timeout.
+    assert queue["VisibilityTimeout"] >= 6 * TEMPLATE["Globals"]["Function"]["Timeout"]
+
+
+def test_queue_policy_admits_only_the_feedback_topic() -> None:
+    (statement,) = props("FeedbackQueuePolicy")["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
+
+
+def test_table_is_on_demand_with_pitr_ttl_and_prod_deletion_protection() -> None:
+    table = props("SuppressionTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    prod = Resolver(TEMPLATE, parameters={"Stage": "prod"}).resolve(table["DeletionProtectionEnabled"])
+    dev = Resolver(TEMPLATE, parameters={"Stage": "dev"}).resolve(table["DeletionProtectionEnabled"])
+    assert (prod, dev) == (True, False)
+
+
+@pytest.mark.parametrize(("engagement", "extra"), [("false", set()), ("true", {"send", "open", "click"})])
+def test_configuration_set_publishes_the_feedback_types(engagement: str, extra: set[str]) -> None:
+    destination = props("ConfigurationSetFeedbackDestination")["EventDestination"]
+    resolver = Resolver(TEMPLATE, parameters={"PublishEngagementEvents": engagement})
+    base = {"bounce", "complaint", "delivery", "reject", "renderingFailure", "deliveryDelay"}
+    assert set(resolver.resolve(destination["MatchingEventTypes"])) == base | extra
+    assert destination["SnsDestination"] == {"TopicARN": {"Ref": "FeedbackTopic"}}
+    assert props("ConfigurationSet")["ReputationOptions"] == {"ReputationMetricsEnabled": True}
+
+
+def test_feedback_function_reports_partial_batch_failures_with_bounded_concurrency() -> None:
+    (source,) = props("FeedbackFunction")["Events"].values()
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert {"BatchSize", "MaximumBatchingWindowInSeconds", "ScalingConfig"} <= set(source["Properties"])
+
+
+@pytest.mark.parametrize("logical_id", sorted(functions(TEMPLATE)))
+def test_every_function_has_a_log_group_with_retention(logical_id: str) -> None:
+    log_group = props(logical_id)["LoggingConfig"]["LogGroup"]["Ref"]
+    assert RESOURCES[log_group]["Type"] == "AWS::Logs::LogGroup"
+    assert "RetentionInDays" in props(log_group)
+
+
+@pytest.mark.parametrize("logical_id", sorted(functions(TEMPLATE)))
+def test_no_function_policy_grants_wildcard_actions(logical_id: str) -> None:
+    text = json.dumps(props(logical_id).get("Policies", []))
+    assert not re.search(r'"[a-z0-9-]+:\*"', text), text
+    assert '"*"' not in text
+
+
+@pytest.mark.parametrize("logical_id", sorted(functions(TEMPLATE)))
+def test_every_environment_variable_has_an_entry_in_the_env_vars_file(logical_id: str) -> None:
+    env_file = json.loads((REPO_ROOT / "events" / "env.json").read_text())
+    assert environment_variable_names(TEMPLATE, logical_id) <= set(env_file[logical_id])
+    assert "AWS_ENDPOINT_URL" in env_file[logical_id]
+
+
+@pytest.mark.parametrize("logical_id", sorted(functions(TEMPLATE)))
+def test_every_function_has_an_event_and_a_handler(logical_id: str) -> None:
+    code_dir, module, function = function_source(TEMPLATE, logical_id)
+    assert (code_dir / f"{module}.py").is_file()
+    assert f"def {function}(" in (code_dir / f"{module}.py").read_text()
+    assert list((REPO_ROOT / "events" / code_dir.name).glob("*.json")), f"no events/{code_dir.name}/*.json"
+
+
+def test_every_policy_number_is_a_parameter_passed_to_the_function() -> None:
+    env = props("FeedbackFunction")["Environment"]["Variables"]
+    parameters = TEMPLATE["Parameters"]
+    for variable, parameter in {
+        "SOFT_BOUNCE_THRESHOLD": "SoftBounceThreshold",
+        "SOFT_BOUNCE_WINDOW_DAYS": "SoftBounceWindowDays",
+        "SOFT_BOUNCE_SUPPRESSION_DAYS": "SoftBounceSuppressionDays",
+        "HISTORY_RETENTION_DAYS": "HistoryRetentionDays",
+    }.items():
+        assert env[variable] == {"Ref": parameter}
+        assert parameter in parameters
+
+
+def test_layer_requirements_pin_exactly_what_the_tests_run() -> None:
+    lines = (REPO_ROOT / "layers" / "common" / "requirements.txt").read_text().splitlines()
+    pins = [line for line in lines if line and not line.startswith("#")]
+    assert pins
+    for pin in pins:
+        name, _, pinned = pin.partition("==")
+        assert pinned, f"{pin} is not pinned exactly"
+        assert version(re.sub(r"\[.*\]", "", name)) == pinned
+
+
+def test_every_sqs_queue_and_table_is_created_locally_from_these_definitions() -> None:
+    # Local mode reads these properties; a resource type it cannot create would be missed.
+    known = {
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::SES::ConfigurationSet",
+    }
+    local_kinds = {
+        r["Type"] for r in RESOURCES.values() if r["Type"].split("::")[1] in {"DynamoDB", "SQS", "SNS"}
+    }
+    assert local_kinds - {"AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"} <= known
+    assert resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
+
+
+def test_events_folder_is_json(tmp_path: Path) -> None:
+    for path in (REPO_ROOT / "events").rglob("*.json"):
+        json.loads(path.read_text())

@@ -1,0 +1,99 @@
+"""SuppressionStore against the template's table in moto: the access patterns, one by one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ses_feedback.events import parse_ses_message
+from ses_feedback.policy import AddressState, PolicySettings, Reason, decide
+from ses_feedback.store import ApplyResult
+
+from tests.integration.conftest import Stack
+from tests.support import ses_events as b
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+RETENTION = NOW + timedelta(days=365)
+
+
+def apply_message(stack: Stack, message: dict[str, object], now: datetime = NOW) -> list[ApplyResult]:
+    event = parse_ses_message(message)
+    states = stack.store.get_states([r.lower() for r in event.recipients])
+    return [
+        stack.store.apply(d, states[d.address], now, RETENTION).result
+        for d in decide(event, states, now, PolicySettings())
+    ]
+
+
+def test_batch_read_of_more_than_a_hundred_addresses(stack: Stack) -> None:
+    # Given: 150 addresses, every third one hard-bounced
+    addresses = [f"user{i}@example.com" for i in range(150)]
+    apply_message(stack, b.bounce(addresses[::3]))
+    # When
+    states = stack.store.get_states(addresses)
+    # Then
+    assert len(states) == 150
+    assert {a for a, s in states.items() if s.reason is Reason.HARD_BOUNCE} == set(addresses[::3])
+
+
+def test_state_and_history_newest_first_in_one_query(stack: Stack) -> None:
+    # Given
+    first = b.bounce(["a@example.com"], "Transient", "General")
+    first["bounce"]["timestamp"] = "2026-11-01T10:00:00.000Z"
+    second = b.complaint(["a@example.com"], "abuse")
+    second["complaint"]["timestamp"] = "2026-11-02T10:00:00.000Z"
+    apply_message(stack, first)
+    apply_message(stack, second)
+    # When
+    state, history = stack.store.get_with_history("a@example.com")
+    # Then
+    assert state.reason is Reason.COMPLAINT
+    assert [h.event_type for h in history] == ["Complaint", "Bounce"]
+    assert [h.detail for h in history] == ["abuse", "Transient/General"]
+
+
+def test_applying_the_same_notification_twice_is_a_duplicate(stack: Stack) -> None:
+    message = b.bounce(["a@example.com"], "Transient", "General")
+    assert apply_message(stack, message) == [ApplyResult.APPLIED]
+    assert apply_message(stack, message) == [ApplyResult.DUPLICATE]
+    assert stack.store.get_state("a@example.com").soft_bounce_count == 1
+
+
+def test_expired_suppression_reads_as_not_suppressed_before_ttl_deletes_it(stack: Stack) -> None:
+    # Given: three soft bounces 8 days ago suppressed for 7 days
+    for _ in range(3):
+        apply_message(stack, b.bounce(["a@example.com"], "Transient", "General"), now=NOW - timedelta(days=8))
+    # When
+    state = stack.store.get_state("a@example.com")
+    # Then
+    assert state.reason is Reason.SOFT_BOUNCE
+    assert state.is_suppressed(NOW - timedelta(days=2))
+    assert not state.is_suppressed(NOW)
+
+
+def test_items_carry_ttl_for_history_and_temporary_suppressions(stack: Stack) -> None:
+    # Given
+    for _ in range(3):
+        apply_message(stack, b.bounce(["a@example.com"], "Transient", "General"))
+    apply_message(stack, b.bounce(["hard@example.com"]))
+    # When
+    items = stack.store.client.scan(TableName=stack.refs["SuppressionTable"])["Items"]
+    by_key = {(i["pk"]["S"], i["sk"]["S"][:4]): i for i in items}
+    # Then
+    assert "ttl" in by_key[("ADDR#a@example.com", "STAT")]
+    assert "ttl" not in by_key[("ADDR#hard@example.com", "STAT")]
+    history = [i for i in items if i["sk"]["S"].startswith("EVT#")]
+    assert history and all(int(i["ttl"]["N"]) == int(RETENTION.timestamp()) for i in history)
+
+
+def test_a_stale_version_is_a_conflict_not_a_lost_update(stack: Stack) -> None:
+    import pytest
+    from ses_feedback.store import VersionConflict
+
+    # Given: a state read at version 0, then changed by someone else
+    event = parse_ses_message(b.bounce(["a@example.com"], "Transient", "General"))
+    stale = AddressState("a@example.com")
+    apply_message(stack, b.bounce(["a@example.com"], "Transient", "General"))
+    (decision,) = decide(event, {"a@example.com": stale}, NOW, PolicySettings())
+    # When / Then
+    with pytest.raises(VersionConflict):
+        stack.store.apply(decision, stale, NOW, RETENTION)
