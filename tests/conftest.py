@@ -62,11 +62,12 @@ def no_address_in_logs() -> Iterator[_Recorder]:
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
     """Settings and clients are cached per container; each test is a new container."""
+    from ses_feedback.admin import get_admin
     from ses_feedback.feedback import get_store
     from ses_feedback.settings import get_settings
 
-    get_settings.cache_clear()
-    get_store.cache_clear()
+    for cached in (get_settings, get_store, get_admin):
+        cached.cache_clear()
     yield
-    get_settings.cache_clear()
-    get_store.cache_clear()
+    for cached in (get_settings, get_store, get_admin):
+        cached.cache_clear()

@@ -46,6 +46,7 @@ class Action(StrEnum):
     COUNT_SOFT_BOUNCE = "count_soft_bounce"  # one more soft bounce in the window
     RESET_SOFT_BOUNCES = "reset_soft_bounces"  # a delivery cleared the soft-bounce count
     RECORD = "record"  # kept in the address's history, state unchanged
+    LIFT = "lift"  # an operator lifted the suppression (admin.py)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class AddressState:
     note: str | None = None
     actor: str | None = None
     version: int = 0
+    # When an operator last lifted a suppression: bulk imports and the SES sync do not
+    # re-impose one from evidence older than that (new feedback always may).
+    lifted_at: datetime | None = None
 
     def is_suppressed(self, now: datetime) -> bool:
         """Expired suppressions count as lifted even before DynamoDB's TTL deletes them."""
@@ -93,6 +97,8 @@ class Decision:
     occurred_at: datetime
     new_state: AddressState | None  # None: the state is not written
     reason: Reason | None = None
+    note: str | None = None  # why, for a manual change (admin.py)
+    actor: str | None = None  # who, for a manual change: an IAM principal or operator
 
 
 def dedupe_key(event: FeedbackEvent, address: str) -> str:

@@ -24,6 +24,9 @@ class Settings(BaseModel):
     soft_bounce_window_days: float = Field(default=14, alias="SOFT_BOUNCE_WINDOW_DAYS", gt=0)
     soft_bounce_suppression_days: float = Field(default=7, alias="SOFT_BOUNCE_SUPPRESSION_DAYS", gt=0)
     history_retention_days: int = Field(default=365, alias="HISTORY_RETENTION_DAYS", ge=1)
+    # Lifting here also lifts SES's account-level suppression list (and a scheduled function
+    # imports that list): template parameter SyncSesAccountSuppressionList.
+    sync_ses_account_suppression_list: bool = Field(default=False, alias="SYNC_SES_ACCOUNT_SUPPRESSION_LIST")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -22,7 +22,12 @@ address never lose an update; the loser re-reads and decides again).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import base64
+import binascii
+import json
+import random
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -32,6 +37,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ses_feedback.errors import InvalidCursor
 from ses_feedback.policy import AddressState, Decision, Reason
 
 if TYPE_CHECKING:
@@ -43,8 +49,12 @@ Item = dict[str, "AttributeValueTypeDef"]
 STATE_SK = "STATE"
 HISTORY_PREFIX = "EVT#"
 SUPPRESSED_INDEX = "gsi1"
-# BatchGetItem takes at most 100 keys per request.
-_BATCH_GET_LIMIT = 100
+# BatchGetItem takes at most 100 keys per request, BatchWriteItem at most 25 items.
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+_BATCH_GET_LIMIT = BATCH_GET_LIMIT
+# Listing order when no reason is asked for: one index partition after the other.
+_LISTING_ORDER = [Reason.COMPLAINT, Reason.HARD_BOUNCE, Reason.MANUAL, Reason.SOFT_BOUNCE]
 
 
 class ApplyResult(StrEnum):
@@ -56,6 +66,22 @@ class ApplyResult(StrEnum):
 class Applied:
     result: ApplyResult
     state: AddressState | None = None  # the state as written, when this write changed it
+
+
+@dataclass(frozen=True)
+class StatePage:
+    """One page of suppressed addresses; ``next_cursor`` is None on the last page."""
+
+    items: list[AddressState]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of an address's history, newest first; ``next_cursor`` is None on the last page."""
+
+    items: list[HistoryEntry]
+    next_cursor: str | None
 
 
 class VersionConflict(Exception):
@@ -70,6 +96,8 @@ class HistoryEntry:
     detail: str
     reason: str | None
     dedupe_key: str
+    note: str | None = None
+    actor: str | None = None
 
 
 def _pk(address: str) -> str:
@@ -184,6 +212,109 @@ class SuppressionStore:
             raise VersionConflict(decision.address) from None
         return Applied(ApplyResult.APPLIED, new_state)
 
+    def list_suppressed(
+        self, reason: Reason | None, limit: int, cursor: str | None, now: datetime
+    ) -> StatePage:
+        """Suppressed addresses, newest first within a reason (all reasons if None), paginated.
+
+        Reads the sparse index. An expired soft bounce that TTL has not deleted yet is
+        filtered out, so a page is filled by as many Queries as that takes; one item more
+        than the page is read so that ``next_cursor`` is None exactly on the last page.
+        """
+        reasons = [reason] if reason is not None else list(_LISTING_ORDER)
+        start_key: dict[str, Any] | None = None
+        if cursor is not None:
+            resumed, start_key = _decode_listing_cursor(cursor)
+            if resumed not in reasons:
+                raise InvalidCursor("the cursor belongs to another reason's listing")
+            reasons = reasons[reasons.index(resumed) :]
+        found: list[tuple[Reason, Item]] = []
+        for current in reasons:
+            while len(found) <= limit:
+                query: dict[str, Any] = {
+                    "TableName": self.table_name,
+                    "IndexName": SUPPRESSED_INDEX,
+                    "KeyConditionExpression": "gsi1pk = :pk",
+                    "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
+                    "ExpressionAttributeValues": {
+                        ":pk": {"S": _index_pk(current)},
+                        ":now": {"N": _epoch(now)},
+                    },
+                    "ScanIndexForward": False,
+                    "Limit": limit + 1 - len(found),
+                }
+                if start_key:
+                    query["ExclusiveStartKey"] = start_key
+                response = self.client.query(**query)
+                found.extend((current, item) for item in response.get("Items", []))
+                start_key = response.get("LastEvaluatedKey")
+                if not start_key:
+                    break
+            start_key = None
+            if len(found) > limit:
+                break
+        page = found[:limit]
+        next_cursor = None
+        if len(found) > limit and page:
+            last_reason, last_item = page[-1]
+            next_cursor = _encode_cursor(
+                {"r": last_reason.value, "k": {name: last_item[name]["S"] for name in _INDEX_KEY}}
+            )
+        return StatePage([_state_from_item(item) for _, item in page], next_cursor)
+
+    def iter_suppressed(
+        self, reason: Reason | None, now: datetime, page_size: int = 1000
+    ) -> Iterator[AddressState]:
+        """Every suppressed address, page by page: memory does not grow with the list."""
+        cursor: str | None = None
+        while True:
+            page = self.list_suppressed(reason, page_size, cursor, now)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def history(self, address: str, limit: int, cursor: str | None = None) -> HistoryPage:
+        """An address's history, newest first, ``limit`` entries a page."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :evt)",
+            "ExpressionAttributeValues": {":pk": {"S": _pk(address)}, ":evt": {"S": HISTORY_PREFIX}},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if cursor is not None:
+            query["ExclusiveStartKey"] = _decode_history_cursor(cursor, address)
+        items = self.client.query(**query).get("Items", [])
+        page = items[:limit]
+        next_cursor = None
+        if len(items) > limit and page:
+            next_cursor = _encode_cursor({"a": address, "sk": page[-1]["sk"]["S"]})
+        return HistoryPage([_history_from_item(item) for item in page], next_cursor)
+
+    def put_new_states(self, states: Sequence[AddressState], now: datetime) -> int:
+        """Write states of addresses the table did not know, 25 per BatchWriteItem; returns requests made.
+
+        BatchWriteItem takes no conditions: callers pass only addresses whose absence they
+        have just read, each at most once per call. Items left unprocessed (throttling) are
+        sent again with a growing, jittered pause.
+        """
+        requests = 0
+        for start in range(0, len(states), BATCH_WRITE_LIMIT):
+            chunk = states[start : start + BATCH_WRITE_LIMIT]
+            pending: dict[str, Any] = {
+                self.table_name: [{"PutRequest": {"Item": _state_item(state, now)}} for state in chunk]
+            }
+            attempt = 0
+            while pending:
+                response = self.client.batch_write_item(RequestItems=pending)
+                requests += 1
+                pending = dict(response.get("UnprocessedItems") or {})
+                if pending:
+                    attempt += 1
+                    time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+        return requests
+
     def history_exists(self, decision: Decision) -> bool:
         response = self.client.get_item(
             TableName=self.table_name,
@@ -195,6 +326,67 @@ class SuppressionStore:
 
 
 # ---- item (de)serialisation: the table layout, in one place ------------------------------
+
+_INDEX_KEY = ("gsi1pk", "gsi1sk", "pk", "sk")
+
+
+def _index_pk(reason: Reason) -> str:
+    return f"SUPPRESSED#{reason.value}"
+
+
+# Cursors are opaque to callers: base64url of a small JSON object naming the last key
+# returned. Every cursor is checked on the way in, so a forged or foreign one gets a clear
+# error instead of reading somewhere unexpected.
+
+
+def _encode_cursor(value: dict[str, Any]) -> str:
+    raw = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    if not cursor or len(cursor) > 2048:
+        raise InvalidCursor()
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise InvalidCursor() from None
+    if not isinstance(value, dict):
+        raise InvalidCursor()
+    return value
+
+
+def _decode_listing_cursor(cursor: str) -> tuple[Reason, dict[str, Any]]:
+    value = _decode_cursor(cursor)
+    key = value.get("k")
+    try:
+        reason = Reason(str(value.get("r")))
+    except ValueError:
+        raise InvalidCursor() from None
+    if not isinstance(key, dict) or set(key) != set(_INDEX_KEY):
+        raise InvalidCursor()
+    if not all(isinstance(part, str) for part in key.values()):
+        raise InvalidCursor()
+    address = key["pk"].removeprefix("ADDR#")
+    if (
+        key["gsi1pk"] != _index_pk(reason)
+        or key["sk"] != STATE_SK
+        or not key["pk"].startswith("ADDR#")
+        or not key["gsi1sk"].endswith(f"#{address}")
+    ):
+        raise InvalidCursor()
+    return reason, {name: {"S": part} for name, part in key.items()}
+
+
+def _decode_history_cursor(cursor: str, address: str) -> dict[str, Any]:
+    value = _decode_cursor(cursor)
+    sort_key = value.get("sk")
+    if value.get("a") != address:
+        raise InvalidCursor("the cursor belongs to another address's history")
+    if not isinstance(sort_key, str) or not sort_key.startswith(HISTORY_PREFIX):
+        raise InvalidCursor()
+    return {"pk": {"S": _pk(address)}, "sk": {"S": sort_key}}
 
 
 def _history_sk(decision: Decision) -> str:
@@ -213,6 +405,10 @@ def _history_item(decision: Decision, now: datetime, retention_until: datetime) 
     }
     if decision.reason is not None:
         item["reason"] = {"S": decision.reason.value}
+    if decision.note is not None:
+        item["note"] = {"S": decision.note}
+    if decision.actor is not None:
+        item["actor"] = {"S": decision.actor}
     return item
 
 
@@ -225,6 +421,8 @@ def _history_from_item(item: dict[str, Any]) -> HistoryEntry:
         detail=item.get("detail", {}).get("S", ""),
         reason=item.get("reason", {}).get("S"),
         dedupe_key=key,
+        note=item.get("note", {}).get("S"),
+        actor=item.get("actor", {}).get("S"),
     )
 
 
@@ -242,12 +440,13 @@ def _state_item(state: AddressState, now: datetime) -> Item:
         "soft_window_start": _iso(state.soft_window_start) if state.soft_window_start else None,
         "note": state.note,
         "actor": state.actor,
+        "lifted_at": _iso(state.lifted_at) if state.lifted_at else None,
     }
     item.update({name: {"S": value} for name, value in optional.items() if value is not None})
     if state.reason is not None:
         item["reason"] = {"S": state.reason.value}
         # Sparse index: only suppressed addresses carry these keys.
-        item["gsi1pk"] = {"S": f"SUPPRESSED#{state.reason.value}"}
+        item["gsi1pk"] = {"S": _index_pk(state.reason)}
         item["gsi1sk"] = {"S": f"{_iso(state.since or now)}#{state.address}"}
     if state.expires_at is not None:
         # A temporary suppression's state is deleted by DynamoDB's TTL once it expires.
@@ -265,6 +464,7 @@ def _state_from_item(item: dict[str, Any]) -> AddressState:
     window = text("soft_window_start")
     expires = item.get("expires_at")
     reason = text("reason")
+    lifted = text("lifted_at")
     return AddressState(
         address=item["address"]["S"],
         reason=Reason(reason) if reason else None,
@@ -275,4 +475,5 @@ def _state_from_item(item: dict[str, Any]) -> AddressState:
         note=text("note"),
         actor=text("actor"),
         version=int(item.get("version", {"N": "0"})["N"]),
+        lifted_at=_from_iso(lifted) if lifted else None,
     )

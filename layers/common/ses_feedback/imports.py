@@ -1,0 +1,249 @@
+"""Suppression lists as other providers export them: CSV rows → validated import entries. Pure.
+
+Two layouts are read, detected from the first non-blank line:
+
+- **a header row** (any column order, names matched case-insensitively, spaces and dashes
+  read as underscores): the address column is one of ``ADDRESS_COLUMNS``, and optional
+  reason, note and date columns are one of ``REASON_COLUMNS``, ``NOTE_COLUMNS``,
+  ``DATE_COLUMNS``; other columns are ignored.
+- **no header**: the columns are, in order, address, reason, note, date, and every one but
+  the address may be missing. A plain one-address-per-line file is this layout; its
+  entries get reason ``manual``.
+
+A row with an empty reason gets ``manual``; a reason word is mapped by ``REASON_WORDS``
+(the words SES, SendGrid, Mailgun, Postmark, Mailchimp and SparkPost use). A row that
+breaks a rule becomes a ``RowError`` naming its line and field; the rows after it are
+still read. Blank lines and lines starting with ``#`` are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ses_feedback.addresses import normalize_address
+from ses_feedback.errors import InvalidAddress
+from ses_feedback.policy import Reason
+
+ADDRESS_COLUMNS = frozenset(
+    {"address", "email", "email_address", "emailaddress", "e_mail", "recipient", "destination", "to"}
+)
+REASON_COLUMNS = frozenset(
+    {"reason", "type", "suppression_type", "suppression_reason", "category", "bounce_type", "event"}
+)
+NOTE_COLUMNS = frozenset({"note", "notes", "comment", "comments", "description", "detail", "error"})
+DATE_COLUMNS = frozenset(
+    {
+        "date",
+        "created_at",
+        "created",
+        "timestamp",
+        "since",
+        "suppressed_at",
+        "added_at",
+        "last_update_time",
+        "lastupdatetime",
+        "unsub_time",
+        "updated_at",
+    }
+)
+
+# Foreign reason words → our reasons. Unsubscribes and opt-outs become ``manual``: the
+# person asked not to be mailed, which is neither a bounce nor a complaint. Soft bounces
+# stay temporary (they expire like our own). Anything else is a bad row, not a guess.
+REASON_WORDS: dict[str, Reason] = {
+    **dict.fromkeys(
+        [
+            "hard_bounce",
+            "hardbounce",
+            "hard",
+            "bounce",
+            "bounced",
+            "bounces",
+            "permanent",
+            "permanent_bounce",
+            "invalid",
+            "invalid_email",
+            "invalid_emails",
+            "bad_address",
+        ],
+        Reason.HARD_BOUNCE,
+    ),
+    **dict.fromkeys(
+        ["soft_bounce", "softbounce", "soft", "transient", "transient_bounce"], Reason.SOFT_BOUNCE
+    ),
+    **dict.fromkeys(
+        [
+            "complaint",
+            "complaints",
+            "complained",
+            "spam",
+            "spam_report",
+            "spamreport",
+            "spam_reports",
+            "spam_complaint",
+            "abuse",
+            "fbl",
+        ],
+        Reason.COMPLAINT,
+    ),
+    **dict.fromkeys(
+        [
+            "manual",
+            "manually_added",
+            "unsubscribe",
+            "unsubscribed",
+            "unsubscribes",
+            "unsub",
+            "global_unsubscribe",
+            "list_unsubscribe",
+            "opt_out",
+            "optout",
+            "opted_out",
+            "do_not_mail",
+            "do_not_contact",
+            "suppressed",
+        ],
+        Reason.MANUAL,
+    ),
+}
+
+NOTE_MAX = 1000
+# A file's date may be a little ahead of our clock (another machine's clock), not more.
+_CLOCK_SKEW = timedelta(days=1)
+_SEPARATORS = re.compile(r"[\s\-./]+")
+
+
+@dataclass(frozen=True)
+class ImportEntry:
+    """One valid row: a normalised address and what to suppress it for."""
+
+    line: int
+    address: str
+    reason: Reason
+    note: str | None = None
+    since: datetime | None = None  # the source's date, when it has one
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row that was skipped, with the line it is on and the field that is wrong."""
+
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+def column_key(name: str) -> str:
+    return _SEPARATORS.sub("_", name.strip().lower()).strip("_")
+
+
+def parse_reason(text: str) -> Reason:
+    """A reason word in any provider's spelling → our reason; empty means ``manual``."""
+    key = column_key(text)
+    if not key:
+        return Reason.MANUAL
+    if key in REASON_WORDS:
+        return REASON_WORDS[key]
+    raise ValueError(f"unknown reason {text.strip()[:40]!r}; see the README for the words understood")
+
+
+def parse_date(text: str, now: datetime) -> datetime | None:
+    """ISO 8601 (date, or date and time; no offset means UTC) or epoch seconds/milliseconds."""
+    value = text.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        number = int(value)
+        moment = datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+    else:
+        try:
+            moment = datetime.fromisoformat(value.replace(" UTC", "Z"))
+        except ValueError:
+            raise ValueError("not an ISO 8601 date or epoch seconds") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    if moment > now + _CLOCK_SKEW:
+        raise ValueError("date is in the future")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    address: int
+    reason: int | None
+    note: int | None
+    date: int | None
+
+
+_POSITIONAL = _Layout(address=0, reason=1, note=2, date=3)
+
+
+def _header_layout(cells: list[str]) -> _Layout | None:
+    """The layout a header row names, or None when the row is not a header."""
+    keys = [column_key(cell) for cell in cells]
+
+    def find(names: frozenset[str]) -> int | None:
+        return next((i for i, key in enumerate(keys) if key in names), None)
+
+    address = find(ADDRESS_COLUMNS)
+    if address is None:
+        return None
+    return _Layout(
+        address=address, reason=find(REASON_COLUMNS), note=find(NOTE_COLUMNS), date=find(DATE_COLUMNS)
+    )
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index] if index is not None and index < len(cells) else ""
+
+
+def parse_row(
+    cells: list[str], line: int, layout: _Layout, now: datetime, reason_override: Reason | None = None
+) -> ImportEntry | RowError:
+    try:
+        address = normalize_address(_cell(cells, layout.address))
+    except InvalidAddress as exc:
+        return RowError(line, "address", str(exc))
+    if reason_override is not None:
+        reason = reason_override
+    else:
+        try:
+            reason = parse_reason(_cell(cells, layout.reason))
+        except ValueError as exc:
+            return RowError(line, "reason", str(exc))
+    note = _cell(cells, layout.note).strip() or None
+    if note is not None and len(note) > NOTE_MAX:
+        return RowError(line, "note", f"longer than {NOTE_MAX} characters")
+    try:
+        since = parse_date(_cell(cells, layout.date), now)
+    except ValueError as exc:
+        return RowError(line, "date", str(exc))
+    return ImportEntry(line=line, address=address, reason=reason, note=note, since=since)
+
+
+def read_rows(
+    lines: Iterable[str], now: datetime, reason_override: Reason | None = None
+) -> Iterator[ImportEntry | RowError]:
+    """Every data row of a CSV file, in order, as an entry or an error (one row at a time)."""
+    reader = csv.reader(lines)
+    layout: _Layout | None = None
+    try:
+        for cells in reader:
+            if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            if layout is None:
+                layout = _header_layout(cells)
+                if layout is not None:
+                    continue  # the header row itself
+                layout = _POSITIONAL
+            yield parse_row(cells, reader.line_num, layout, now, reason_override)
+    except csv.Error as exc:
+        # An unterminated quote swallows the rest of the file: say where, and stop there.
+        yield RowError(reader.line_num, "csv", str(exc))

@@ -1,0 +1,123 @@
+"""Reading other providers' suppression exports: layouts, reason words, dates, bad rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from ses_feedback.imports import REASON_WORDS, ImportEntry, RowError, parse_reason, read_rows
+from ses_feedback.policy import Reason
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def rows(text: str, reason: Reason | None = None) -> list[ImportEntry | RowError]:
+    return list(read_rows(text.splitlines(keepends=True), NOW, reason))
+
+
+def test_a_plain_one_address_per_line_file_gives_manual_entries() -> None:
+    result = rows("a@example.com\nB <B@Example.com>\n\n# a comment\nc@example.com\n")
+    assert result == [
+        ImportEntry(line=1, address="a@example.com", reason=Reason.MANUAL),
+        ImportEntry(line=2, address="b@example.com", reason=Reason.MANUAL),
+        ImportEntry(line=5, address="c@example.com", reason=Reason.MANUAL),
+    ]
+
+
+def test_a_headerless_file_reads_address_reason_note_date_in_that_order() -> None:
+    (row,) = rows("x@example.com,complaint,called support,2025-01-02\n")
+    assert row == ImportEntry(
+        line=1,
+        address="x@example.com",
+        reason=Reason.COMPLAINT,
+        note="called support",
+        since=datetime(2025, 1, 2, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Email,Reason,Created_At,Note",  # SendGrid-like
+        "address,reason,created_at,note",  # Mailgun-like
+        "EMAIL ADDRESS,TYPE,DATE,COMMENT",  # spreadsheet style
+        "email-address,suppression_type,timestamp,description",
+    ],
+)
+def test_a_header_row_is_detected_case_insensitively_in_any_column_order(header: str) -> None:
+    # Given: the same data under four spellings of the header, with columns reordered
+    names = header.split(",")
+    values = {0: "y@example.com", 1: "hard_bounce", 2: "1735689600", 3: "imported from X"}
+    reordered = [3, 0, 2, 1]
+    text = ",".join(names[i] for i in reordered) + "\n" + ",".join(values[i] for i in reordered) + "\n"
+    # When
+    (row,) = rows(text)
+    # Then
+    assert row == ImportEntry(
+        line=2,
+        address="y@example.com",
+        reason=Reason.HARD_BOUNCE,
+        note="imported from X",
+        since=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_a_header_with_extra_columns_ignores_them() -> None:
+    (row,) = rows("First Name,Email Address,Last Name\nJane,jane@example.com,Doe\n")
+    assert row == ImportEntry(line=2, address="jane@example.com", reason=Reason.MANUAL)
+
+
+@pytest.mark.parametrize(
+    ("word", "reason"),
+    [
+        ("bounce", Reason.HARD_BOUNCE),
+        ("Hard Bounce", Reason.HARD_BOUNCE),
+        ("hard_bounce", Reason.HARD_BOUNCE),
+        ("BOUNCE", Reason.HARD_BOUNCE),  # SES's own export
+        ("Permanent", Reason.HARD_BOUNCE),
+        ("soft-bounce", Reason.SOFT_BOUNCE),
+        ("complaint", Reason.COMPLAINT),
+        ("spam", Reason.COMPLAINT),
+        ("Spam Report", Reason.COMPLAINT),
+        ("COMPLAINT", Reason.COMPLAINT),
+        ("unsubscribed", Reason.MANUAL),
+        ("Global Unsubscribe", Reason.MANUAL),
+        ("opt-out", Reason.MANUAL),
+        ("", Reason.MANUAL),
+    ],
+)
+def test_foreign_reason_words_map_to_our_reasons(word: str, reason: Reason) -> None:
+    assert parse_reason(word) is reason
+
+
+def test_every_mapped_word_is_already_in_its_normal_form() -> None:
+    assert all(word == word.lower().replace("-", "_").replace(" ", "_") for word in REASON_WORDS)
+
+
+def test_bad_rows_are_reported_by_line_and_field_and_reading_goes_on() -> None:
+    text = (
+        "email,reason,date\n"
+        "good1@example.com,bounce,2025-01-01\n"
+        "not-an-address,bounce,\n"
+        "good2@example.com,teapot,\n"
+        "good3@example.com,bounce,yesterday\n"
+        "good4@example.com,bounce,2999-01-01\n"
+        "good5@example.com,spam,2025-01-01T10:00:00Z\n"
+    )
+    result = rows(text)
+    errors = [(r.line, r.field) for r in result if isinstance(r, RowError)]
+    good = [r.address for r in result if isinstance(r, ImportEntry)]
+    assert errors == [(3, "address"), (4, "reason"), (5, "date"), (6, "date")]
+    assert good == ["good1@example.com", "good5@example.com"]
+    assert str(next(r for r in result if isinstance(r, RowError))).startswith("line 3: address:")
+
+
+def test_a_forced_reason_overrides_the_reason_column() -> None:
+    (row,) = rows("email,reason\nz@example.com,550 5.1.1 user unknown\n", Reason.HARD_BOUNCE)
+    assert isinstance(row, ImportEntry) and row.reason is Reason.HARD_BOUNCE
+
+
+def test_a_quoted_field_spanning_lines_keeps_the_line_numbers_of_the_file() -> None:
+    result = rows('email,note\na@example.com,"two\nlines"\nbad,\n')
+    assert isinstance(result[0], ImportEntry) and result[0].note == "two\nlines"
+    assert isinstance(result[1], RowError) and result[1].line == 4
