@@ -62,12 +62,12 @@ def no_address_in_logs() -> Iterator[_Recorder]:
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
     """Settings and clients are cached per container; each test is a new container."""
-    from ses_feedback.admin import get_admin
+    from ses_feedback.admin import get_admin, get_ses_account_list
     from ses_feedback.feedback import get_store
     from ses_feedback.settings import get_settings
 
-    for cached in (get_settings, get_store, get_admin):
+    for cached in (get_settings, get_store, get_admin, get_ses_account_list):
         cached.cache_clear()
     yield
-    for cached in (get_settings, get_store, get_admin):
+    for cached in (get_settings, get_store, get_admin, get_ses_account_list):
         cached.cache_clear()

@@ -20,6 +20,11 @@ def capture_answer_stream() -> None:
     _answer = sys.stdout
 
 
+def answer_stream() -> TextIO:
+    """Where answers go, for commands that stream many lines (export, list --all)."""
+    return _answer
+
+
 def say(text: str = "") -> None:
     print(text, file=_answer, flush=True)
 

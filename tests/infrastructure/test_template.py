@@ -85,11 +85,22 @@ def test_every_function_has_a_log_group_with_retention(logical_id: str) -> None:
     assert "RetentionInDays" in props(log_group)
 
 
+# Actions that AWS documents with no resource type: IAM grants them only on Resource "*".
+# Nothing else may name "*".
+NO_RESOURCE_TYPE_ACTIONS = {"ses:ListSuppressedDestinations", "ses:DeleteSuppressedDestination"}
+
+
 @pytest.mark.parametrize("logical_id", sorted(functions(TEMPLATE)))
 def test_no_function_policy_grants_wildcard_actions(logical_id: str) -> None:
     text = json.dumps(props(logical_id).get("Policies", []))
     assert not re.search(r'"[a-z0-9-]+:\*"', text), text
-    assert '"*"' not in text
+    for policy in props(logical_id).get("Policies", []):
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if statement.get("Resource") == "*":
+                assert set(actions) <= NO_RESOURCE_TYPE_ACTIONS, statement
+            else:
+                assert '"*"' not in json.dumps(statement), statement
 
 
 @pytest.mark.parametrize("logical_id", sorted(functions(TEMPLATE)))
@@ -149,3 +160,29 @@ def test_every_sqs_queue_and_table_is_created_locally_from_these_definitions() -
 def test_events_folder_is_json(tmp_path: Path) -> None:
     for path in (REPO_ROOT / "events").rglob("*.json"):
         json.loads(path.read_text())
+
+
+def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege() -> None:
+    assert TEMPLATE["Parameters"]["SyncSesAccountSuppressionList"]["Default"] == "false"
+    sync = RESOURCES["SuppressionSyncFunction"]
+    assert sync["Condition"] == "SyncSesAccountList"
+    (schedule,) = sync["Properties"]["Events"].values()
+    assert schedule["Type"] == "Schedule"
+    assert schedule["Properties"]["Schedule"] == {"Ref": "SesSuppressionSyncSchedule"}
+    actions = {
+        action
+        for statement in sync["Properties"]["Policies"][0]["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+    assert actions == {
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "ses:ListSuppressedDestinations",
+    }
+    assert sync["Properties"]["Environment"]["Variables"]["SYNC_SES_ACCOUNT_SUPPRESSION_LIST"] == {
+        "Ref": "SyncSesAccountSuppressionList"
+    }

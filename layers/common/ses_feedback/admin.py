@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from ses_feedback.addresses import address_hash, normalize_address
 from ses_feedback.errors import (
     ComplaintLiftNeedsForce,
@@ -36,7 +38,7 @@ from ses_feedback.errors import (
     NotSuppressed,
 )
 from ses_feedback.imports import ImportEntry, RowError
-from ses_feedback.observability import logger
+from ses_feedback.observability import logger, metrics
 from ses_feedback.policy import STRENGTH, Action, AddressState, Decision, Reason
 from ses_feedback.ses_account import SES_REASONS, SesAccountSuppressionList, SesSuppressedDestination
 from ses_feedback.settings import get_settings
@@ -396,7 +398,7 @@ class SuppressionAdmin:
 
     def _import_chunk(self, entries: list[ImportEntry], actor: str, summary: ImportSummary) -> None:
         now = self.clock()
-        states = self.store.get_states(e.address for e in entries)
+        states = self.store.get_states((e.address for e in entries), brief=True)
         new_states: list[AddressState] = []
         for entry in entries:
             verdict, new_state = import_verdict(
@@ -405,12 +407,16 @@ class SuppressionAdmin:
             if verdict is Verdict.NEW and new_state is not None:
                 new_states.append(new_state)
             elif verdict is Verdict.UPDATE:
-                verdict = self._import_known(entry, states[entry.address], actor)
+                verdict = self._import_known(entry, actor)
             self._count(summary, verdict)
         self.store.put_new_states(new_states, now)
 
-    def _import_known(self, entry: ImportEntry, state: AddressState, actor: str) -> Verdict:
-        """An address the table knows: a conditional write with a history entry, retried on conflict."""
+    def _import_known(self, entry: ImportEntry, actor: str) -> Verdict:
+        """An address the table knows: a conditional write with a history entry, retried on conflict.
+
+        The state is read again in full: the batch read was brief, and this write replaces it.
+        """
+        state = self.store.get_state(entry.address)
         for attempt in range(_MAX_CONFLICT_RETRIES):
             now = self.clock()
             verdict, new_state = import_verdict(entry, state, actor, now, self.soft_bounce_suppression)
@@ -453,7 +459,20 @@ class SuppressionAdmin:
     def sync_from_ses(self, ses: SesAccountSuppressionList) -> ImportSummary:
         """Import SES's account-level list, so entries SES added on its own are visible here."""
         entries = (ses_entry(d, i) for i, d in enumerate(ses.entries(), start=1))
-        return self.import_entries(entries, SES_SYNC_ACTOR)
+
+        def skipped(row: RowError) -> None:
+            logger.warning(
+                "ses suppression list entry skipped",
+                extra={"index": row.line, "field": row.field, "error": row.message},
+            )
+
+        return self.import_entries(entries, SES_SYNC_ACTOR, on_reject=skipped)
+
+
+@cache
+def get_ses_account_list() -> SesAccountSuppressionList:
+    """The container's SES gateway (its client is built on first use)."""
+    return SesAccountSuppressionList()
 
 
 @cache
@@ -464,5 +483,17 @@ def get_admin() -> SuppressionAdmin:
         store=SuppressionStore(settings.table_name),
         history_retention=settings.history_retention,
         soft_bounce_suppression=settings.policy.soft_bounce_suppression,
-        ses=SesAccountSuppressionList() if settings.sync_ses_account_suppression_list else None,
+        ses=get_ses_account_list() if settings.sync_ses_account_suppression_list else None,
     )
+
+
+def sync_ses_account_list() -> dict[str, object]:
+    """SuppressionSyncFunction's one call: import SES's list, count what changed."""
+    summary = get_admin().sync_from_ses(get_ses_account_list())
+    metrics.add_metric(
+        name="SesSuppressionsImported", unit=MetricUnit.Count, value=summary.imported + summary.updated
+    )
+    metrics.add_metric(name="SesSuppressionsRejected", unit=MetricUnit.Count, value=summary.rejected)
+    answer = summary.as_dict()
+    answer.pop("rejected_rows")
+    return answer

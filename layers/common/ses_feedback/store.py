@@ -125,15 +125,22 @@ class SuppressionStore:
 
     # ---- reads -------------------------------------------------------------------------
 
-    def get_states(self, addresses: Iterable[str]) -> dict[str, AddressState]:
-        """States of many addresses in as few BatchGetItem calls as possible (absent = clean)."""
+    def get_states(self, addresses: Iterable[str], brief: bool = False) -> dict[str, AddressState]:
+        """States of many addresses in as few BatchGetItem calls as possible (absent = clean).
+
+        ``brief`` reads only what says whether and why an address is suppressed (reason,
+        expiry, lift, version): smaller answers for bulk checks; never write such a state back.
+        """
         wanted = list(dict.fromkeys(addresses))
         states = {address: AddressState(address=address) for address in wanted}
         for start in range(0, len(wanted), _BATCH_GET_LIMIT):
             keys: list[dict[str, Any]] = [
                 {"pk": {"S": _pk(a)}, "sk": {"S": STATE_SK}} for a in wanted[start : start + _BATCH_GET_LIMIT]
             ]
-            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            wanted_keys: dict[str, Any] = {"Keys": keys, "ConsistentRead": True}
+            if brief:
+                wanted_keys["ProjectionExpression"] = ", ".join(_BRIEF_ATTRIBUTES)
+            request: dict[str, Any] = {self.table_name: wanted_keys}
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table_name, []):
@@ -328,6 +335,7 @@ class SuppressionStore:
 # ---- item (de)serialisation: the table layout, in one place ------------------------------
 
 _INDEX_KEY = ("gsi1pk", "gsi1sk", "pk", "sk")
+_BRIEF_ATTRIBUTES = ("address", "reason", "since", "expires_at", "lifted_at", "version")
 
 
 def _index_pk(reason: Reason) -> str:
