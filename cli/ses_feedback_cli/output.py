@@ -18,6 +18,21 @@ _answer: TextIO = sys.stdout
 def capture_answer_stream() -> None:
     global _answer  # noqa: PLW0603 - the process's real stdout, taken once per run
     _answer = sys.stdout
+    # The service logger took stdout when it was imported (right for Lambda); a command's
+    # logs are not its answer, so they go to stderr.
+    from ses_feedback.observability import logger
+
+    logger.registered_handler.setStream(_CurrentStderr())  # type: ignore[attr-defined]
+
+
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written (tests swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def answer_stream() -> TextIO:
