@@ -97,7 +97,7 @@ class FeedbackProcessor:
             except VersionConflict:
                 # Someone else changed the address first: back off (exponential, full
                 # jitter, to spread the contenders), re-read and decide again.
-                time.sleep(random.uniform(0, min(0.2, 0.004 * 2 ** min(attempt, 6))))  # noqa: S311
+                time.sleep(random.uniform(0, min(0.2, 0.004 * 2 ** min(attempt, 6))))
                 self.states[address] = self.store.get_state(address)
                 continue
             if result.state is not None:
