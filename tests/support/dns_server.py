@@ -50,14 +50,16 @@ class Zones:
     zones: list[dns.zone.Zone] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     queries: int = 0
+    tcp_queries: int = 0
 
     def set(self, zones: list[dns.zone.Zone]) -> None:
         with self.lock:
             self.zones = list(zones)
 
-    def answer(self, query: dns.message.Message) -> dns.message.Message:
+    def answer(self, query: dns.message.Message, tcp: bool = False) -> dns.message.Message:
         with self.lock:
             self.queries += 1
+            self.tcp_queries += int(tcp)
             zones = list(self.zones)
         response = dns.message.make_response(query)
         response.flags &= ~dns.flags.RA
@@ -147,7 +149,7 @@ class _TcpHandler(socketserver.BaseRequestHandler):
                 query = dns.message.from_wire(data)
             except dns.exception.DNSException:
                 return
-            wire = server.zones.answer(query).to_wire()
+            wire = server.zones.answer(query, tcp=True).to_wire()
             connection.sendall(struct.pack("!H", len(wire)) + wire)
 
 
