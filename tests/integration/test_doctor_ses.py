@@ -22,6 +22,7 @@ from ses_feedback_cli.doctor.diagnose import DoctorRequest, diagnose
 from ses_feedback_cli.doctor.dns_lookup import DnsLookup
 from ses_feedback_cli.doctor.model import Check, Status
 from ses_feedback_cli.doctor.ses_gateway import SesGateway
+from ses_feedback_cli.local import LocalStack, bootstrap
 
 from tests.support import dns_zones as z
 from tests.support.dns_server import DnsServer
@@ -317,3 +318,23 @@ def test_dns_only_makes_no_ses_call(ses: Ses, dns_server: DnsServer) -> None:
     checks = doctor(ses, dns_server, dns_only=True, dkim_tokens=z.TOKENS)
     assert not any(check_id.startswith("ses.") for check_id in checks)
     assert checks["dmarc.verdict"].status is Status.PASS
+
+
+def test_the_identity_local_bootstrap_creates_from_the_template_is_what_doctor_checks(
+    ses: Ses, dns_server: DnsServer
+) -> None:
+    # Given the template's resources created in moto (SendingDomain defaults to example.com)
+    local = LocalStack(prefix="it")
+    refs = bootstrap(local)
+    assert refs["SendingIdentity"] == z.DOMAIN
+    ses.stubber.add_response(
+        "get_configuration_set_event_destinations",
+        {"EventDestinations": [FEEDBACK_DESTINATION]},
+        {"ConfigurationSetName": refs["ConfigurationSet"]},
+    )
+    ses.account()
+    # When the doctor checks it
+    checks = doctor(ses, dns_server)
+    # Then it finds the template's Easy DKIM and the stack's configuration set as default
+    assert checks["ses.dkim"].status is Status.PASS
+    assert checks["ses.configuration_set"].detail == f"configuration set {refs['ConfigurationSet']} exists"
