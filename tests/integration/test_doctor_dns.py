@@ -231,3 +231,32 @@ def test_a_name_outside_the_served_zones_is_a_query_error_not_a_missing_record(
     assert lookup.records == ()
     assert lookup.error is not None
     assert "REFUSED" in lookup.error
+
+
+def test_a_subdomain_without_its_own_dmarc_record_inherits_its_parents(dns_server: DnsServer) -> None:
+    # Given news.example.com set up for SES, with DMARC only at _dmarc.example.com
+    news = {
+        **{
+            f"dkim{i}": f"{token}._domainkey.news CNAME {token}.dkim.amazonses.com."
+            for i, token in enumerate(z.TOKENS, start=1)
+        },
+        "mx": "mail.news MX 10 feedback-smtp.us-east-1.amazonses.com.",
+        "spf": 'mail.news TXT "v=spf1 include:amazonses.com ~all"',
+        "dmarc": '_dmarc TXT "v=DMARC1; p=reject; sp=quarantine"',
+    }
+    dns_server.zones.set(z.zones(news))
+    checks = {
+        c.id: c
+        for c in diagnose(
+            DoctorRequest(domain="news.example.com", region=z.REGION, dns_only=True, dkim_tokens=z.TOKENS),
+            DnsLookup(nameserver=dns_server.address, timeout=2),
+        )
+    }
+    # Then the parent's record applies, with its subdomain policy, and mail passes DMARC
+    assert checks["dns.dmarc"].status is Status.PASS
+    assert checks["dns.dmarc"].detail == (
+        "no record at _dmarc.news.example.com; _dmarc.example.com TXT v=DMARC1; p=reject; sp=quarantine "
+        "applies to it: policy sp=quarantine"
+    )
+    assert checks["dmarc.verdict"].status is Status.PASS
+    assert "MAIL FROM mail.news.example.com" in checks["dmarc.verdict"].detail

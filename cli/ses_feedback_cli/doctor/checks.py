@@ -473,12 +473,30 @@ def check_mail_from_spf(target: Target, dns_facts: DnsFacts) -> Check:
     )
 
 
+def _one_dmarc(lookup: Lookup) -> str | None:
+    found = [text for text in lookup.records if dmarc.is_dmarc(text)]
+    return found[0] if len(found) == 1 else None
+
+
+def inherited_dmarc(dns_facts: DnsFacts) -> tuple[str, str] | None:
+    """(parent, record) of the nearest parent's DMARC record, for a domain without its own."""
+    for parent, lookup in dns_facts.dmarc_parents.items():
+        if any(dmarc.is_dmarc(text) for text in lookup.records):
+            text = _one_dmarc(lookup)
+            return (parent, text) if text else None
+    return None
+
+
 def dmarc_record(dns_facts: DnsFacts) -> dmarc.DmarcRecord | None:
-    found = [text for text in dns_facts.dmarc_txt.records if dmarc.is_dmarc(text)]
-    if len(found) != 1:
+    """The record that applies to the domain: its own, else the nearest parent's."""
+    text = _one_dmarc(dns_facts.dmarc_txt)
+    if text is None and not any(dmarc.is_dmarc(t) for t in dns_facts.dmarc_txt.records):
+        inherited = inherited_dmarc(dns_facts)
+        text = inherited[1] if inherited else None
+    if text is None:
         return None
     try:
-        return dmarc.parse(found[0])
+        return dmarc.parse(text)
     except dmarc.DmarcSyntaxError:
         return None
 
@@ -490,6 +508,9 @@ def check_dmarc(target: Target, dns_facts: DnsFacts) -> Check:
     if lookup.error:
         return _failed_query("dns.dmarc", f"TXT {name}", lookup, "publish " + wanted)
     found = [text for text in lookup.records if dmarc.is_dmarc(text)]
+    inherited = inherited_dmarc(dns_facts) if not found else None
+    if inherited:
+        return check_inherited_dmarc(name, *inherited)
     if not found:
         return Check(
             "dns.dmarc",
@@ -519,6 +540,26 @@ def check_dmarc(target: Target, dns_facts: DnsFacts) -> Check:
     if not parsed.report_addresses:
         notes.append("no rua=, so no aggregate reports")
     return Check("dns.dmarc", Status.PASS, f"{name} TXT {found[0]}: " + "; ".join(notes))
+
+
+def check_inherited_dmarc(name: str, parent: str, text: str) -> Check:
+    parent_name = f"_dmarc.{parent}"
+    try:
+        parsed = dmarc.parse(text)
+    except dmarc.DmarcSyntaxError as exc:
+        return Check(
+            "dns.dmarc",
+            Status.FAIL,
+            f"no record at {name}, and the one at {parent_name} that would apply is invalid: {exc}",
+            f"fix {parent_name}, or publish {suggested_dmarc_record(name.removeprefix('_dmarc.'))}",
+        )
+    policy = parsed.subdomain_policy or parsed.policy
+    return Check(
+        "dns.dmarc",
+        Status.PASS,
+        f"no record at {name}; {parent_name} TXT {text} applies to it: policy "
+        + (f"sp={policy}" if parsed.subdomain_policy else f"p={policy}"),
+    )
 
 
 # ---- alignment and the verdict -----------------------------------------------------------

@@ -17,7 +17,7 @@ from dns.rdtypes.ANY.CNAME import CNAME
 from dns.rdtypes.ANY.MX import MX
 from dns.rdtypes.ANY.TXT import TXT
 
-from ses_feedback_cli.doctor import spf
+from ses_feedback_cli.doctor import dmarc, spf
 from ses_feedback_cli.doctor.model import DnsFacts, Lookup
 
 DEFAULT_TIMEOUT = 5.0
@@ -85,13 +85,26 @@ class DnsLookup:
 
     def facts(self, domain: str, mail_from_domain: str, dkim_tokens: tuple[str, ...]) -> DnsFacts:
         mail_from_txt = self.query(mail_from_domain, "TXT")
+        dmarc_txt = self.query(f"_dmarc.{domain}", "TXT")
         return DnsFacts(
             dkim={token: self.query(f"{token}._domainkey.{domain}", "CNAME") for token in dkim_tokens},
             mail_from_mx=self.query(mail_from_domain, "MX"),
             mail_from_txt=mail_from_txt,
             spf_targets=self.spf_targets(mail_from_txt),
-            dmarc_txt=self.query(f"_dmarc.{domain}", "TXT"),
+            dmarc_txt=dmarc_txt,
+            dmarc_parents={} if dmarc_txt.error or _has_dmarc(dmarc_txt) else self.dmarc_parents(domain),
         )
+
+    def dmarc_parents(self, domain: str) -> dict[str, Lookup]:
+        """_dmarc.<parent> from the nearest parent up (the TLD excluded), until one has a record."""
+        found: dict[str, Lookup] = {}
+        labels = domain.split(".")
+        for start in range(1, len(labels) - 1):
+            parent = ".".join(labels[start:])
+            found[parent] = self.query(f"_dmarc.{parent}", "TXT")
+            if _has_dmarc(found[parent]):
+                break
+        return found
 
     def spf_targets(self, start: Lookup) -> dict[str, Lookup]:
         """TXT answers for every domain the SPF record reaches through include/redirect."""
@@ -104,6 +117,10 @@ class DnsLookup:
             fetched[domain] = self.query(domain, "TXT")
             pending.extend(_targets_of(fetched[domain]))
         return fetched
+
+
+def _has_dmarc(lookup: Lookup) -> bool:
+    return any(dmarc.is_dmarc(text) for text in lookup.records)
 
 
 def _targets_of(lookup: Lookup) -> list[str]:

@@ -53,6 +53,9 @@ class DnsFacts:
     mail_from_txt: Lookup
     spf_targets: dict[str, Lookup]  # every domain an include/redirect reaches → its TXT records
     dmarc_txt: Lookup
+    # Only when the domain has no DMARC record of its own: _dmarc.<parent> for each parent
+    # below the TLD, nearest first, up to the first that has one (the DMARCbis tree walk).
+    dmarc_parents: dict[str, Lookup] = field(default_factory=dict)
 
 
 # ---- SES facts ---------------------------------------------------------------------------
