@@ -17,10 +17,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
-from ses_feedback_cli.doctor.checks import failed
 from ses_feedback_cli.doctor.diagnose import DoctorRequest, diagnose
 from ses_feedback_cli.doctor.dns_lookup import DnsLookup
-from ses_feedback_cli.doctor.model import Check, Status
+from ses_feedback_cli.doctor.model import Check, Status, failed
 from ses_feedback_cli.doctor.ses_gateway import SesGateway
 from ses_feedback_cli.local import LocalStack, bootstrap
 

@@ -6,9 +6,17 @@ from dataclasses import replace
 
 import pytest
 from botocore.exceptions import NoCredentialsError
-from ses_feedback_cli.doctor.checks import Target, check_account, check_ses_dkim, check_ses_mail_from
 from ses_feedback_cli.doctor.diagnose import DoctorRequest, diagnose
-from ses_feedback_cli.doctor.model import AccountFacts, DnsFacts, IdentityFacts, Lookup, SesFacts, Status
+from ses_feedback_cli.doctor.model import (
+    AccountFacts,
+    DnsFacts,
+    IdentityFacts,
+    Lookup,
+    SesFacts,
+    Status,
+    Target,
+)
+from ses_feedback_cli.doctor.ses_checks import check_account, check_ses_dkim, check_ses_mail_from
 from ses_feedback_cli.doctor.ses_gateway import SesGateway
 
 TARGET = Target(domain="example.com", region="eu-west-1", mail_from_domain="mail.example.com")

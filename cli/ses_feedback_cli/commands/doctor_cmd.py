@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ses_feedback_cli.doctor.checks import failed
 from ses_feedback_cli.doctor.diagnose import (
     BadDoctorInput,
     DoctorRequest,
@@ -14,7 +13,7 @@ from ses_feedback_cli.doctor.diagnose import (
     normalize_token,
 )
 from ses_feedback_cli.doctor.dns_lookup import BadNameserver, DnsLookup
-from ses_feedback_cli.doctor.model import Check
+from ses_feedback_cli.doctor.model import Check, failed
 from ses_feedback_cli.local import region
 from ses_feedback_cli.output import error, print_json, say
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError
 
-from ses_feedback_cli.doctor.checks import Target, dns_checks, ses_checks
+from ses_feedback_cli.doctor.dns_checks import dns_checks
 from ses_feedback_cli.doctor.dns_lookup import DnsLookup
-from ses_feedback_cli.doctor.model import Check, SesFacts, Status
+from ses_feedback_cli.doctor.model import Check, SesFacts, Status, Target
+from ses_feedback_cli.doctor.ses_checks import ses_checks
 from ses_feedback_cli.doctor.ses_gateway import SesGateway
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

@@ -26,6 +26,21 @@ class Check:
         return {"id": self.id, "status": self.status.value, "detail": self.detail, "fix": self.fix}
 
 
+def failed(checks: list[Check]) -> bool:
+    return any(check.status is Status.FAIL for check in checks)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is being checked: the From domain, its MAIL FROM domain, region and DKIM tokens."""
+
+    domain: str
+    region: str
+    mail_from_domain: str
+    dkim_tokens: tuple[str, ...] = ()
+    topic_arn: str | None = None  # the feedback topic the event destination must reach, when known
+
+
 def record(name: str, rtype: str, value: str) -> str:
     """A DNS record as the stack's Outputs and the SES console write it: ``name TYPE value``."""
     return f"{name} {rtype} {value}"
