@@ -71,7 +71,7 @@ def test_spf_without_amazonses_fails_and_mail_passes_dmarc_through_dkim_only(dns
     assert spf.status is Status.FAIL
     assert "does not include amazonses.com" in spf.detail
     assert spf.fix == (
-        'replace it with mail.example.com TXT "v=spf1 include:amazonses.com ~all" '
+        'replace the SPF record with mail.example.com TXT "v=spf1 include:amazonses.com ~all" '
         "(the MAIL FROM subdomain only sends through SES)"
     )
     assert checks["alignment.spf"].status is Status.FAIL
@@ -104,7 +104,9 @@ def test_too_many_dns_lookups_through_chained_includes_fail(dns_server: DnsServe
     assert spf.status is Status.FAIL
     assert "it needs 12 DNS look-ups (limit 10): receivers return permerror" in spf.detail
     assert spf.fix is not None
-    assert spf.fix.startswith('replace it with mail.example.com TXT "v=spf1 include:amazonses.com ~all"')
+    assert spf.fix.startswith(
+        'replace the SPF record with mail.example.com TXT "v=spf1 include:amazonses.com ~all"'
+    )
 
 
 def test_ten_lookups_are_still_within_the_limit(dns_server: DnsServer) -> None:

@@ -121,7 +121,10 @@ def check_mail_from_spf(target: Target, dns_facts: DnsFacts) -> Check:
         parsed = spf.parse(found[0])
     except spf.SpfSyntaxError as exc:
         return Check(
-            "dns.mail_from.spf", Status.FAIL, f"invalid SPF at {name}: {exc}", "replace it with " + minimal
+            "dns.mail_from.spf",
+            Status.FAIL,
+            f"invalid SPF at {name}: {exc}",
+            "replace the SPF record with " + minimal,
         )
     evaluation = spf.evaluate(parsed, dns_facts.spf_targets)
     problems = list(evaluation.problems)
@@ -144,7 +147,7 @@ def check_mail_from_spf(target: Target, dns_facts: DnsFacts) -> Check:
         "dns.mail_from.spf",
         Status.FAIL,
         f"SPF at {name} ({found[0]}): " + "; ".join(problems),
-        f"replace it with {minimal} (the MAIL FROM subdomain only sends through SES)",
+        f"replace the SPF record with {minimal} (the MAIL FROM subdomain only sends through SES)",
     )
 
 
@@ -205,7 +208,10 @@ def check_dmarc(target: Target, dns_facts: DnsFacts) -> Check:
         parsed = dmarc.parse(found[0])
     except dmarc.DmarcSyntaxError as exc:
         return Check(
-            "dns.dmarc", Status.FAIL, f"invalid DMARC record at {name}: {exc}", "replace it with " + wanted
+            "dns.dmarc",
+            Status.FAIL,
+            f"invalid DMARC record at {name}: {exc}",
+            "replace the DMARC record with " + wanted,
         )
     notes = [f"policy p={parsed.policy}"]
     if parsed.policy == "none":
