@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from botocore.exceptions import NoCredentialsError
 from ses_feedback_cli.doctor.diagnose import DoctorRequest, diagnose
+from ses_feedback_cli.doctor.dns_checks import check_dkim_records
 from ses_feedback_cli.doctor.model import (
     AccountFacts,
     DnsFacts,
@@ -115,3 +116,19 @@ def test_without_aws_credentials_ses_fails_once_and_the_dns_checks_still_run() -
     assert checks[0].status is Status.FAIL
     assert "--dns-only" in (checks[0].fix or "")
     assert {c.id for c in checks} >= {"dns.dkim", "dns.mail_from.mx", "dns.dmarc", "dmarc.verdict"}
+
+
+def test_byodkim_identity_has_no_easy_dkim_records_to_check() -> None:
+    empty = Lookup()
+    dns_facts = DnsFacts(dkim={}, mail_from_mx=empty, mail_from_txt=empty, spf_targets={}, dmarc_txt=empty)
+    byodkim = SesFacts(
+        region="eu-west-1",
+        identity=replace(IDENTITY, dkim_origin="EXTERNAL"),
+        configuration_set=None,
+        account=None,
+    )
+    easy = SesFacts(region="eu-west-1", identity=IDENTITY, configuration_set=None, account=None)
+    (check,) = check_dkim_records(TARGET, dns_facts, byodkim)
+    assert (check.id, check.status) == ("dns.dkim", Status.PASS)
+    assert "BYODKIM" in check.detail
+    assert check_dkim_records(TARGET, dns_facts, easy)[0].status is Status.WARN

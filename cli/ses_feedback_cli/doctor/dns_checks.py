@@ -24,7 +24,17 @@ def _failed_query(check_id: str, name: str, lookup: Lookup, fix: str) -> Check:
     return Check(check_id, Status.FAIL, f"could not query {name}: {lookup.error}", fix)
 
 
-def check_dkim_records(target: Target, dns_facts: DnsFacts) -> list[Check]:
+def check_dkim_records(target: Target, dns_facts: DnsFacts, ses: SesFacts | None = None) -> list[Check]:
+    identity = ses.identity if ses else None
+    if not target.dkim_tokens and identity is not None and identity.dkim_origin == "EXTERNAL":
+        return [
+            Check(
+                "dns.dkim",
+                Status.PASS,
+                "the identity signs with your own key (BYODKIM): there are no Easy DKIM CNAMEs, "
+                "and SES checks the selector's TXT record itself (see ses.dkim)",
+            )
+        ]
     if not target.dkim_tokens:
         return [
             Check(
@@ -370,7 +380,7 @@ def verdict(target: Target, dmarc_check: Check, spf_alignment: Check, dkim_align
 
 
 def dns_checks(target: Target, dns_facts: DnsFacts, ses: SesFacts | None) -> list[Check]:
-    dkim_checks = check_dkim_records(target, dns_facts)
+    dkim_checks = check_dkim_records(target, dns_facts, ses)
     mx = check_mail_from_mx(target, dns_facts)
     spf_check = check_mail_from_spf(target, dns_facts)
     dmarc_check = check_dmarc(target, dns_facts)
