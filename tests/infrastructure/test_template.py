@@ -186,3 +186,11 @@ def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege
     assert sync["Properties"]["Environment"]["Variables"]["SYNC_SES_ACCOUNT_SUPPRESSION_LIST"] == {
         "Ref": "SyncSesAccountSuppressionList"
     }
+
+
+def test_env_vars_file_is_what_local_env_vars_generates() -> None:
+    # `ses-feedback local env-vars > events/env.json` regenerates it after a template change.
+    from ses_feedback_cli.local import LocalStack, sam_env_vars
+
+    committed = json.loads((REPO_ROOT / "events" / "env.json").read_text())
+    assert committed == sam_env_vars(LocalStack(), "http://host.docker.internal:5000")
