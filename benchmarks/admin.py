@@ -1,0 +1,99 @@
+"""Suppression admin: import and export rates, and DynamoDB requests per 1,000 rows imported.
+
+A 20,000-row CSV (a header row, other providers' reason words, dates) is imported into a
+fresh local stack through ``SuppressionAdmin.import_entries`` — what `ses-feedback
+suppressions import` runs — then imported again (the idempotent re-run), then exported page
+by page. Requests are counted on the store's own boto3 client. The rates are moto's (one
+request at a time, on this machine), not DynamoDB's: read them as relative figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
+
+from ses_feedback.admin import SuppressionAdmin
+from ses_feedback.imports import read_rows
+from ses_feedback.store import SuppressionStore
+from ses_feedback_cli.local import LocalStack, bootstrap
+
+ROWS = 20_000
+TARGET_REQUESTS_PER_1000 = 40
+_WORDS = ["bounce", "hard_bounce", "complaint", "spam", "unsubscribed", ""]
+
+
+def _reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def _lines() -> list[str]:
+    return ["email,reason,created_at\n"] + [
+        f"user{i}@example.com,{_WORDS[i % len(_WORDS)]},2025-01-01T00:00:{i % 60:02}Z\n" for i in range(ROWS)
+    ]
+
+
+def run(endpoint: str) -> list[str]:
+    _reset(endpoint)
+    refs = bootstrap(LocalStack(prefix="bench-admin"))
+    store = SuppressionStore(refs["SuppressionTable"])
+    calls: Counter[str] = Counter()
+    store.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.update([model.name]))
+    admin = SuppressionAdmin(store=store)
+    lines = _lines()
+    out = [f"suppression admin ({ROWS:,} rows, moto server on loopback)"]
+
+    for label in ("import (new list)", "import again (no change)"):
+        calls.clear()
+        started = time.perf_counter()
+        summary = admin.import_entries(read_rows(lines, datetime.now(UTC)), "bench")
+        elapsed = time.perf_counter() - started
+        per_1000 = {name: count * 1000 / ROWS for name, count in sorted(calls.items())}
+        total = sum(per_1000.values())
+        writes = per_1000.get("BatchWriteItem", 0.0)
+        out.append(
+            f"  {label:<26} {ROWS / elapsed:8,.0f} rows/s  "
+            f"requests per 1,000 rows: {total:.1f} "
+            f"({', '.join(f'{name} {value:.1f}' for name, value in per_1000.items()) or 'none'}); "
+            f"imported {summary.imported:,}, unchanged {summary.unchanged:,}"
+        )
+        if label.startswith("import (new"):
+            verdict = "within" if writes <= TARGET_REQUESTS_PER_1000 else "OVER"
+            out.append(
+                f"  {'':<26} write requests per 1,000 rows: {writes:.1f} "
+                f"(target ≤ {TARGET_REQUESTS_PER_1000}: {verdict}; full 25-item batches)"
+            )
+
+    calls.clear()
+    started = time.perf_counter()
+    sink = io.StringIO()
+    writer = csv.writer(sink)
+    exported = 0
+    for state in store.iter_suppressed(None, datetime.now(UTC), page_size=1000):
+        writer.writerow([state.address, state.reason.value if state.reason else "", state.since])
+        exported += 1
+        if sink.tell() > 1 << 20:  # stream: keep at most ~1 MB, as writing to a file would
+            sink.seek(0)
+            sink.truncate()
+    elapsed = time.perf_counter() - started
+    out.append(
+        f"  {'export (csv, pages of 1,000)':<26} {exported / elapsed:8,.0f} rows/s  "
+        f"Query requests: {calls['Query']} for {exported:,} addresses"
+    )
+    return out
+
+
+if __name__ == "__main__":
+    import os
+
+    from ses_feedback_cli import motoserver
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    with motoserver.running() as server:
+        os.environ["AWS_ENDPOINT_URL"] = server.endpoint
+        print("\n".join(run(server.endpoint)))
