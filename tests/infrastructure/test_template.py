@@ -90,17 +90,32 @@ def test_every_function_has_a_log_group_with_retention(logical_id: str) -> None:
 NO_RESOURCE_TYPE_ACTIONS = {"ses:ListSuppressedDestinations", "ses:DeleteSuppressedDestination"}
 
 
+def policy_statements(policies: list[Any]) -> list[dict[str, Any]]:
+    """Every statement of a function's inline policies, both branches of an Fn::If included."""
+    statements: list[dict[str, Any]] = []
+    for policy in policies:
+        if not isinstance(policy, dict):
+            continue  # a SAM policy template name
+        if "Fn::If" in policy:
+            statements += policy_statements([b for b in policy["Fn::If"][1:] if isinstance(b, dict)])
+        statements += policy.get("Statement", [])
+    return statements
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
 @pytest.mark.parametrize("logical_id", sorted(functions(TEMPLATE)))
 def test_no_function_policy_grants_wildcard_actions(logical_id: str) -> None:
     text = json.dumps(props(logical_id).get("Policies", []))
     assert not re.search(r'"[a-z0-9-]+:\*"', text), text
-    for policy in props(logical_id).get("Policies", []):
-        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            if statement.get("Resource") == "*":
-                assert set(actions) <= NO_RESOURCE_TYPE_ACTIONS, statement
-            else:
-                assert '"*"' not in json.dumps(statement), statement
+    for statement in policy_statements(props(logical_id).get("Policies", [])):
+        if statement.get("Resource") == "*":
+            assert set(actions_of(statement)) <= NO_RESOURCE_TYPE_ACTIONS, statement
+        else:
+            assert '"*"' not in json.dumps(statement), statement
 
 
 @pytest.mark.parametrize("logical_id", sorted(functions(TEMPLATE)))
@@ -170,11 +185,7 @@ def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege
     assert schedule["Type"] == "Schedule"
     assert schedule["Properties"]["Schedule"] == {"Ref": "SesSuppressionSyncSchedule"}
     actions = {
-        action
-        for statement in sync["Properties"]["Policies"][0]["Statement"]
-        for action in (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
+        a for statement in policy_statements(sync["Properties"]["Policies"]) for a in actions_of(statement)
     }
     assert actions == {
         "dynamodb:BatchGetItem",
@@ -194,3 +205,26 @@ def test_env_vars_file_is_what_local_env_vars_generates() -> None:
 
     committed = json.loads((REPO_ROOT / "events" / "env.json").read_text())
     assert committed == sam_env_vars(LocalStack(), "http://host.docker.internal:5000")
+
+
+def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the_sync_on() -> None:
+    assert props("RestApi")["Auth"] == {"DefaultAuthorizer": "AWS_IAM"}
+    api = props("SuppressionsApiFunction")
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in api["Events"].values()}
+    assert routes == {
+        ("GET", "/suppressions"),
+        ("GET", "/suppressions/{address}"),
+        ("GET", "/suppressions/{address}/events"),
+        ("PUT", "/suppressions/{address}"),
+        ("DELETE", "/suppressions/{address}"),
+    }
+    assert all(e["Properties"]["RestApiId"] == {"Ref": "RestApi"} for e in api["Events"].values())
+    (always, conditional) = api["Policies"]
+    assert {a for s in always["Statement"] for a in actions_of(s)} == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+    }
+    condition, when_on, when_off = conditional["Fn::If"]
+    assert (condition, when_off) == ("SyncSesAccountList", {"Ref": "AWS::NoValue"})
+    assert [a for s in when_on["Statement"] for a in actions_of(s)] == ["ses:DeleteSuppressedDestination"]

@@ -1,0 +1,264 @@
+"""SuppressionsApiFunction in-process: API Gateway REST proxy events through the real handler,
+on the template's table in moto. Every route, pagination, the audit trail, errors, and the
+SES lift (SES v2 DeleteSuppressedDestination is not in moto: ``botocore.stub.Stubber``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+from ses_feedback.admin import SuppressionAdmin, get_ses_account_list
+from ses_feedback.imports import read_rows
+from ses_feedback_cli.local import LocalContext, load_handler
+from ses_feedback_cli.template import REPO_ROOT
+
+from tests.integration.conftest import Stack
+from tests.support.api_events import USER_ARN, rest_event
+
+API_EVENTS = sorted((REPO_ROOT / "events" / "suppressions_api").glob("*.json"))
+Call = Callable[..., tuple[int, Any]]
+
+
+@pytest.fixture
+def call(stack: Stack) -> Call:
+    handler = load_handler(stack.local, "SuppressionsApiFunction")
+
+    def invoke(
+        method: str, path: str, query: dict[str, str] | None = None, body: Any = None, **kw: Any
+    ) -> tuple[int, Any]:
+        response = handler(
+            rest_event(method, path, query, body, **kw), LocalContext(function_name="SuppressionsApiFunction")
+        )
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+    return invoke
+
+
+def seed(stack: Stack, text: str) -> None:
+    SuppressionAdmin(store=stack.store).import_entries(
+        read_rows(text.splitlines(keepends=True), datetime.now(UTC)), "seed"
+    )
+
+
+def test_list_pages_through_one_reason_with_the_cursor(stack: Stack, call: Call) -> None:
+    seed(
+        stack,
+        "".join(f"h{i}@example.com,bounce,2025-01-01T00:00:0{i}Z\n" for i in range(5))
+        + "c@example.com,complaint\n",
+    )
+    seen, cursor = [], None
+    while True:
+        status, page = call(
+            "GET",
+            "/suppressions",
+            {"reason": "hard_bounce", "limit": "2", **({"cursor": cursor} if cursor else {})},
+        )
+        assert status == 200
+        seen.append([item["address"] for item in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [
+        ["h4@example.com", "h3@example.com"],
+        ["h2@example.com", "h1@example.com"],
+        ["h0@example.com"],
+    ]
+
+
+def test_list_without_a_reason_lists_every_reason(stack: Stack, call: Call) -> None:
+    seed(stack, "h@example.com,bounce\nc@example.com,complaint\n")
+    status, page = call("GET", "/suppressions")
+    assert status == 200
+    assert [(i["address"], i["reason"]) for i in page["items"]] == [
+        ("c@example.com", "complaint"),
+        ("h@example.com", "hard_bounce"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"reason": "sad"}, "reason"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1001"}, "limit"),
+        ({"limit": "many"}, "limit"),
+    ],
+)
+def test_bad_query_parameters_are_rejected_naming_the_parameter(
+    call: Call, query: dict[str, str], field: str
+) -> None:
+    status, body = call("GET", "/suppressions", query)
+    assert status == 422
+    assert any(field in error["loc"] for error in body["detail"])
+
+
+def test_a_cursor_this_api_did_not_hand_out_is_a_400_naming_the_cursor(call: Call) -> None:
+    status, body = call("GET", "/suppressions", {"cursor": "eyJub3QiOiJvdXJzIn0"})
+    assert (status, body["field"]) == (400, "cursor")
+
+
+def test_put_suppresses_by_hand_recording_the_iam_principal_and_the_note(call: Call) -> None:
+    # When
+    status, body = call("PUT", "/suppressions/Jane@Example.com", body={"note": "asked by phone"})
+    # Then
+    assert status == 200 and body["changed"] is True
+    assert body["suppression"] | {"since": None} == {
+        "address": "jane@example.com",
+        "reason": "manual",
+        "since": None,
+        "expires_at": None,
+        "note": "asked by phone",
+        "actor": USER_ARN,
+    }
+    _, detail = call("GET", "/suppressions/jane@example.com")
+    (entry,) = detail["history"]
+    assert (entry["event_type"], entry["action"], entry["note"], entry["actor"]) == (
+        "Manual",
+        "suppress",
+        "asked by phone",
+        USER_ARN,
+    )
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"note": ""}, {"note": "x" * 1001}, {"note": "n", "reason": "complaint"}, "not json"]
+)
+def test_put_needs_a_note_and_nothing_else(call: Call, body: Any) -> None:
+    status, answer = call("PUT", "/suppressions/jane@example.com", body=body)
+    assert status == 422, answer
+
+
+def test_put_on_a_hard_bounced_address_changes_nothing(stack: Stack, call: Call) -> None:
+    seed(stack, "hb@example.com,bounce\n")
+    status, body = call("PUT", "/suppressions/hb@example.com", body={"note": "again"})
+    assert (status, body["changed"], body["suppression"]["reason"]) == (200, False, "hard_bounce")
+
+
+def test_an_invalid_address_is_a_400_naming_the_address(call: Call) -> None:
+    status, body = call("PUT", "/suppressions/not-an-address", body={"note": "n"})
+    assert (status, body["field"]) == (400, "address")
+
+
+def test_delete_lifts_and_the_history_says_who_and_why(stack: Stack, call: Call) -> None:
+    seed(stack, "back@example.com,bounce\n")
+    status, body = call(
+        "DELETE",
+        "/suppressions/back@example.com",
+        {"note": "mailbox fixed"},
+        user_arn="arn:aws:sts::123456789012:assumed-role/support/alice",
+    )
+    assert status == 200 and body["changed"] is True and body["suppression"]["reason"] is None
+    _, detail = call("GET", "/suppressions/back@example.com")
+    assert detail["suppression"]["reason"] is None and detail["lifted_at"] is not None
+    (entry,) = detail["history"]
+    assert (entry["action"], entry["reason"], entry["note"], entry["actor"]) == (
+        "lift",
+        "hard_bounce",
+        "mailbox fixed",
+        "arn:aws:sts::123456789012:assumed-role/support/alice",
+    )
+
+
+def test_delete_needs_a_note(call: Call) -> None:
+    status, body = call("DELETE", "/suppressions/back@example.com")
+    assert status == 422 and any("note" in e["loc"] for e in body["detail"])
+
+
+def test_delete_of_a_complaint_needs_force(stack: Stack, call: Call) -> None:
+    seed(stack, "c@example.com,complaint\n")
+    status, body = call("DELETE", "/suppressions/c@example.com", {"note": "please"})
+    assert (status, body["field"]) == (409, "force")
+    status, body = call("DELETE", "/suppressions/c@example.com", {"note": "confirmed", "force": "true"})
+    assert status == 200 and body["suppression"]["reason"] is None
+
+
+def test_delete_of_an_address_that_is_not_suppressed_is_a_404(call: Call) -> None:
+    status, body = call("DELETE", "/suppressions/clean@example.com", {"note": "n"})
+    assert status == 404 and "not suppressed" in body["error"]
+
+
+def test_events_page_newest_first(stack: Stack, call: Call) -> None:
+    for i in range(3):
+        call("PUT", "/suppressions/h@example.com", body={"note": f"add {i}"})
+        call("DELETE", "/suppressions/h@example.com", {"note": f"lift {i}"})
+    status, first = call("GET", "/suppressions/h@example.com/events", {"limit": "4"})
+    _, second = call(
+        "GET", "/suppressions/h@example.com/events", {"limit": "4", "cursor": first["next_cursor"]}
+    )
+    assert status == 200
+    assert [e["note"] for e in first["items"]] == ["lift 2", "add 2", "lift 1", "add 1"]
+    assert [e["note"] for e in second["items"]] == ["lift 0", "add 0"] and second["next_cursor"] is None
+
+
+def test_get_of_an_unknown_address_is_not_suppressed_with_no_history(call: Call) -> None:
+    status, body = call("GET", "/suppressions/new@example.com")
+    assert status == 200
+    assert body == {
+        "suppression": {
+            "address": "new@example.com",
+            "reason": None,
+            "since": None,
+            "expires_at": None,
+            "note": None,
+            "actor": None,
+        },
+        "soft_bounce_count": 0,
+        "lifted_at": None,
+        "history": [],
+    }
+
+
+def test_with_the_sync_on_delete_also_lifts_ses_account_list(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: the function as deployed with SyncSesAccountSuppressionList=true
+    handler = load_handler(stack.local, "SuppressionsApiFunction")  # sets the template's default, false
+    monkeypatch.setenv("SYNC_SES_ACCOUNT_SUPPRESSION_LIST", "true")
+    seed(stack, "both@example.com,bounce\n")
+    with Stubber(get_ses_account_list().client) as stubber:
+        stubber.add_response("delete_suppressed_destination", {}, {"EmailAddress": "both@example.com"})
+        # When
+        response = handler(
+            rest_event("DELETE", "/suppressions/both@example.com", {"note": "fixed"}),
+            LocalContext(function_name="f"),
+        )
+        stubber.assert_no_pending_responses()
+    # Then
+    body = json.loads(response["body"])
+    assert (response["statusCode"], body["ses_removed"], body["suppression"]["reason"]) == (200, True, None)
+
+
+@pytest.mark.parametrize("path", API_EVENTS, ids=[p.stem for p in API_EVENTS])
+def test_suppressions_api_function_accepts_every_event_file(stack: Stack, call: Call, path: Path) -> None:
+    # Given: jane is suppressed (so that the lift in delete_lift.json has something to lift)
+    seed(stack, "jane@example.com,bounce\n")
+    handler = load_handler(stack.local, "SuppressionsApiFunction")
+    # When
+    response = handler(json.loads(path.read_text()), LocalContext(function_name="SuppressionsApiFunction"))
+    # Then
+    assert response["statusCode"] == 200, response["body"]
+
+
+def test_the_openapi_document_describes_every_route() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "suppressions_api_app", REPO_ROOT / "functions" / "suppressions_api" / "app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    document = json.loads(module.app.get_openapi_json_schema(title="ses-feedback", version="1"))
+    assert {(m.upper(), p) for p, ops in document["paths"].items() for m in ops} == {
+        ("GET", "/suppressions"),
+        ("GET", "/suppressions/{address}"),
+        ("GET", "/suppressions/{address}/events"),
+        ("PUT", "/suppressions/{address}"),
+        ("DELETE", "/suppressions/{address}"),
+    }
+    assert "ManualSuppressionRequest" in document["components"]["schemas"]
