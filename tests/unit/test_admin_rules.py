@@ -197,3 +197,14 @@ def test_ses_account_list_entries_map_to_our_reasons_with_their_date(ses_reason:
 def test_a_ses_entry_with_an_unknown_reason_is_a_row_error() -> None:
     result = ses_entry(SesSuppressedDestination(ADDRESS, "SOMETHING_NEW", NOW), 3)
     assert isinstance(result, RowError) and (result.line, result.field) == (3, "Reason")
+
+
+def test_an_actor_is_logged_with_any_email_address_in_it_hashed() -> None:
+    from ses_feedback.addresses import address_hash
+    from ses_feedback.admin import _loggable_actor
+
+    sso = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin/Jane@Example.com"
+    assert _loggable_actor(sso) == (
+        f"arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin/<{address_hash('jane@example.com')}>"
+    )
+    assert _loggable_actor(ACTOR) == ACTOR

@@ -19,6 +19,7 @@ Rules:
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -60,6 +61,17 @@ NOTE_MAX = 1000
 ACTOR_MAX = 2048
 PAGE_MAX = 1000
 _MAX_CONFLICT_RETRIES = 20
+
+
+# SSO session names are often email addresses (assumed-role/Admin/jane@example.com).
+_EMAIL_IN_TEXT = re.compile(r"[^\s/:@]+@[^\s/:@]+\.[^\s/:@]+")
+
+
+def _loggable_actor(actor: str | None) -> str | None:
+    """The actor for a log line: any email address in it replaced by its hash."""
+    if actor is None:
+        return None
+    return _EMAIL_IN_TEXT.sub(lambda m: f"<{address_hash(m.group(0).lower())}>", actor)
 
 
 def utc_now() -> datetime:
@@ -341,7 +353,7 @@ class SuppressionAdmin:
                 "action": decision.action.value,
                 "detail": decision.detail,
                 "reason": decision.reason.value if decision.reason else None,
-                "actor": decision.actor,
+                "actor": _loggable_actor(decision.actor),
                 "address_hash": address_hash(decision.address),
             },
         )
