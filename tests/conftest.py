@@ -63,10 +63,13 @@ def no_address_in_logs() -> Iterator[_Recorder]:
 def fresh_caches() -> Iterator[None]:
     """Settings and clients are cached per container; each test is a new container."""
     from ses_feedback.feedback import get_store
+    from ses_feedback.sending import clear_caches as clear_sender_caches
     from ses_feedback.settings import get_settings
 
     get_settings.cache_clear()
     get_store.cache_clear()
+    clear_sender_caches()
     yield
     get_settings.cache_clear()
     get_store.cache_clear()
+    clear_sender_caches()

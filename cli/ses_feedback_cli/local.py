@@ -131,6 +131,15 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
         with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
             sesv2.create_configuration_set(ConfigurationSetName=stack.name(logical_id))
         created[logical_id] = stack.name(logical_id)
+
+    # The sending identity (SendingDomain), verified at once as moto does, so that
+    # `ses-feedback send --from noreply@<domain>` works on a fresh local stack.
+    if "SendingDomain" in stack.template.get("Parameters", {}):
+        domain = resolver.parameter("SendingDomain")
+        sesv2 = boto3.client("sesv2", region_name=region())
+        with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
+            sesv2.create_email_identity(EmailIdentity=domain)
+        created["SendingDomain"] = domain
     return created
 
 
@@ -195,10 +204,12 @@ def load_handler(stack: LocalStack, logical_id: str) -> Callable[[dict[str, Any]
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("AWS_REGION", region())
     from ses_feedback.feedback import get_store
+    from ses_feedback.sending import clear_caches as clear_sender_caches
     from ses_feedback.settings import get_settings
 
     get_settings.cache_clear()
     get_store.cache_clear()
+    clear_sender_caches()
     code_dir, module_name, function = function_source(stack.template, logical_id)
     spec = importlib.util.spec_from_file_location(
         f"ses_feedback_fn_{logical_id}", code_dir / f"{module_name}.py"
