@@ -35,6 +35,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -179,7 +180,15 @@ def _idempotency_config() -> IdempotencyConfig:
         # The same key with a different request is a caller's bug: refuse it, don't guess.
         payload_validation_jmespath="request",
         expires_after_seconds=int(get_settings().idempotency_window.total_seconds()),
+        response_hook=_replayed,
     )
+
+
+def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    """Powertools calls this when it returns a remembered answer instead of sending."""
+    metrics.add_metric(name="SendReplayed", unit=MetricUnit.Count, value=1)
+    logger.info("idempotent send replayed", extra={"status": getattr(response, "status", None)})
+    return response
 
 
 @cache

@@ -38,7 +38,7 @@ _PAUSED = {"AccountSuspendedException", "SendingPausedException"}
 
 def sesv2_client() -> SESV2Client:
     return boto3.client(
-        "sesv2", config=Config(retries={"mode": "standard", "max_attempts": SES_MAX_ATTEMPTS})
+        "sesv2", config=Config(retries={"mode": "standard", "total_max_attempts": SES_MAX_ATTEMPTS})
     )
 
 
