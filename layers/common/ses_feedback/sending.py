@@ -196,7 +196,10 @@ def _idempotent_send() -> Callable[..., SendAnswer]:
     settings = get_settings()
     if not settings.idempotency_table:
         raise InvalidRequest("idempotency_key: this deployment has no idempotency table", "idempotency_key")
-    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
+    # One DynamoDB client for both tables: one fewer client to build at cold start.
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table, boto3_client=get_sender().store.client
+    )
 
     def send_once(job: SendJob) -> SendAnswer:
         return get_sender().send(job.request, job.app)

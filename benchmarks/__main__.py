@@ -1,0 +1,40 @@
+"""Run every benchmark against one moto server process on loopback and print the figures."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from ses_feedback_cli import motoserver
+
+# Modules are optional so that each area can add its own; the order is the report's order.
+MODULES = ["benchmarks.feedback", "benchmarks.sender", "benchmarks.admin"]
+
+
+def main() -> int:
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    with motoserver.running() as server:
+        os.environ["AWS_ENDPOINT_URL"] = server.endpoint
+        for name in MODULES:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError:
+                continue
+            for line in module.run(server.endpoint):
+                print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
