@@ -39,52 +39,54 @@ def recipients(count: int, domain: str = "example.org") -> list[str]:
     return [f"user{i}@{domain}" for i in range(count)]
 
 
-@pytest.mark.parametrize(
-    ("payload", "field"),
-    [
-        # header injection: CR or LF in any header value
-        (valid(subject="Hi\r\nBcc: everyone@example.org"), "subject"),
-        (valid(subject="Hi\nthere"), "subject"),
-        (valid(**{"from": "noreply@example.com\r\nBcc: x@example.org"}), "from"),
-        (valid(to=["jane@example.org", "bob@example.org\nCc: x@example.org"]), "to[1]"),
-        (valid(cc=["a@example.org\r"]), "cc[0]"),
-        (valid(bcc=["\nb@example.org"]), "bcc[0]"),
-        (valid(reply_to=["help@example.com\r\nX-Evil: 1"]), "reply_to[0]"),
-        # malformed addresses
-        (valid(to=["not-an-address"]), "to[0]"),
-        (valid(cc=["jane@"]), "cc[0]"),
-        (valid(bcc=["two words@example.org"]), "bcc[0]"),
-        (valid(reply_to=["@example.org"]), "reply_to[0]"),
-        (valid(**{"from": "nobody"}), "from"),
-        (valid(to=["jane@nodot"]), "to[0]"),
-        # SES's recipient limit: 50 in all, named where it is crossed
-        (valid(to=recipients(51)), "to"),
-        (valid(to=recipients(30), cc=recipients(21, "example.net")), "cc"),
-        (
-            valid(to=recipients(20), cc=recipients(20, "example.net"), bcc=recipients(11, "example.edu")),
-            "bcc",
-        ),
-        (valid(to=[]), "to"),
-        # SES tag syntax, and the tag the sender sets itself
-        (valid(tags={"bad name": "x"}), "tags.bad name"),
-        (valid(tags={"campaign": "spring sale"}), "tags.campaign"),
-        (valid(tags={"campaign": "a" * 257}), "tags.campaign"),
-        (valid(tags={"n" * 257: "x"}), "tags." + "n" * 257),
-        (valid(tags={"campaign": ""}), "tags.campaign"),
-        (valid(tags={"café": "x"}), "tags.café"),
-        (valid(tags={"app": "someone-else"}), "tags.app"),
-        (valid(tags={f"t{i}": "v" for i in range(51)}), "tags"),
-        # content: a subject with text and/or html, or a template, not both
-        (valid(subject=None), "subject"),
-        (valid(text=None), "text"),
-        (valid(template={"name": "welcome", "data": {}}), "template"),
-        (valid(subject=None, text=None, template={"name": "no spaces allowed"}), "template.name"),
-        # anything else is a typo, not silently ignored
-        (valid(bbc=["x@example.org"]), "bbc"),
-        (valid(on_suppressed="ignore"), "on_suppressed"),
-        (valid(idempotency_key=""), "idempotency_key"),
-    ],
-)
+# (request, the field its refusal must name): every SES limit and header-injection case. The
+# integration tests send the same list through both of SenderFunction's doors.
+REFUSALS: list[tuple[dict[str, Any], str]] = [
+    # header injection: CR or LF in any header value
+    (valid(subject="Hi\r\nBcc: everyone@example.org"), "subject"),
+    (valid(subject="Hi\nthere"), "subject"),
+    (valid(**{"from": "noreply@example.com\r\nBcc: x@example.org"}), "from"),
+    (valid(to=["jane@example.org", "bob@example.org\nCc: x@example.org"]), "to[1]"),
+    (valid(cc=["a@example.org\r"]), "cc[0]"),
+    (valid(bcc=["\nb@example.org"]), "bcc[0]"),
+    (valid(reply_to=["help@example.com\r\nX-Evil: 1"]), "reply_to[0]"),
+    # malformed addresses
+    (valid(to=["not-an-address"]), "to[0]"),
+    (valid(cc=["jane@"]), "cc[0]"),
+    (valid(bcc=["two words@example.org"]), "bcc[0]"),
+    (valid(reply_to=["@example.org"]), "reply_to[0]"),
+    (valid(**{"from": "nobody"}), "from"),
+    (valid(to=["jane@nodot"]), "to[0]"),
+    # SES's recipient limit: 50 in all, named where it is crossed
+    (valid(to=recipients(51)), "to"),
+    (valid(to=recipients(30), cc=recipients(21, "example.net")), "cc"),
+    (
+        valid(to=recipients(20), cc=recipients(20, "example.net"), bcc=recipients(11, "example.edu")),
+        "bcc",
+    ),
+    (valid(to=[]), "to"),
+    # SES tag syntax, and the tag the sender sets itself
+    (valid(tags={"bad name": "x"}), "tags.bad name"),
+    (valid(tags={"campaign": "spring sale"}), "tags.campaign"),
+    (valid(tags={"campaign": "a" * 257}), "tags.campaign"),
+    (valid(tags={"n" * 257: "x"}), "tags." + "n" * 257),
+    (valid(tags={"campaign": ""}), "tags.campaign"),
+    (valid(tags={"café": "x"}), "tags.café"),
+    (valid(tags={"app": "someone-else"}), "tags.app"),
+    (valid(tags={f"t{i}": "v" for i in range(51)}), "tags"),
+    # content: a subject with text and/or html, or a template, not both
+    (valid(subject=None), "subject"),
+    (valid(text=None), "text"),
+    (valid(template={"name": "welcome", "data": {}}), "template"),
+    (valid(subject=None, text=None, template={"name": "no spaces allowed"}), "template.name"),
+    # anything else is a typo, not silently ignored
+    (valid(bbc=["x@example.org"]), "bbc"),
+    (valid(on_suppressed="ignore"), "on_suppressed"),
+    (valid(idempotency_key=""), "idempotency_key"),
+]
+
+
+@pytest.mark.parametrize(("payload", "field"), REFUSALS)
 def test_every_limit_and_header_injection_names_its_field(payload: dict[str, Any], field: str) -> None:
     # When
     error = refusal(payload)
