@@ -126,6 +126,6 @@ def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "httpMethod" in event and "requestContext" in event:
+    if isinstance(event, dict) and "httpMethod" in event and "requestContext" in event:
         return app.resolve(event, context)
     return invoke(event, context)
