@@ -64,7 +64,7 @@ e2e: $(APP_STAMP) ## end-to-end tests (moto_server on loopback)
 test: lint typecheck validate build ## everything CI runs: lint, types, template checks, sam build, all tests
 	$(PY) -m pytest
 
-bench: $(APP_STAMP) ## benchmarks against a local moto server (figures, not pass/fail)
+bench: $(APP_STAMP) ## benchmarks against a local moto server process (figures, not pass/fail)
 	$(PY) -m benchmarks
 
 clean: ## remove the venvs and build output

@@ -12,6 +12,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import sys
 import time
 import uuid
@@ -21,11 +22,13 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from ses_feedback_cli.template import (
     Resolver,
     function_environment,
     function_source,
+    functions,
     load_template,
     resources_of_type,
 )
@@ -39,12 +42,16 @@ def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
+# Local mode publishes Send/Open/Click too, so the whole life of a message can be watched.
+LOCAL_PARAMETERS = {"PublishEngagementEvents": "true"}
+
+
 @dataclass
 class LocalStack:
     """The local names of the template's resources, as CloudFormation's ``!Ref`` would give them."""
 
     prefix: str = DEFAULT_PREFIX
-    parameters: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=lambda: dict(LOCAL_PARAMETERS))
     template: dict[str, Any] = field(default_factory=load_template)
 
     def name(self, logical_id: str) -> str:
@@ -126,21 +133,50 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
         )
         created[logical_id] = response["SubscriptionArn"]
 
+    sesv2 = boto3.client("sesv2", region_name=region())
     for logical_id in resources_of_type(stack.template, "AWS::SES::ConfigurationSet"):
-        sesv2 = boto3.client("sesv2", region_name=region())
         with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
             sesv2.create_configuration_set(ConfigurationSetName=stack.name(logical_id))
         created[logical_id] = stack.name(logical_id)
 
+    for logical_id, resource in resources_of_type(
+        stack.template, "AWS::SES::ConfigurationSetEventDestination"
+    ).items():
+        properties = resolver.resolve(resource["Properties"])
+        destination = properties["EventDestination"]
+        try:
+            sesv2.create_configuration_set_event_destination(
+                ConfigurationSetName=properties["ConfigurationSetName"],
+                EventDestinationName=destination["Name"],
+                EventDestination={
+                    "Enabled": bool(destination.get("Enabled", True)),
+                    "MatchingEventTypes": [_v2_event_type(t) for t in destination["MatchingEventTypes"]],
+                    "SnsDestination": {"TopicArn": destination["SnsDestination"]["TopicARN"]},
+                },
+            )
+        except (ClientError, NotImplementedError) as exc:
+            # Plain moto has no event destinations (in-process it raises NotImplementedError);
+            # the project's moto server (LocalSes) has them.
+            code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else "not implemented"
+            print(f"warning: no SES event destination locally ({code})", file=sys.stderr)
+            continue
+        created[logical_id] = destination["Name"]
+
     # The sending identity (SendingDomain), verified at once as moto does, so that
-    # `ses-feedback send --from noreply@<domain>` works on a fresh local stack.
-    if "SendingDomain" in stack.template.get("Parameters", {}):
+    # `ses-feedback send --from noreply@<domain>` works on a fresh local stack. (A template
+    # that declares it as an AWS::SES::EmailIdentity gets it from that resource instead.)
+    declared = resources_of_type(stack.template, "AWS::SES::EmailIdentity")
+    if "SendingDomain" in stack.template.get("Parameters", {}) and not declared:
         domain = resolver.parameter("SendingDomain")
-        sesv2 = boto3.client("sesv2", region_name=region())
         with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
             sesv2.create_email_identity(EmailIdentity=domain)
         created["SendingDomain"] = domain
     return created
+
+
+def _v2_event_type(cloudformation_name: str) -> Any:
+    """CloudFormation's ``renderingFailure`` is SES v2's ``RENDERING_FAILURE``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", cloudformation_name).upper()
 
 
 def _create_table(client: Any, name: str, properties: dict[str, Any]) -> None:
@@ -233,19 +269,26 @@ class DrainSummary:
     batches: int = 0
 
 
-def drain(stack: LocalStack, batch_size: int | None = None, max_batches: int | None = None) -> DrainSummary:
+def drain(
+    stack: LocalStack,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    handler: Callable[[dict[str, Any], Any], Any] | None = None,
+    observer: Callable[[str], None] | None = None,
+) -> DrainSummary:
     """Run FeedbackFunction over the feedback queue until it is empty.
 
     As Lambda's event source mapping does: receive up to the template's batch size, invoke,
     delete what succeeded and make the reported failures visible again (they are received
     again, and after the redrive policy's receive count they move to the DLQ).
+    ``observer`` sees the body of every message that was processed successfully.
     """
-    handler = load_handler(stack, "FeedbackFunction")
+    handler = handler or load_handler(stack, "FeedbackFunction")
     resolver = stack.resolver()
-    queue_url = resolver.refs["FeedbackQueue"]
+    sqs = boto3.client("sqs", region_name=region())
+    queue_url = sqs.get_queue_url(QueueName=stack.name("FeedbackQueue"))["QueueUrl"]
     queue_arn = resolver.attributes[("FeedbackQueue", "Arn")]
     size = batch_size or int(resolver.parameter("FeedbackBatchSize"))
-    sqs = boto3.client("sqs", region_name=region())
     summary = DrainSummary()
     while max_batches is None or summary.batches < max_batches:
         messages = _receive_batch(sqs, queue_url, size)
@@ -259,6 +302,10 @@ def drain(stack: LocalStack, batch_size: int | None = None, max_batches: int | N
         summary.processed += len(messages) - len(failed_ids)
         summary.failed += len(failed_ids)
         _settle(sqs, queue_url, messages, failed_ids)
+        if observer is not None:
+            for message in messages:
+                if message["MessageId"] not in failed_ids:
+                    observer(message["Body"])
     return summary
 
 
@@ -306,3 +353,30 @@ def _settle(sqs: Any, queue_url: str, messages: list[dict[str, Any]], failed_ids
             sqs.change_message_visibility(
                 QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )
+
+
+# ---- sam local invoke ---------------------------------------------------------------------
+
+# What a function in a container needs besides the template's variables.
+_CONTAINER_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": DEFAULT_REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+def sam_env_vars(stack: LocalStack, endpoint: str) -> dict[str, dict[str, str]]:
+    """The ``--env-vars`` file for ``sam local invoke``: every function, pointed at ``endpoint``."""
+    return {
+        logical_id: dict(
+            sorted(
+                {
+                    **stack.function_environment(logical_id),
+                    **_CONTAINER_ENV,
+                    "AWS_ENDPOINT_URL": endpoint,
+                }.items()
+            )
+        )
+        for logical_id in sorted(functions(stack.template))
+    }

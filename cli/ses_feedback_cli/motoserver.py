@@ -4,6 +4,14 @@ moto's own ``moto_server`` serves requests on many threads, and moto's backends 
 thread-safe: two concurrent conditional writes to one DynamoDB item can both pass their
 condition. Real DynamoDB applies each item write atomically, so this server handles one
 request at a time, which gives the same guarantee to the code under test.
+
+moto's SES accepts mail but publishes no realistic feedback and has no configuration-set
+event destinations. ``LocalSes`` wraps moto to add both, as SES itself behaves: it keeps
+the event destinations that ``CreateConfigurationSetEventDestination`` (SES v2) creates,
+and after every SES v2 ``SendEmail`` that moto accepts it publishes the mailbox
+simulator's notifications (``ses_feedback_cli.simulator``) to the destinations' SNS
+topics, for the event types they match. Out-of-office auto-replies land in a mailbox that
+``GET /_local/mailbox`` lists.
 """
 
 from __future__ import annotations
@@ -31,8 +39,12 @@ def serve(host: str, port: int) -> None:
     )
     from werkzeug.serving import run_simple
 
+    from ses_feedback_cli.local_ses import LocalSes
+
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    app = DomainDispatcherApplication(create_backend_app)
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        os.environ.setdefault(name, value)
+    app = LocalSes(DomainDispatcherApplication(create_backend_app), endpoint=f"http://{host}:{port}")
     run_simple(host, port, app, threaded=False, use_reloader=False, request_handler=MotoRequestHandler)
 
 
@@ -62,11 +74,13 @@ class MotoServer:
                 self.process.wait()
 
 
-def start(port: int | None = None, timeout: float = 30.0, log: int | None = subprocess.DEVNULL) -> MotoServer:
+def start(
+    port: int | None = None, timeout: float = 30.0, log: int | None = subprocess.DEVNULL, host: str = LOOPBACK
+) -> MotoServer:
     """Start ``python -m ses_feedback_cli.motoserver`` and wait until it answers."""
     chosen = port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ses_feedback_cli.motoserver", "--port", str(chosen)],
+        [sys.executable, "-m", "ses_feedback_cli.motoserver", "--host", host, "--port", str(chosen)],
         stdout=log,
         stderr=log,
         env={**os.environ, "MOTO_PORT": str(chosen)},

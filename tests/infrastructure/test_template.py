@@ -149,3 +149,11 @@ def test_every_sqs_queue_and_table_is_created_locally_from_these_definitions() -
 def test_events_folder_is_json(tmp_path: Path) -> None:
     for path in (REPO_ROOT / "events").rglob("*.json"):
         json.loads(path.read_text())
+
+
+def test_env_vars_file_is_what_local_env_vars_generates() -> None:
+    # `ses-feedback local env-vars > events/env.json` regenerates it after a template change.
+    from ses_feedback_cli.local import LocalStack, sam_env_vars
+
+    committed = json.loads((REPO_ROOT / "events" / "env.json").read_text())
+    assert committed == sam_env_vars(LocalStack(), "http://host.docker.internal:5000")

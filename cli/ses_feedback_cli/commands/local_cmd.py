@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
-from ses_feedback_cli.local import LocalStack, bootstrap, drain
-from ses_feedback_cli.output import print_json
+from ses_feedback_cli import motoserver
+from ses_feedback_cli.local import LocalStack, bootstrap, drain, load_handler, sam_env_vars
+from ses_feedback_cli.output import print_json, say
+from ses_feedback_cli.template import REPO_ROOT
+
+# Docker Desktop's name for the host; on Linux add `--add-host host.docker.internal:host-gateway`.
+CONTAINER_HOST = "host.docker.internal"
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -20,6 +30,78 @@ def cmd_drain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_env_vars(args: argparse.Namespace) -> int:
+    print_json(sam_env_vars(LocalStack(prefix=args.prefix), f"http://{CONTAINER_HOST}:{args.port}"))
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    server = motoserver.start(port=args.port, host=args.host)
+    endpoint = f"http://127.0.0.1:{server.port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(name, value)
+    try:
+        stack = LocalStack(prefix=args.prefix)
+        resources = bootstrap(stack)
+        env_file = REPO_ROOT / ".local" / "env.json"
+        env_file.parent.mkdir(exist_ok=True)
+        env_file.write_text(
+            json.dumps(sam_env_vars(stack, f"http://{CONTAINER_HOST}:{server.port}"), indent=2) + "\n"
+        )
+        _print_banner(endpoint, resources, env_file)
+        stop = threading.Event()
+        worker = threading.Thread(target=_drain_forever, args=(stack, stop, args.interval), daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(timeout=0.5)
+        except KeyboardInterrupt:
+            say("stopping")
+        stop.set()
+        worker.join(timeout=10)
+    finally:
+        server.stop()
+    return 0
+
+
+def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path) -> None:
+    say(f"ses-feedback local stack on {endpoint} (an embedded AWS: moto, with SES event publishing)")
+    say()
+    for logical_id, value in resources.items():
+        say(f"  {logical_id:<38} {value}")
+    say()
+    say("In another shell:")
+    say(f"  export AWS_ENDPOINT_URL={endpoint} AWS_REGION=us-east-1")
+    say("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
+    say("  ses-feedback send --from noreply@example.com --to bounce@simulator.amazonses.com \\")
+    say("      --subject Hi --text Hello")
+    say("  ses-feedback suppressions get bounce@simulator.amazonses.com")
+    say()
+    say("With Docker (the server must listen where a container reaches it: `local up --host 0.0.0.0`):")
+    say(
+        "  sam build && sam local invoke FeedbackFunction "
+        f"--event events/feedback/sqs_bounce_permanent.json --env-vars {os.path.relpath(env_file)}"
+    )
+    say()
+    say("Feedback is drained continuously, as Lambda's event source mapping would. Ctrl-C stops.")
+
+
+def _drain_forever(stack: LocalStack, stop: threading.Event, interval: float) -> None:
+    handler = load_handler(stack, "FeedbackFunction")
+    while not stop.is_set():
+        summary = drain(stack, handler=handler)
+        if summary.processed or summary.failed:
+            say(
+                f"{time.strftime('%H:%M:%S')} feedback applied: {summary.processed}, failed: {summary.failed}"
+            )
+        stop.wait(interval)
+
+
 def register(commands: Any) -> None:
     local = commands.add_parser("local", help="local mode on a moto server (AWS_ENDPOINT_URL)")
     local_commands = local.add_subparsers(dest="local_command", required=True)
@@ -31,3 +113,17 @@ def register(commands: Any) -> None:
     )
     drain_parser.add_argument("--batch-size", type=int, default=None, help="default: the template's")
     drain_parser.set_defaults(func=cmd_drain)
+    up = local_commands.add_parser(
+        "up", help="start a moto server, bootstrap, drain continuously; Ctrl-C stops"
+    )
+    up.add_argument(
+        "--port", type=int, default=5000, help="default: %(default)s (events/env.json expects it)"
+    )
+    up.add_argument("--host", default=motoserver.LOOPBACK, help="listen address (default: %(default)s)")
+    up.add_argument(
+        "--interval", type=float, default=0.5, help="seconds between drains (default: %(default)s)"
+    )
+    up.set_defaults(func=cmd_up)
+    env_vars = local_commands.add_parser("env-vars", help="print the --env-vars file for sam local invoke")
+    env_vars.add_argument("--port", type=int, default=5000)
+    env_vars.set_defaults(func=cmd_env_vars)

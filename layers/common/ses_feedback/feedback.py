@@ -95,9 +95,9 @@ class FeedbackProcessor:
             try:
                 result = self.store.apply(decision, state, now, retention_until)
             except VersionConflict:
-                # Someone else changed the address first: back off a little (jitter spreads
-                # the contenders), re-read and decide again on the fresh state.
-                time.sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))
+                # Someone else changed the address first: back off (exponential, full
+                # jitter, to spread the contenders), re-read and decide again.
+                time.sleep(random.uniform(0, min(0.2, 0.004 * 2 ** min(attempt, 6))))
                 self.states[address] = self.store.get_state(address)
                 continue
             if result.state is not None:

@@ -1,0 +1,106 @@
+"""FeedbackFunction: DynamoDB requests and CPU time per notification, and cold import time.
+
+1,000 notifications of each type go through the real handler (loaded from the template's
+CodeUri/Handler with the template's environment) in SQS batches of 100, against a moto
+server. Requests are counted on the store's own boto3 client, so they are exactly the
+calls the handler makes.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from ses_feedback.feedback import get_store
+from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
+
+from tests.support import ses_events as b
+
+PER_TYPE = 1000
+BATCH = 100
+# Budget from the issue: these change no suppression and may cost at most 0.1 request each.
+CHEAP_TYPES = {"Delivery", "Send", "Open", "Click", "DeliveryDelay"}
+
+
+def _builders() -> dict[str, Callable[[int], dict[str, Any]]]:
+    engagement = ["Send", "Reject", "Open", "Click", "DeliveryDelay", "Rendering Failure", "Subscription"]
+    builders: dict[str, Callable[[int], dict[str, Any]]] = {
+        "Bounce (Permanent)": lambda i: b.bounce([f"hard{i}@example.com"]),
+        "Bounce (Transient)": lambda i: b.bounce([f"soft{i % 250}@example.com"], "Transient", "General"),
+        "Complaint": lambda i: b.complaint([f"complaint{i}@example.com"]),
+        "Delivery": lambda i: b.delivery([f"delivered{i}@example.com"]),
+    }
+    for kind in engagement:
+        builders[kind] = lambda i, kind=kind: b.engagement(kind, [f"engaged{i}@example.com"])
+    return builders
+
+
+def _reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def _cold_import(statement: str, runs: int = 5) -> float:
+    """Median wall time of ``statement`` in a fresh interpreter, in milliseconds."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    return statistics.median(samples) * 1000
+
+
+def run(endpoint: str) -> list[str]:
+    lines = ["FeedbackFunction — 1,000 notifications per type, SQS batches of 100, moto server", ""]
+    lines.append(f"{'type':<22}{'DynamoDB req/notif':>20}{'CPU ms/notif':>14}  budget")
+    for kind, build in _builders().items():
+        _reset(endpoint)
+        stack = LocalStack(prefix="bench")
+        bootstrap(stack)
+        handler = load_handler(stack, "FeedbackFunction")
+        requests = {"n": 0}
+
+        def count(requests: dict[str, int] = requests, **_: Any) -> None:
+            requests["n"] += 1
+
+        get_store().client.meta.events.register("before-call.dynamodb", count)
+        events = [
+            b.sqs_event(*(build(i) for i in range(start, start + BATCH)))
+            for start in range(0, PER_TYPE, BATCH)
+        ]
+        cpu = 0.0
+        for event in events:
+            started = time.process_time()
+            response = handler(event, LocalContext(function_name="FeedbackFunction"))
+            cpu += time.process_time() - started
+            assert response == {"batchItemFailures": []}, json.dumps(response)[:200]
+        per_notification = requests["n"] / PER_TYPE
+        name = kind.split(" ")[0]
+        if name in CHEAP_TYPES:
+            verdict = "ok (≤ 0.1)" if per_notification <= 0.1 else "OVER (> 0.1)"
+        elif name in {"Bounce", "Complaint"}:
+            verdict = (
+                "ok (≤ 1 write/recipient + batched reads)" if per_notification <= 1 + 1 / BATCH else "OVER"
+            )
+        else:
+            verdict = ""
+        lines.append(f"{kind:<22}{per_notification:>20.3f}{cpu / PER_TYPE * 1000:>14.3f}  {verdict}")
+    boto3_ms = _cold_import("import boto3")
+    handler_ms = _cold_import(
+        "import importlib.util as u; s = u.spec_from_file_location('app', 'functions/feedback/app.py'); "
+        "m = u.module_from_spec(s); s.loader.exec_module(m)"
+    )
+    lines += [
+        "",
+        f"cold import, median of 5 fresh interpreters: bare `import boto3` {boto3_ms:.0f} ms; "
+        f"FeedbackFunction handler module {handler_ms:.0f} ms ({handler_ms / boto3_ms:.1f} times)",
+        "",
+    ]
+    return lines

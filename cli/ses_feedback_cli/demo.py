@@ -1,0 +1,186 @@
+"""`ses-feedback demo`: the whole loop on a fresh embedded stack, in under a minute.
+
+A small campaign goes through SenderFunction to the SES mailbox simulator and to ordinary
+addresses; the local SES publishes what real SES would; FeedbackFunction drains it into
+the suppression list; then the same campaign is sent again and the suppressed recipients
+are skipped. Everything runs for real on a moto server process: nothing is faked here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ses_feedback.addresses import normalize_address
+from ses_feedback.events import parse_sqs_body
+from ses_feedback.store import SuppressionStore
+
+from ses_feedback_cli import motoserver
+from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, drain, load_handler
+from ses_feedback_cli.simulator import SentMessage, notifications
+
+SENDER = "Demo <noreply@example.com>"
+CAMPAIGN = [
+    "success@simulator.amazonses.com",
+    "bounce@simulator.amazonses.com",
+    "bounce+campaign7@simulator.amazonses.com",
+    "complaint@simulator.amazonses.com",
+    "ooto@simulator.amazonses.com",
+    "suppressionlist@simulator.amazonses.com",
+    "ada@example.org",
+    "grace@example.net",
+]
+FEEDBACK_TIMEOUT = 30.0
+
+
+@dataclass
+class Row:
+    recipient: str
+    round1: str = "-"  # what the sender answered the first time
+    delivered: bool = False
+    bounced: str | None = None  # bounce type/subtype
+    complained: bool = False
+    suppressed: bool = False
+    reason: str | None = None
+    round2: str = "-"
+
+
+@dataclass
+class DemoResult:
+    rows: list[Row] = field(default_factory=list)
+    feedback_applied: int = 0
+    seconds: float = 0.0
+
+    @property
+    def consistent(self) -> bool:
+        """The second round skipped exactly the suppressed recipients."""
+        return all((row.round2 == "skipped") == row.suppressed for row in self.rows)
+
+
+Say = Callable[[str], None]
+
+
+def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
+    started = time.monotonic()
+    server = motoserver.start()
+    os.environ["AWS_ENDPOINT_URL"] = server.endpoint
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    try:
+        say(f"1/5 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
+        stack = LocalStack()
+        bootstrap(stack)
+        sender = load_handler(stack, "SenderFunction")
+        feedback = load_handler(stack, "FeedbackFunction")
+        rows = {address: Row(address) for address in campaign}
+
+        say(f"2/5 sending the campaign to {len(campaign)} recipients through SenderFunction")
+        expected = 0
+        for address in campaign:
+            answer = _send(sender, address)
+            rows[address].round1 = answer["status"]
+            if answer.get("message_id"):
+                sent = SentMessage(message_id=answer["message_id"], source=SENDER, to=[address])
+                expected += len(notifications(sent, datetime.now(UTC)))
+
+        say(f"3/5 SES feedback flowing: SNS → SQS → FeedbackFunction (expecting {expected} notifications)")
+        seen = _drain_feedback(stack, feedback, expected, rows, say)
+
+        store = SuppressionStore(stack.name("SuppressionTable"))
+        states = store.get_states([normalize_address(a) for a in campaign])
+        for address, row in rows.items():
+            state = states[normalize_address(address)]
+            row.suppressed = state.is_suppressed(datetime.now(UTC))
+            row.reason = state.reason.value if row.suppressed and state.reason else None
+
+        say("4/5 sending the same campaign again")
+        for address in campaign:
+            answer = _send(sender, address)
+            rows[address].round2 = "skipped" if answer["status"] == "suppressed" else answer["status"]
+        say("5/5 done")
+        return DemoResult(rows=list(rows.values()), feedback_applied=seen, seconds=time.monotonic() - started)
+    finally:
+        server.stop()
+        del os.environ["AWS_ENDPOINT_URL"]
+
+
+def _send(sender: Callable[[dict[str, Any], Any], Any], address: str) -> dict[str, Any]:
+    request = {
+        "from": SENDER,
+        "to": [address],
+        "subject": "Spring campaign",
+        "text": "Hello from the ses-feedback demo.",
+        "tags": {"campaign": "spring-demo"},
+    }
+    answer: dict[str, Any] = sender(request, LocalContext(function_name="SenderFunction"))
+    return answer
+
+
+def _drain_feedback(
+    stack: LocalStack,
+    handler: Callable[[dict[str, Any], Any], Any],
+    expected: int,
+    rows: dict[str, Row],
+    say: Say,
+) -> int:
+    by_address = {normalize_address(a): row for a, row in rows.items()}
+    applied = 0
+
+    def observe(body: str) -> None:
+        nonlocal applied
+        applied += 1
+        event = parse_sqs_body(body)
+        for recipient in event.recipients:
+            row = by_address.get(normalize_address(recipient))
+            if row is None:
+                continue
+            if event.delivery:
+                row.delivered = True
+            if event.bounce:
+                row.bounced = f"{event.bounce.bounce_type}/{event.bounce.bounce_sub_type}"
+            if event.complaint:
+                row.complained = True
+
+    deadline = time.monotonic() + FEEDBACK_TIMEOUT
+    reported = -1
+    while applied < expected and time.monotonic() < deadline:
+        drain(stack, handler=handler, observer=observe)
+        if applied != reported:
+            say(f"    feedback applied: {applied}/{expected}")
+            reported = applied
+        time.sleep(0.1)
+    return applied
+
+
+def table(result: DemoResult) -> list[str]:
+    header = f"{'recipient':<42}{'round 1':<22}{'feedback':<26}{'suppressed':<22}{'round 2'}"
+    lines = [header, "-" * len(header)]
+    for row in result.rows:
+        feedback = ", ".join(
+            part
+            for part in (
+                "delivered" if row.delivered else "",
+                f"bounced {row.bounced}" if row.bounced else "",
+                "complained" if row.complained else "",
+            )
+            if part
+        )
+        suppressed = f"yes ({row.reason})" if row.suppressed else "no"
+        lines.append(f"{row.recipient:<42}{row.round1:<22}{feedback or '-':<26}{suppressed:<22}{row.round2}")
+    return lines
+
+
+def as_json(result: DemoResult) -> str:
+    return json.dumps(
+        {"rows": [asdict(row) for row in result.rows], "feedback_applied": result.feedback_applied}, indent=2
+    )

@@ -1,0 +1,141 @@
+"""SES event publishing for local mode, as a WSGI layer around moto (see motoserver.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from ses_feedback_cli.simulator import AutoReply, SentMessage, auto_replies, notifications
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+_DESTINATIONS = re.compile(r"^/v2/email/configuration-sets/(?P<name>[^/]+)/event-destinations/?$")
+_SEND = "/v2/email/outbound-emails"
+_MAILBOX = "/_local/mailbox"
+_RESET = "/moto-api/reset"
+# SES v2's names for the event types an event destination matches.
+_V2_TYPE = {
+    "Send": "SEND",
+    "Reject": "REJECT",
+    "Bounce": "BOUNCE",
+    "Complaint": "COMPLAINT",
+    "Delivery": "DELIVERY",
+    "DeliveryDelay": "DELIVERY_DELAY",
+    "Open": "OPEN",
+    "Click": "CLICK",
+    "Rendering Failure": "RENDERING_FAILURE",
+    "Subscription": "SUBSCRIPTION",
+}
+
+
+class LocalSes:
+    def __init__(self, app: Callable[[Environ, StartResponse], Iterable[bytes]], endpoint: str) -> None:
+        self.app = app
+        self.endpoint = endpoint
+        self.destinations: dict[str, dict[str, dict[str, Any]]] = {}
+        self.mailbox: list[AutoReply] = []
+        # One worker publishes in order, after the request that caused it has been answered
+        # (this server answers one request at a time).
+        self.outbox: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        threading.Thread(target=self._publish_forever, daemon=True).start()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path == _RESET:
+            # moto's reset forgets every resource; what SES keeps here goes with it.
+            self.destinations.clear()
+            self.mailbox.clear()
+        if path == _MAILBOX:
+            return _json(start_response, [asdict(reply) for reply in self.mailbox])
+        match = _DESTINATIONS.match(path)
+        if match:
+            return self._event_destinations(match["name"], method, _read_body(environ), start_response)
+        if path == _SEND and method == "POST":
+            return self._send(environ, start_response)
+        return self.app(environ, start_response)
+
+    # ---- configuration-set event destinations (moto has none) -----------------------------
+
+    def _event_destinations(
+        self, config_set: str, method: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        destinations = self.destinations.setdefault(config_set, {})
+        if method == "POST":
+            request = json.loads(body or b"{}")
+            destinations[request["EventDestinationName"]] = request["EventDestination"]
+            return _json(start_response, {})
+        listed = [{"Name": name, **definition} for name, definition in destinations.items()]
+        return _json(start_response, {"EventDestinations": listed})
+
+    # ---- SendEmail: let moto accept it, then publish what SES would ----------------------
+
+    def _send(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = status
+            return start_response(status, headers, exc_info)
+
+        response = b"".join(self.app(environ, capture))
+        if captured.get("status", "").startswith("200"):
+            self._after_send(json.loads(body or b"{}"), json.loads(response)["MessageId"])
+        return [response]
+
+    def _after_send(self, request: dict[str, Any], message_id: str) -> None:
+        destination = request.get("Destination", {})
+        simple = request.get("Content", {}).get("Simple", {})
+        message = SentMessage(
+            message_id=message_id,
+            source=request.get("FromEmailAddress", ""),
+            to=destination.get("ToAddresses", []),
+            cc=destination.get("CcAddresses", []),
+            bcc=destination.get("BccAddresses", []),
+            subject=simple.get("Subject", {}).get("Data"),
+            tags={t["Name"]: t["Value"] for t in request.get("EmailTags", [])},
+            configuration_set=request.get("ConfigurationSetName"),
+        )
+        self.mailbox.extend(auto_replies(message))
+        if not message.configuration_set:
+            return  # SES publishes events only for mail sent with a configuration set
+        for event in notifications(message, datetime.now(UTC)):
+            for definition in self.destinations.get(message.configuration_set, {}).values():
+                matches = _V2_TYPE[event["eventType"]] in definition.get("MatchingEventTypes", [])
+                topic = definition.get("SnsDestination", {}).get("TopicArn")
+                if definition.get("Enabled", True) and matches and topic:
+                    self.outbox.put((topic, event))
+
+    def _publish_forever(self) -> None:
+        sns: Any = None
+        while True:
+            topic, event = self.outbox.get()
+            if sns is None:
+                region = topic.split(":")[3]
+                sns = boto3.client("sns", endpoint_url=self.endpoint, region_name=region)
+            sns.publish(
+                TopicArn=topic,
+                Message=json.dumps(event) + "\n",
+                Subject="Amazon SES Email Event Notification",
+            )
+
+
+def _read_body(environ: Environ) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def _json(start_response: StartResponse, value: Any) -> list[bytes]:
+    body = json.dumps(value).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,133 @@
+"""Local mode end to end: the SES simulator publishing to the stack's topic, and `local up`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from typing import Any
+
+import boto3
+from ses_feedback_cli.local import LocalStack, drain
+from ses_feedback_cli.motoserver import free_port
+
+from tests.e2e.conftest import CLI, Cli
+
+SIMULATOR = [
+    "success@simulator.amazonses.com",
+    "bounce+campaign7@simulator.amazonses.com",
+    "ooto@simulator.amazonses.com",
+    "complaint@simulator.amazonses.com",
+    "suppressionlist@simulator.amazonses.com",
+]
+
+
+def send(refs: dict[str, str], recipients: list[str]) -> str:
+    response = boto3.client("sesv2").send_email(
+        FromEmailAddress="noreply@example.com",
+        Destination={"ToAddresses": recipients},
+        Content={"Simple": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Hi"}}}},
+        EmailTags=[{"Name": "campaign", "Value": "spring"}],
+        ConfigurationSetName=refs["ConfigurationSet"],
+    )
+    message_id: str = response["MessageId"]
+    return message_id
+
+
+def drain_until(stack: LocalStack, expected: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """Drain until ``expected`` notifications were applied; return the SES events seen."""
+    seen: list[dict[str, Any]] = []
+
+    def observe(body: str) -> None:
+        seen.append(json.loads(json.loads(body)["Message"]))
+
+    deadline = time.monotonic() + timeout
+    while len(seen) < expected and time.monotonic() < deadline:
+        drain(stack, observer=observe)
+        time.sleep(0.1)
+    return seen
+
+
+def test_sending_to_the_simulator_produces_realistic_feedback_that_the_loop_applies(cli: Cli) -> None:
+    # Given
+    refs = cli.json("local", "bootstrap")
+    boto3.client("sesv2").create_email_identity(EmailIdentity="example.com")
+    # When
+    message_id = send(refs, SIMULATOR)
+    seen = drain_until(LocalStack(), expected=5)
+    # Then: Send, Delivery (success, ooto, complaint), two bounces, one complaint
+    assert [e["eventType"] for e in seen] == ["Send", "Delivery", "Bounce", "Bounce", "Complaint"]
+    assert all(e["mail"]["messageId"] == message_id for e in seen)
+    assert all(e["mail"]["tags"]["campaign"] == ["spring"] for e in seen)
+    states = {a: cli.json("suppressions", "get", a, "--json") for a in SIMULATOR}
+    assert states["bounce+campaign7@simulator.amazonses.com"]["reason"] == "hard_bounce"
+    assert states["suppressionlist@simulator.amazonses.com"]["reason"] == "hard_bounce"
+    assert states["complaint@simulator.amazonses.com"]["reason"] == "complaint"
+    assert not states["success@simulator.amazonses.com"]["suppressed"]
+    assert not states["ooto@simulator.amazonses.com"]["suppressed"]
+
+
+def test_ooto_auto_reply_reaches_the_senders_mailbox(cli: Cli, aws: str) -> None:
+    refs = cli.json("local", "bootstrap")
+    boto3.client("sesv2").create_email_identity(EmailIdentity="example.com")
+    message_id = send(refs, ["ooto@simulator.amazonses.com"])
+    with urllib.request.urlopen(f"{aws}/_local/mailbox", timeout=5) as response:
+        mailbox = json.loads(response.read())
+    assert [(m["to"], m["in_reply_to"]) for m in mailbox] == [("noreply@example.com", message_id)]
+
+
+def test_mail_without_a_configuration_set_publishes_no_events(cli: Cli) -> None:
+    refs = cli.json("local", "bootstrap")
+    boto3.client("sesv2").create_email_identity(EmailIdentity="example.com")
+    boto3.client("sesv2").send_email(
+        FromEmailAddress="noreply@example.com",
+        Destination={"ToAddresses": ["bounce@simulator.amazonses.com"]},
+        Content={"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}}}},
+    )
+    time.sleep(0.5)
+    assert drain(LocalStack()).processed == 0
+    assert refs["ConfigurationSetFeedbackDestination"] == "feedback-to-sns"
+
+
+def test_local_up_serves_and_applies_feedback_from_a_second_shell(tmp_path: Any) -> None:
+    # Given: `local up` on a free port, as a user would start it
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    log = (tmp_path / "up.log").open("w+")
+    up = subprocess.Popen(
+        [CLI, "local", "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    second_shell = Cli(env={**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"})
+    try:
+        deadline = time.monotonic() + 60
+        while "Ctrl-C stops" not in (tmp_path / "up.log").read_text():
+            assert up.poll() is None, (tmp_path / "up.log").read_text()
+            assert time.monotonic() < deadline, "local up did not come up"
+            time.sleep(0.2)
+        banner = (tmp_path / "up.log").read_text()
+        assert f"http://127.0.0.1:{port}" in banner
+        assert "sam local invoke FeedbackFunction" in banner and "--env-vars" in banner
+        # When: a second shell sends to the simulator
+        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+        try:
+            boto3.client("sesv2").create_email_identity(EmailIdentity="example.com")
+            send(
+                {"ConfigurationSet": LocalStack().name("ConfigurationSet")},
+                ["bounce@simulator.amazonses.com"],
+            )
+        finally:
+            del os.environ["AWS_ENDPOINT_URL"]
+        # Then: within seconds, the background drain has applied the bounce
+        state: dict[str, Any] = {}
+        deadline = time.monotonic() + 15
+        while state.get("reason") != "hard_bounce" and time.monotonic() < deadline:
+            time.sleep(0.3)
+            state = second_shell.json("suppressions", "get", "bounce@simulator.amazonses.com", "--json")
+        assert state["reason"] == "hard_bounce"
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=20) == 0
+        log.close()
