@@ -239,6 +239,8 @@ def load_handler(stack: LocalStack, logical_id: str) -> Callable[[dict[str, Any]
     os.environ.update(stack.function_environment(logical_id))
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("AWS_REGION", region())
+    # Lambda sets both; boto3 reads only AWS_DEFAULT_REGION (clients are built without a region).
+    os.environ.setdefault("AWS_DEFAULT_REGION", region())
     from ses_feedback.feedback import get_store
     from ses_feedback.sending import clear_caches as clear_sender_caches
     from ses_feedback.settings import get_settings
