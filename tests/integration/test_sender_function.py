@@ -463,3 +463,17 @@ def test_every_route_on_the_rest_api_is_in_the_document() -> None:
             path, method = event["Properties"]["Path"], event["Properties"]["Method"].lower()
             if path != "/openapi.json":  # the document itself is not a route of the API's contract
                 assert method in document["paths"][path], (path, method)
+
+
+def test_local_mode_runs_the_handler_with_only_aws_region_set_as_lambda_would(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a shell that sets AWS_REGION only (boto3 reads AWS_DEFAULT_REGION, which Lambda also sets)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    for name, value in stack.local.function_environment("SenderFunction").items():
+        monkeypatch.setenv(name, value)
+    # When
+    handler = load_handler(stack.local, "SenderFunction")
+    answer = handler(message(), LocalContext("SenderFunction"))
+    # Then
+    assert answer["status"] == "sent"
