@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr, parseaddr
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -48,10 +49,18 @@ def _no_line_breaks(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1024)
+def _parsed(raw: str) -> tuple[str, str]:
+    """(display name, normalised address). A request reads each address several times (its
+    validator, the lookup, the SES destination); parsing is the costly part, so it is done once."""
+    name, _ = parseaddr(raw)
+    return name, normalize_address(raw)
+
+
 def _email_address(value: str) -> str:
     _no_line_breaks(value)
     try:
-        normalize_address(value)
+        _parsed(value)
     except InvalidAddress as exc:
         raise PydanticCustomError(
             "invalid_address", "is not a valid email address: {reason}", {"reason": str(exc)}
@@ -150,13 +159,13 @@ class SendRequest(BaseModel):
         seen: dict[str, Recipient] = {}
         for field_name, addresses in (("to", self.to), ("cc", self.cc), ("bcc", self.bcc)):
             for raw in addresses:
-                address = normalize_address(raw)
+                name, address = _parsed(raw)
                 if address not in seen:
-                    seen[address] = Recipient(field_name, address, _display(raw, address))
+                    seen[address] = Recipient(field_name, address, _display(name, address))
         return list(seen.values())
 
     def sender_domain(self) -> str:
-        return normalize_address(self.sender).rpartition("@")[2]
+        return _parsed(self.sender)[1].rpartition("@")[2]
 
     def encoded_size(self) -> int:
         """The message's size as SES counts it, estimated: every part base64-encoded."""
@@ -175,11 +184,10 @@ class SendRequest(BaseModel):
 
 def for_ses(raw: str) -> str:
     """The normalised address with the caller's display name, as SES takes it."""
-    return _display(raw, normalize_address(raw))
+    return _display(*_parsed(raw))
 
 
-def _display(raw: str, address: str) -> str:
-    name, _ = parseaddr(raw)
+def _display(name: str, address: str) -> str:
     # formataddr RFC 2047-encodes a non-ASCII display name, as SES requires.
     return formataddr((name, address)) if name else address
 
