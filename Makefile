@@ -14,6 +14,7 @@ PY := $(VENV)/bin/python
 APP_STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/.installed
 PYTHON313_DIR := $(dir $(PYTHON))
+LINT_HOSTED_ZONE := Z0123456789EXAMPLE
 
 .PHONY: help venv tools demo test lint typecheck validate build unit integration e2e bench clean openapi
 
@@ -45,9 +46,16 @@ lint: $(APP_STAMP) ## ruff format check and lint
 typecheck: $(APP_STAMP) ## mypy (strict, pydantic plugin) over the layer, handlers and CLI
 	$(VENV)/bin/mypy layers/common/ses_feedback cli/ses_feedback_cli functions
 
-validate: $(TOOLS_STAMP) ## sam validate --lint and cfn-lint on template.yaml
+validate: $(TOOLS_STAMP) ## sam validate --lint and cfn-lint on template.yaml, without and with a HostedZoneId
 	$(TOOLS)/bin/sam validate --lint --template template.yaml --region us-east-1
 	$(TOOLS)/bin/cfn-lint template.yaml
+	@# The Route 53 records exist only with a HostedZoneId: lint that variant too (sam validate
+	@# takes no parameters, so it reads a copy whose default is set).
+	$(TOOLS)/bin/cfn-lint template.yaml --parameters HostedZoneId=$(LINT_HOSTED_ZONE)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  sed '/^  HostedZoneId:$$/,/Default:/ s/Default: ""/Default: $(LINT_HOSTED_ZONE)/' template.yaml >"$$tmp/template.yaml" && \
+	  grep -q 'Default: $(LINT_HOSTED_ZONE)' "$$tmp/template.yaml" && \
+	  $(TOOLS)/bin/sam validate --lint --template "$$tmp/template.yaml" --region us-east-1
 
 build: $(TOOLS_STAMP) ## sam build (needs python3.13 on PATH; no container)
 	PATH="$(PYTHON313_DIR):$$PATH" $(TOOLS)/bin/sam build --template template.yaml

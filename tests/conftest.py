@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.dns_server import DnsServer
+
 # Tests never reach AWS: fake credentials, a fixed region, and no endpoint unless a test
 # (e2e) points boto3 at its own moto server.
 os.environ.update(
@@ -73,3 +75,13 @@ def fresh_caches() -> Iterator[None]:
     get_settings.cache_clear()
     get_store.cache_clear()
     clear_sender_caches()
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[DnsServer]:
+    """A real authoritative DNS server on loopback (UDP and TCP); tests set its zones."""
+    server = DnsServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -80,6 +80,8 @@ class LocalStack:
                 resolver.refs[logical_id] = f"{endpoint}/{LOCAL_ACCOUNT_ID}/{name}"
                 resolver.attributes[(logical_id, "Arn")] = arn.format(service="sqs", name=name)
                 resolver.attributes[(logical_id, "QueueName")] = name
+            elif kind == "AWS::SES::EmailIdentity":
+                resolver.refs[logical_id] = str(resolver.resolve(resource["Properties"]["EmailIdentity"]))
             elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
                 resolver.refs[logical_id] = name
                 resolver.attributes[(logical_id, "Arn")] = arn.format(
@@ -161,22 +163,28 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
             print(f"warning: no SES event destination locally ({code})", file=sys.stderr)
             continue
         created[logical_id] = destination["Name"]
-
-    # The sending identity (SendingDomain), verified at once as moto does, so that
-    # `ses-feedback send --from noreply@<domain>` works on a fresh local stack. (A template
-    # that declares it as an AWS::SES::EmailIdentity gets it from that resource instead.)
-    declared = resources_of_type(stack.template, "AWS::SES::EmailIdentity")
-    if "SendingDomain" in stack.template.get("Parameters", {}) and not declared:
-        domain = resolver.parameter("SendingDomain")
-        with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
-            sesv2.create_email_identity(EmailIdentity=domain)
-        created["SendingDomain"] = domain
+    for logical_id, resource in resources_of_type(stack.template, "AWS::SES::EmailIdentity").items():
+        created[logical_id] = _create_email_identity(resolver.resolve(resource["Properties"]))
     return created
 
 
 def _v2_event_type(cloudformation_name: str) -> Any:
     """CloudFormation's ``renderingFailure`` is SES v2's ``RENDERING_FAILURE``."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", cloudformation_name).upper()
+
+
+def _create_email_identity(properties: dict[str, Any]) -> str:
+    """The sending identity with its Easy DKIM key length and default configuration set."""
+    sesv2 = boto3.client("sesv2", region_name=region())
+    arguments: dict[str, Any] = {"EmailIdentity": properties["EmailIdentity"]}
+    if "DkimSigningAttributes" in properties:
+        arguments["DkimSigningAttributes"] = properties["DkimSigningAttributes"]
+    configuration_set = properties.get("ConfigurationSetAttributes", {}).get("ConfigurationSetName")
+    if configuration_set:
+        arguments["ConfigurationSetName"] = configuration_set
+    with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
+        sesv2.create_email_identity(**arguments)
+    return str(properties["EmailIdentity"])
 
 
 def _create_table(client: Any, name: str, properties: dict[str, Any]) -> None:

@@ -7,12 +7,19 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from ses_feedback_cli.commands import demo_cmd, local_cmd, openapi_cmd, send_cmd, suppressions_cmd
+from ses_feedback_cli.commands import demo_cmd, doctor_cmd, local_cmd, openapi_cmd, send_cmd, suppressions_cmd
 from ses_feedback_cli.local import DEFAULT_PREFIX
 from ses_feedback_cli.output import capture_answer_stream
 
 # Each command group registers itself here: one line per module in commands/.
-COMMAND_GROUPS = [demo_cmd, local_cmd, suppressions_cmd, send_cmd, openapi_cmd]
+COMMAND_GROUPS = [
+    demo_cmd,
+    local_cmd,
+    suppressions_cmd,
+    doctor_cmd,
+    send_cmd,
+    openapi_cmd,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,7 +38,7 @@ def send(cli: Cli, *args: str, check: bool = True) -> tuple[int, dict[str, objec
 def test_bootstrap_verifies_the_sending_domain_and_creates_the_idempotency_table(
     refs: dict[str, str],
 ) -> None:
-    assert refs["SendingDomain"] == "example.com"
+    assert refs["SendingIdentity"] == "example.com"
     identities = boto3.client("sesv2").list_email_identities()["EmailIdentities"]
     assert "example.com" in [i["IdentityName"] for i in identities]
     ttl = boto3.client("dynamodb").describe_time_to_live(TableName=refs["IdempotencyTable"])
