@@ -242,9 +242,12 @@ def quiet_stdout() -> Iterator[None]:
         yield
 
 
-def load_handler(stack: LocalStack, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
-    """Import a function's handler from CodeUri/Handler, with the template's environment set."""
-    os.environ.update(stack.function_environment(logical_id))
+def load_handler(
+    stack: LocalStack, logical_id: str, overrides: dict[str, str] | None = None
+) -> Callable[[dict[str, Any], Any], Any]:
+    """Import a function's handler from CodeUri/Handler, with the template's environment set
+    (``overrides`` on top, e.g. a quieter log level for the demo)."""
+    os.environ.update({**stack.function_environment(logical_id), **(overrides or {})})
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("AWS_REGION", region())
     # Lambda sets both; boto3 reads only AWS_DEFAULT_REGION (clients are built without a region).
