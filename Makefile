@@ -16,7 +16,7 @@ TOOLS_STAMP := $(TOOLS)/.installed
 PYTHON313_DIR := $(dir $(PYTHON))
 LINT_HOSTED_ZONE := Z0123456789EXAMPLE
 
-.PHONY: help venv tools demo test lint typecheck validate build unit integration e2e bench clean
+.PHONY: help venv tools demo test lint typecheck validate build unit integration e2e bench clean openapi
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,3 +77,6 @@ bench: $(APP_STAMP) ## benchmarks against a local moto server process (figures, 
 
 clean: ## remove the venvs and build output
 	rm -rf $(VENV) $(TOOLS) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+
+openapi: $(APP_STAMP) ## regenerate the REST API's OpenAPI document from the handlers (commit it)
+	$(VENV)/bin/ses-feedback openapi --write

@@ -21,6 +21,9 @@ def main() -> int:
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            # Metrics() reads its namespace once, when a module first imports it; without one,
+            # the 100th value of a metric in one invocation raises SchemaValidationError.
+            "POWERTOOLS_METRICS_NAMESPACE": "SesFeedback",
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )

@@ -66,13 +66,16 @@ def fresh_caches() -> Iterator[None]:
     """Settings and clients are cached per container; each test is a new container."""
     from ses_feedback.admin import get_admin, get_ses_account_list
     from ses_feedback.feedback import get_store
+    from ses_feedback.sending import clear_caches as clear_sender_caches
     from ses_feedback.settings import get_settings
 
     for cached in (get_settings, get_store, get_admin, get_ses_account_list):
         cached.cache_clear()
+    clear_sender_caches()
     yield
     for cached in (get_settings, get_store, get_admin, get_ses_account_list):
         cached.cache_clear()
+    clear_sender_caches()
 
 
 @pytest.fixture(scope="session")

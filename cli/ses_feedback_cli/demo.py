@@ -8,9 +8,12 @@ are skipped. Everything runs for real on a moto server process: nothing is faked
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +39,8 @@ CAMPAIGN = [
     "grace@example.net",
 ]
 FEEDBACK_TIMEOUT = 30.0
+# The demo shows its own table; the functions' INFO logs and EMF metrics would drown it.
+QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Row:
     delivered: bool = False
     bounced: str | None = None  # bounce type/subtype
     complained: bool = False
+    auto_reply: bool = False  # an out-of-office answer reached the sender
     suppressed: bool = False
     reason: str | None = None
     round2: str = "-"
@@ -75,13 +81,12 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
         ("AWS_REGION", "us-east-1"),
     ):
         os.environ.setdefault(name, value)
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     try:
         say(f"1/5 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
         stack = LocalStack()
         bootstrap(stack)
-        sender = load_handler(stack, "SenderFunction")
-        feedback = load_handler(stack, "FeedbackFunction")
+        sender = load_handler(stack, "SenderFunction", QUIET)
+        feedback = load_handler(stack, "FeedbackFunction", QUIET)
         rows = {address: Row(address) for address in campaign}
 
         say(f"2/5 sending the campaign to {len(campaign)} recipients through SenderFunction")
@@ -96,6 +101,11 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
         say(f"3/5 SES feedback flowing: SNS → SQS → FeedbackFunction (expecting {expected} notifications)")
         seen = _drain_feedback(stack, feedback, expected, rows, say)
 
+        with urllib.request.urlopen(f"{server.endpoint}/_local/mailbox", timeout=5) as response:
+            for reply in json.loads(response.read()):
+                row_for = rows.get(reply["headers"]["From"])
+                if row_for is not None:
+                    row_for.auto_reply = True
         store = SuppressionStore(stack.name("SuppressionTable"))
         states = store.get_states([normalize_address(a) for a in campaign])
         for address, row in rows.items():
@@ -122,7 +132,8 @@ def _send(sender: Callable[[dict[str, Any], Any], Any], address: str) -> dict[st
         "text": "Hello from the ses-feedback demo.",
         "tags": {"campaign": "spring-demo"},
     }
-    answer: dict[str, Any] = sender(request, LocalContext(function_name="SenderFunction"))
+    with contextlib.redirect_stdout(io.StringIO()):  # the cold-start metric prints even when disabled
+        answer: dict[str, Any] = sender(request, LocalContext(function_name="SenderFunction"))
     return answer
 
 
@@ -163,7 +174,7 @@ def _drain_feedback(
 
 
 def table(result: DemoResult) -> list[str]:
-    header = f"{'recipient':<42}{'round 1':<22}{'feedback':<26}{'suppressed':<22}{'round 2'}"
+    header = f"{'recipient':<42}{'round 1':<10}{'feedback':<32}{'suppressed':<20}{'round 2'}"
     lines = [header, "-" * len(header)]
     for row in result.rows:
         feedback = ", ".join(
@@ -172,11 +183,12 @@ def table(result: DemoResult) -> list[str]:
                 "delivered" if row.delivered else "",
                 f"bounced {row.bounced}" if row.bounced else "",
                 "complained" if row.complained else "",
+                "auto-reply" if row.auto_reply else "",
             )
             if part
         )
         suppressed = f"yes ({row.reason})" if row.suppressed else "no"
-        lines.append(f"{row.recipient:<42}{row.round1:<22}{feedback or '-':<26}{suppressed:<22}{row.round2}")
+        lines.append(f"{row.recipient:<42}{row.round1:<10}{feedback or '-':<32}{suppressed:<20}{row.round2}")
     return lines
 
 

@@ -242,16 +242,23 @@ def quiet_stdout() -> Iterator[None]:
         yield
 
 
-def load_handler(stack: LocalStack, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
-    """Import a function's handler from CodeUri/Handler, with the template's environment set."""
-    os.environ.update(stack.function_environment(logical_id))
+def load_handler(
+    stack: LocalStack, logical_id: str, overrides: dict[str, str] | None = None
+) -> Callable[[dict[str, Any], Any], Any]:
+    """Import a function's handler from CodeUri/Handler, with the template's environment set
+    (``overrides`` on top, e.g. a quieter log level for the demo)."""
+    os.environ.update({**stack.function_environment(logical_id), **(overrides or {})})
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("AWS_REGION", region())
+    # Lambda sets both; boto3 reads only AWS_DEFAULT_REGION (clients are built without a region).
+    os.environ.setdefault("AWS_DEFAULT_REGION", region())
     from ses_feedback.feedback import get_store
+    from ses_feedback.sending import clear_caches as clear_sender_caches
     from ses_feedback.settings import get_settings
 
     get_settings.cache_clear()
     get_store.cache_clear()
+    clear_sender_caches()
     code_dir, module_name, function = function_source(stack.template, logical_id)
     spec = importlib.util.spec_from_file_location(
         f"ses_feedback_fn_{logical_id}", code_dir / f"{module_name}.py"

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from ses_feedback_cli.commands import demo_cmd, doctor_cmd, local_cmd, suppressions_cmd
+from ses_feedback_cli.commands import demo_cmd, doctor_cmd, local_cmd, openapi_cmd, send_cmd, suppressions_cmd
 from ses_feedback_cli.local import DEFAULT_PREFIX
 from ses_feedback_cli.output import capture_answer_stream
 
@@ -17,6 +17,8 @@ COMMAND_GROUPS = [
     local_cmd,
     suppressions_cmd,
     doctor_cmd,
+    send_cmd,
+    openapi_cmd,
 ]
 
 

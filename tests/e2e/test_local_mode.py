@@ -110,16 +110,22 @@ def test_local_up_serves_and_applies_feedback_from_a_second_shell(tmp_path: Any)
         banner = (tmp_path / "up.log").read_text()
         assert f"http://127.0.0.1:{port}" in banner
         assert "sam local invoke FeedbackFunction" in banner and "--env-vars" in banner
-        # When: a second shell sends to the simulator
-        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-        try:
-            boto3.client("sesv2").create_email_identity(EmailIdentity="example.com")
-            send(
-                {"ConfigurationSet": LocalStack().name("ConfigurationSet")},
-                ["bounce@simulator.amazonses.com"],
-            )
-        finally:
-            del os.environ["AWS_ENDPOINT_URL"]
+        # When: a second shell sends to the simulator through SenderFunction
+        answer = json.loads(
+            second_shell.run(
+                "send",
+                "--from",
+                "noreply@example.com",
+                "--to",
+                "bounce@simulator.amazonses.com",
+                "--subject",
+                "Hi",
+                "--text",
+                "Hello",
+                "--json",
+            ).stdout
+        )
+        assert answer["status"] == "sent"
         # Then: within seconds, the background drain has applied the bounce
         state: dict[str, Any] = {}
         deadline = time.monotonic() + 15

@@ -208,7 +208,7 @@ def test_env_vars_file_is_what_local_env_vars_generates() -> None:
 
 
 def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the_sync_on() -> None:
-    assert props("RestApi")["Auth"] == {"DefaultAuthorizer": "AWS_IAM"}
+    assert props("RestApi")["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
     api = props("SuppressionsApiFunction")
     routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in api["Events"].values()}
     assert routes == {

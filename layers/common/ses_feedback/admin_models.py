@@ -112,8 +112,3 @@ class ManualChange(_Model):
             changed=outcome.changed,
             ses_removed=outcome.ses_removed,
         )
-
-
-class ErrorAnswer(_Model):
-    error: str
-    field: str | None = None

@@ -24,6 +24,12 @@ class Settings(BaseModel):
     soft_bounce_window_days: float = Field(default=14, alias="SOFT_BOUNCE_WINDOW_DAYS", gt=0)
     soft_bounce_suppression_days: float = Field(default=7, alias="SOFT_BOUNCE_SUPPRESSION_DAYS", gt=0)
     history_retention_days: int = Field(default=365, alias="HISTORY_RETENTION_DAYS", ge=1)
+    # Sending (SenderFunction): the one domain app teams may send from, the configuration set
+    # that routes feedback back to us, and where Powertools keeps idempotency records.
+    sending_domain: str = Field(default="example.com", alias="SENDING_DOMAIN", min_length=3)
+    configuration_set_name: str | None = Field(default=None, alias="CONFIGURATION_SET_NAME")
+    idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
+    idempotency_window_hours: float = Field(default=24, alias="IDEMPOTENCY_WINDOW_HOURS", gt=0)
     # Lifting here also lifts SES's account-level suppression list (and a scheduled function
     # imports that list): template parameter SyncSesAccountSuppressionList.
     sync_ses_account_suppression_list: bool = Field(default=False, alias="SYNC_SES_ACCOUNT_SUPPRESSION_LIST")
@@ -43,6 +49,10 @@ class Settings(BaseModel):
     @property
     def history_retention(self) -> timedelta:
         return timedelta(days=self.history_retention_days)
+
+    @property
+    def idempotency_window(self) -> timedelta:
+        return timedelta(hours=self.idempotency_window_hours)
 
 
 @cache

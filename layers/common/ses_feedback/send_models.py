@@ -1,0 +1,307 @@
+"""What app teams send and what they get back: the sender's request and answer.
+
+Both doors (``POST /messages`` and a direct ``lambda:Invoke``) take a ``SendRequest`` and
+answer with a ``SendAnswer`` or an ``ErrorAnswer``; the OpenAPI document is generated from
+these models. Every rule here is SES's own (recipient count, tag syntax, message size) or
+protects the headers SES builds from the request (no CR/LF: header injection). A broken rule
+names its field, never echoes its value (it may be an address).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import formataddr, parseaddr
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from ses_feedback.addresses import normalize_address
+from ses_feedback.errors import InvalidAddress, InvalidRequest, SendError
+from ses_feedback.policy import Reason
+
+# SES quotas: at most 50 recipients per message, where a recipient is any To, Cc or Bcc
+# address; at most 40 MB per message after base64 encoding (SES API v2). In practice Lambda's
+# 6 MB request limit is reached first, but the rule is SES's and stays here.
+MAX_RECIPIENTS = 50
+MAX_MESSAGE_BYTES = 40 * 1024 * 1024
+# SES message tags: name and value are 1-256 ASCII letters, digits, ``_`` or ``-``. SES does
+# not document a count; 50 keeps a message's tags well inside what event publishing carries.
+MAX_TAGS = 50
+# The tag that names the calling app; the sender sets it, so a request may not.
+APP_TAG = "app"
+# SES template names: letters, digits, ``_`` and ``-``, at most 64 characters.
+_TEMPLATE_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+_TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+# ---- field rules ---------------------------------------------------------------------------
+
+
+def _no_line_breaks(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise PydanticCustomError("header_injection", "must not contain CR or LF (header injection)")
+    return value
+
+
+@lru_cache(maxsize=1024)
+def _parsed(raw: str) -> tuple[str, str]:
+    """(display name, normalised address). A request reads each address several times (its
+    validator, the lookup, the SES destination); parsing is the costly part, so it is done once."""
+    name, _ = parseaddr(raw)
+    return name, normalize_address(raw)
+
+
+def _email_address(value: str) -> str:
+    _no_line_breaks(value)
+    try:
+        _parsed(value)
+    except InvalidAddress as exc:
+        raise PydanticCustomError(
+            "invalid_address", "is not a valid email address: {reason}", {"reason": str(exc)}
+        ) from None
+    return value
+
+
+def _tag_text(value: str) -> str:
+    if not 1 <= len(value) <= 256 or not set(value) <= _TAG_CHARS:
+        raise PydanticCustomError(
+            "tag_syntax", "SES tag names and values are 1-256 ASCII letters, digits, '_' or '-'"
+        )
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
+HeaderText = Annotated[str, AfterValidator(_no_line_breaks)]
+TagText = Annotated[str, AfterValidator(_tag_text)]
+
+
+class TemplateContent(BaseModel):
+    """An SES template (created beforehand with SES ``CreateEmailTemplate``) and its data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, StringConstraints(pattern=_TEMPLATE_NAME)] = Field(
+        description="SES template name", examples=["welcome"]
+    )
+    data: dict[str, Any] = Field(default_factory=dict, description="replacement values for the template")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    field: str  # to, cc or bcc
+    address: str  # normalised: what is looked up and reported
+    display: str  # what SES is given: the normalised address with the caller's display name
+
+
+class SendRequest(BaseModel):
+    """One message to send. Give ``subject`` with ``text`` and/or ``html``, or a ``template``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    sender: EmailAddress = Field(
+        alias="from",
+        description="an address at the sending domain the stack allows; a display name may be given",
+        examples=["Billing <billing@example.com>"],
+    )
+    to: list[EmailAddress] = Field(default_factory=list, examples=[["jane@example.org"]])
+    cc: list[EmailAddress] = Field(default_factory=list)
+    bcc: list[EmailAddress] = Field(default_factory=list)
+    reply_to: list[EmailAddress] = Field(default_factory=list)
+    subject: HeaderText | None = Field(default=None, examples=["Your invoice"])
+    text: str | None = Field(default=None, description="plain-text body")
+    html: str | None = Field(default=None, description="HTML body")
+    template: TemplateContent | None = Field(default=None, description="instead of subject/text/html")
+    tags: dict[TagText, TagText] = Field(
+        default_factory=dict,
+        description="SES message tags, name → value; the sender adds 'app' (the calling app) itself",
+        examples=[{"campaign": "invoice-2026-11"}],
+    )
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+        default=None,
+        description="the same key from the same app within the idempotency window returns the first "
+        "answer and sends nothing",
+    )
+    on_suppressed: Literal["drop", "reject"] = Field(
+        default="drop",
+        description="drop: send to the others; reject: refuse the whole message if anyone is suppressed",
+    )
+
+    @model_validator(mode="after")
+    def _within_ses_limits(self) -> Self:
+        _check_content(self)
+        _check_recipient_count(self)
+        if APP_TAG in self.tags:
+            raise _model_error(
+                "reserved_tag", f"tags.{APP_TAG}", "is set by the sender: it names the calling app"
+            )
+        if len(self.tags) > MAX_TAGS:
+            raise _model_error("too_many_tags", "tags", f"at most {MAX_TAGS} tags")
+        size = self.encoded_size()
+        if size > MAX_MESSAGE_BYTES:
+            raise _model_error(
+                "message_too_large",
+                self._largest_part(),
+                f"the message would be {size} bytes after base64 encoding; SES takes at most "
+                f"{MAX_MESSAGE_BYTES}",
+            )
+        return self
+
+    # ---- what the sender needs from a valid request ----------------------------------------
+
+    def recipients(self) -> list[Recipient]:
+        """Every recipient once, normalised, in to → cc → bcc order (the first occurrence wins)."""
+        seen: dict[str, Recipient] = {}
+        for field_name, addresses in (("to", self.to), ("cc", self.cc), ("bcc", self.bcc)):
+            for raw in addresses:
+                name, address = _parsed(raw)
+                if address not in seen:
+                    seen[address] = Recipient(field_name, address, _display(name, address))
+        return list(seen.values())
+
+    def sender_domain(self) -> str:
+        return _parsed(self.sender)[1].rpartition("@")[2]
+
+    def encoded_size(self) -> int:
+        """The message's size as SES counts it, estimated: every part base64-encoded."""
+        parts: list[str] = [self.subject or "", self.text or "", self.html or "", self.sender]
+        parts += [*self.to, *self.cc, *self.bcc, *self.reply_to]
+        if self.template is not None:
+            parts.append(json.dumps(self.template.data))
+        raw = sum(len(part.encode()) for part in parts)
+        return 4 * -(-raw // 3)
+
+    def _largest_part(self) -> str:
+        if self.template is not None:
+            return "template.data"
+        return "html" if len(self.html or "") >= len(self.text or "") else "text"
+
+
+def for_ses(raw: str) -> str:
+    """The normalised address with the caller's display name, as SES takes it."""
+    return _display(*_parsed(raw))
+
+
+def _display(name: str, address: str) -> str:
+    # formataddr RFC 2047-encodes a non-ASCII display name, as SES requires.
+    return formataddr((name, address)) if name else address
+
+
+def _model_error(kind: str, field: str, message: str) -> PydanticCustomError:
+    # A rule across fields has no location of its own in pydantic; ``field`` carries it.
+    return PydanticCustomError(kind, message, {"field": field})
+
+
+def _check_content(request: SendRequest) -> None:
+    simple = request.subject is not None or request.text is not None or request.html is not None
+    if request.template is not None and simple:
+        raise _model_error(
+            "content", "template", "give either a template or subject with text/html, not both"
+        )
+    if request.template is None:
+        if request.subject is None:
+            raise _model_error("missing", "subject", "is required unless a template is given")
+        if request.text is None and request.html is None:
+            raise _model_error("missing", "text", "give text, html or both")
+
+
+def _check_recipient_count(request: SendRequest) -> None:
+    total = 0
+    for field_name, addresses in (("to", request.to), ("cc", request.cc), ("bcc", request.bcc)):
+        total += len(addresses)
+        if total > MAX_RECIPIENTS:
+            raise _model_error(
+                "too_many_recipients",
+                field_name,
+                f"SES takes at most {MAX_RECIPIENTS} recipients in all (to + cc + bcc)",
+            )
+    if total == 0:
+        raise _model_error("missing", "to", "give at least one recipient (to, cc or bcc)")
+
+
+# ---- answers ---------------------------------------------------------------------------------
+
+
+class SendStatus(StrEnum):
+    SENT = "sent"  # every recipient was sent to
+    PARTIALLY_SUPPRESSED = "partially_suppressed"  # sent to the others; the suppressed were dropped
+    SUPPRESSED = "suppressed"  # everyone was suppressed: nothing sent, SES not called
+    REJECTED = "rejected"  # on_suppressed=reject and someone was suppressed: nothing sent
+
+
+class SuppressedRecipient(BaseModel):
+    address: str
+    reason: Reason
+    since: datetime | None
+
+
+class SendAnswer(BaseModel):
+    status: SendStatus
+    message_id: str | None = Field(default=None, description="SES message id; null when nothing was sent")
+    sent_to: list[str] = Field(default_factory=list, description="normalised addresses given to SES")
+    suppressed: list[SuppressedRecipient] = Field(default_factory=list)
+
+
+class FieldProblem(BaseModel):
+    field: str | None
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable error code; README lists them with their HTTP status")
+    message: str
+    field: str | None = Field(default=None, description="the request field that is wrong, if one is")
+    problems: list[FieldProblem] = Field(default_factory=list, description="every wrong field")
+
+
+class ErrorAnswer(BaseModel):
+    error: ErrorDetail
+
+    @classmethod
+    def from_error(cls, error: SendError) -> ErrorAnswer:
+        problems = getattr(error, "problems", [])
+        return cls(
+            error=ErrorDetail(
+                code=error.code,
+                message=error.message,
+                field=error.field,
+                problems=[FieldProblem(field=f, message=m) for f, m in problems],
+            )
+        )
+
+
+# ---- pydantic errors → InvalidRequest (both doors use this) ------------------------------------
+
+
+def invalid_request(errors: Iterable[Mapping[str, Any]], prefix: Sequence[str | int] = ()) -> InvalidRequest:
+    """One ``InvalidRequest`` from pydantic's error list; ``prefix`` is stripped from locations."""
+    problems: list[tuple[str | None, str]] = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if prefix and loc[: len(prefix)] == tuple(prefix):
+            loc = loc[len(prefix) :]
+        if error.get("type") == "json_invalid":
+            problems.append((None, "the body is not valid JSON"))
+            continue
+        field = field_name(loc) or (error.get("ctx") or {}).get("field")
+        problems.append((field, str(error.get("msg", "is not valid"))))
+    if not problems:
+        problems.append((None, "the request is not valid"))
+    field, message = problems[0]
+    return InvalidRequest(f"{field}: {message}" if field else message, field, problems)
+
+
+def field_name(loc: Sequence[str | int]) -> str | None:
+    """``("to", 3)`` → ``to[3]``; ``("tags", "x", "[key]")`` → ``tags.x``."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part != "[key]":
+            name += f".{part}" if name else part
+    return name or None

@@ -1,0 +1,56 @@
+"""`ses-feedback demo` (the README's first command) as a user runs it: a fresh embedded stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from tests.e2e.conftest import CLI
+
+SUPPRESSED = {
+    "bounce@simulator.amazonses.com": "hard_bounce",
+    "bounce+campaign7@simulator.amazonses.com": "hard_bounce",
+    "suppressionlist@simulator.amazonses.com": "hard_bounce",
+    "complaint@simulator.amazonses.com": "complaint",
+}
+
+
+def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    return subprocess.run(
+        [CLI, "demo", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_demo_runs_the_loop_and_the_second_round_skips_exactly_the_suppressed() -> None:
+    # When
+    result = run_demo("--json")
+    # Then
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {row["recipient"]: row for row in json.loads(result.stdout)["rows"]}
+    for address, reason in SUPPRESSED.items():
+        assert (rows[address]["suppressed"], rows[address]["reason"], rows[address]["round2"]) == (
+            True,
+            reason,
+            "skipped",
+        )
+    for address in ("success@simulator.amazonses.com", "ooto@simulator.amazonses.com", "ada@example.org"):
+        assert rows[address]["delivered"] and not rows[address]["suppressed"]
+        assert rows[address]["round2"] == "sent"
+    assert rows["ooto@simulator.amazonses.com"]["auto_reply"]
+    assert rows["ooto@simulator.amazonses.com"]["bounced"] is None
+    assert rows["complaint@simulator.amazonses.com"]["complained"]
+    assert rows["bounce+campaign7@simulator.amazonses.com"]["bounced"] == "Permanent/General"
+    assert rows["suppressionlist@simulator.amazonses.com"]["bounced"] == "Permanent/Suppressed"
+    assert all(row["round1"] == "sent" for row in rows.values())
+
+
+def test_demo_prints_a_table_for_people() -> None:
+    result = run_demo()
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("recipient") and "round 2" in line for line in lines)
+    bounce_row = next(line for line in lines if line.startswith("bounce@simulator.amazonses.com"))
+    assert "yes (hard_bounce)" in bounce_row and bounce_row.rstrip().endswith("skipped")
+    assert "the second round skipped 4 suppressed recipient(s)" in result.stdout

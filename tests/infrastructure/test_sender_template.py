@@ -1,0 +1,85 @@
+"""The sending half of template.yaml: least privilege, IAM-only API, idempotency table, knobs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ses_feedback_cli.template import Resolver, load_template
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+SENDER = RESOURCES["SenderFunction"]["Properties"]
+
+
+def statements() -> list[dict[str, Any]]:
+    (policy,) = SENDER["Policies"]
+    found: list[dict[str, Any]] = policy["Statement"]
+    return found
+
+
+def actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def test_sender_reads_the_suppression_table_only_with_batch_get_item() -> None:
+    on_table = [s for s in statements() if s["Resource"] == {"Fn::GetAtt": ["SuppressionTable", "Arn"]}]
+    assert [actions(s) for s in on_table] == [{"dynamodb:BatchGetItem"}]
+
+
+def test_sender_keeps_idempotency_records_only_in_its_own_table() -> None:
+    on_table = [s for s in statements() if s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
+    assert [actions(s) for s in on_table] == [
+        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    ]
+
+
+def test_sender_may_send_only_as_the_sending_domain_through_this_configuration_set() -> None:
+    (ses,) = [s for s in statements() if any(a.startswith("ses:") for a in actions(s))]
+    assert actions(ses) == {"ses:SendEmail", "ses:SendTemplatedEmail"}
+    resolver = Resolver(TEMPLATE, parameters={"SendingDomain": "mail.example.net"}, account_id="111122223333")
+    resolver.refs["ConfigurationSet"] = "cs-1"
+    assert resolver.resolve(ses["Resource"]) == [
+        "arn:aws:ses:us-east-1:111122223333:identity/mail.example.net",
+        "arn:aws:ses:us-east-1:111122223333:configuration-set/cs-1",
+        "arn:aws:ses:us-east-1:111122223333:template/*",
+    ]
+    # Nothing else in the sender's policy may touch SES, SNS, SQS or Lambda.
+    others = [a for s in statements() if s is not ses for a in actions(s)]
+    assert all(a.startswith("dynamodb:") for a in others)
+
+
+def test_the_rest_api_takes_only_iam_signed_requests_and_invokes_through_resource_policy() -> None:
+    api = RESOURCES["RestApi"]
+    assert api["Type"] == "AWS::Serverless::Api"
+    assert api["Properties"]["Auth"] == {"DefaultAuthorizer": "AWS_IAM", "InvokeRole": "NONE"}
+    routes = {
+        (e["Properties"]["Method"], e["Properties"]["Path"]): e["Properties"]["RestApiId"]
+        for e in SENDER["Events"].values()
+    }
+    assert routes == {("POST", "/messages"): {"Ref": "RestApi"}, ("GET", "/openapi.json"): {"Ref": "RestApi"}}
+    assert not any("Auth" in e["Properties"] for e in SENDER["Events"].values()), "no route opts out of IAM"
+
+
+def test_idempotency_table_expires_records_by_ttl_on_expiration() -> None:
+    table = RESOURCES["IdempotencyTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_every_sending_knob_is_a_parameter_passed_to_the_function() -> None:
+    env = SENDER["Environment"]["Variables"]
+    assert env["SENDING_DOMAIN"] == {"Ref": "SendingDomain"}
+    assert env["IDEMPOTENCY_WINDOW_HOURS"] == {"Ref": "IdempotencyWindowHours"}
+    assert env["CONFIGURATION_SET_NAME"] == {"Ref": "ConfigurationSet"}
+    assert env["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+    assert TEMPLATE["Parameters"]["SendingDomain"]["Default"] == "example.com"
+    assert TEMPLATE["Parameters"]["IdempotencyWindowHours"]["Default"] == 24
+
+
+def test_the_outputs_tell_app_teams_where_to_send() -> None:
+    outputs = TEMPLATE["Outputs"]
+    assert "execute-api" in json.dumps(outputs["SendingApiUrl"]["Value"])
+    assert outputs["SenderFunctionName"]["Value"] == {"Ref": "SenderFunction"}
