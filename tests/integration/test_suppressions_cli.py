@@ -194,3 +194,15 @@ def test_export_by_reason_to_a_file(run: Run, hundred: list[str], tmp_path: Path
     code, out, _ = run("export", "--format", "jsonl", "--reason", "manual", "--output", str(target))
     assert code == 0 and "exported 1 addresses" in out
     assert [json.loads(x)["address"] for x in target.read_text().splitlines()] == ["manual@example.com"]
+
+
+def test_commands_work_with_only_aws_region_set_as_the_readme_exports_it(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: boto3 reads AWS_DEFAULT_REGION only; the README's local mode exports AWS_REGION
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    # When / Then
+    added = run.json("add", "region@example.com", "--note", "n", "--json")
+    assert added["reason"] == "manual"
+    assert run.json("get", "region@example.com", "--json")["suppressed"] is True

@@ -32,7 +32,7 @@ from ses_feedback.policy import AddressState, Reason
 from ses_feedback.ses_account import SesAccountSuppressionList
 from ses_feedback.store import HistoryEntry, SuppressionStore
 
-from ses_feedback_cli.local import LocalStack
+from ses_feedback_cli.local import LocalStack, region
 from ses_feedback_cli.output import answer_stream, error, iso, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 
@@ -42,6 +42,8 @@ EXPORT_COLUMNS = ["address", "reason", "since", "expires_at", "note", "actor"]
 
 def table_name(args: argparse.Namespace) -> str:
     """--table, else $SUPPRESSION_TABLE (as in Lambda), else the local stack's table."""
+    # boto3 reads AWS_DEFAULT_REGION only; the README's local mode exports AWS_REGION.
+    os.environ.setdefault("AWS_DEFAULT_REGION", region())
     return str(
         args.table
         or os.environ.get("SUPPRESSION_TABLE")
@@ -54,8 +56,9 @@ def _days(variable: str, default: float) -> timedelta:
 
 
 def build_admin(args: argparse.Namespace, ses_sync: bool = False) -> SuppressionAdmin:
+    table = table_name(args)
     return SuppressionAdmin(
-        store=SuppressionStore(table_name(args)),
+        store=SuppressionStore(table),
         history_retention=_days("HISTORY_RETENTION_DAYS", 365),
         soft_bounce_suppression=_days("SOFT_BOUNCE_SUPPRESSION_DAYS", 7),
         ses=SesAccountSuppressionList() if ses_sync else None,
