@@ -7,12 +7,12 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from ses_feedback_cli.commands import local_cmd, suppressions_cmd
+from ses_feedback_cli.commands import local_cmd, redrive_cmd, stats_cmd, suppressions_cmd
 from ses_feedback_cli.local import DEFAULT_PREFIX
 from ses_feedback_cli.output import capture_answer_stream
 
 # Each command group registers itself here: one line per module in commands/.
-COMMAND_GROUPS = [local_cmd, suppressions_cmd]
+COMMAND_GROUPS = [local_cmd, suppressions_cmd, redrive_cmd, stats_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
