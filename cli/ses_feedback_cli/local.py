@@ -220,16 +220,24 @@ class DrainSummary:
     processed: int = 0
     failed: int = 0
     batches: int = 0
+    invocation_errors: int = 0  # invocations that raised: their whole batch failed
 
 
-def drain(stack: LocalStack, batch_size: int | None = None, max_batches: int | None = None) -> DrainSummary:
+def drain(
+    stack: LocalStack,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    handler: Callable[[dict[str, Any], Any], Any] | None = None,
+) -> DrainSummary:
     """Run FeedbackFunction over the feedback queue until it is empty.
 
     As Lambda's event source mapping does: receive up to the template's batch size, invoke,
     delete what succeeded and make the reported failures visible again (they are received
-    again, and after the redrive policy's receive count they move to the DLQ).
+    again, and after the redrive policy's receive count they move to the DLQ). An
+    invocation that raises fails its whole batch, as a function error does in Lambda.
+    ``handler``: one already loaded with ``load_handler`` (default: load it now).
     """
-    handler = load_handler(stack, "FeedbackFunction")
+    handler = handler or load_handler(stack, "FeedbackFunction")
     resolver = stack.resolver()
     queue_url = resolver.refs["FeedbackQueue"]
     queue_arn = resolver.attributes[("FeedbackQueue", "Arn")]
@@ -241,9 +249,14 @@ def drain(stack: LocalStack, batch_size: int | None = None, max_batches: int | N
         if not messages:
             return summary
         event = {"Records": [_sqs_record(m, queue_arn) for m in messages]}
-        with quiet_stdout():
-            response = handler(event, LocalContext(function_name=stack.name("FeedbackFunction")))
-        failed_ids = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        try:
+            with quiet_stdout():
+                response = handler(event, LocalContext(function_name=stack.name("FeedbackFunction")))
+            failed_ids = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        except Exception as exc:  # a function error: Lambda returns the whole batch to the queue
+            print(f"drain: invocation failed, batch returns to the queue: {exc!r}", file=sys.stderr)
+            summary.invocation_errors += 1
+            failed_ids = {m["MessageId"] for m in messages}
         summary.batches += 1
         summary.processed += len(messages) - len(failed_ids)
         summary.failed += len(failed_ids)

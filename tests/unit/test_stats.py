@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ses_feedback.stats import BOUNCE_RATE, COMPLAINT_RATE, Standing, count_history, standing
 from ses_feedback.store import HistoryEntry
+from ses_feedback_cli.commands.stats_cmd import parse_since
 
 
 @pytest.mark.parametrize(
@@ -58,3 +59,12 @@ def test_history_is_counted_by_type_action_and_address() -> None:
             "Complaint": {"suppress": 1},
         },
     }
+
+
+def test_since_accepts_relative_and_iso_times() -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    assert parse_since("30m", now) == now - timedelta(minutes=30)
+    assert parse_since("24h", now) == now - timedelta(hours=24)
+    assert parse_since("7d", now) == now - timedelta(days=7)
+    assert parse_since("2026-11-01", now) == datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_since("2026-11-01T10:00:00Z", now) == datetime(2026, 11, 1, 10, tzinfo=UTC)

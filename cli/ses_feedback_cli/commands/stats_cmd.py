@@ -34,7 +34,7 @@ def parse_since(text: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--since: {text!r} is neither 30m/24h/7d nor an ISO date") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is neither 30m/24h/7d nor an ISO date") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -63,7 +63,7 @@ def read_rate(cloudwatch: Any, lines: ReputationLines, start: datetime, end: dat
 
 def cmd_stats(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
-    since = parse_since(args.since, now) if args.since else None
+    since: datetime | None = args.since
     store = SuppressionStore(table_name(args))
     counts = count_history(store.scan_history(since))
     suppressed = store.count_suppressed(now)
@@ -115,7 +115,11 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "stats", help="feedback counts by event type and decision, suppressions, reputation rates"
     )
-    parser.add_argument("--since", help="only feedback that occurred since: 30m, 24h, 7d or an ISO date/time")
+    parser.add_argument(
+        "--since",
+        type=lambda text: parse_since(text, datetime.now(UTC)),
+        help="only feedback that occurred since: 30m, 24h, 7d or an ISO date/time",
+    )
     parser.add_argument("--table", help="table name (default: $SUPPRESSION_TABLE, else the local stack's)")
     parser.add_argument("--queue-url", help="feedback queue URL (default: the local stack's)")
     parser.add_argument("--dlq-url", help="dead-letter queue URL (default: the local stack's)")
