@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -27,17 +27,17 @@ def publish(topic_arn: str, *messages: dict[str, Any] | str) -> None:
 
 
 def put_reputation(bounce_rate: float, complaint_rate: float) -> None:
-    boto3.client("cloudwatch").put_metric_data(
-        Namespace="AWS/SES",
-        MetricData=[
-            {"MetricName": "Reputation.BounceRate", "Value": bounce_rate, "Timestamp": datetime.now(UTC)},
-            {
-                "MetricName": "Reputation.ComplaintRate",
-                "Value": complaint_rate,
-                "Timestamp": datetime.now(UTC),
-            },
-        ],
-    )
+    # SES publishes a rate some minutes after the period it describes; moto (like CloudWatch)
+    # leaves out a datapoint of the current second, so these are five minutes old.
+    when = datetime.now(UTC) - timedelta(minutes=5)
+    cloudwatch = boto3.client("cloudwatch")
+    for metric, value in (
+        ("Reputation.BounceRate", bounce_rate),
+        ("Reputation.ComplaintRate", complaint_rate),
+    ):
+        cloudwatch.put_metric_data(
+            Namespace="AWS/SES", MetricData=[{"MetricName": metric, "Value": value, "Timestamp": when}]
+        )
 
 
 def test_stats_counts_by_type_and_decision_and_reads_the_reputation_rates(

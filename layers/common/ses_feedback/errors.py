@@ -17,3 +17,7 @@ class InvalidAddress(SesFeedbackError, ValueError):
 
 class ConcurrentUpdate(SesFeedbackError):
     """An address kept changing under us; retrying the record later is safe."""
+
+
+class SendingPaused(SesFeedbackError):
+    """The sending guard refuses non-transactional mail while a reputation alarm fires."""

@@ -24,6 +24,9 @@ class Settings(BaseModel):
     soft_bounce_window_days: float = Field(default=14, alias="SOFT_BOUNCE_WINDOW_DAYS", gt=0)
     soft_bounce_suppression_days: float = Field(default=7, alias="SOFT_BOUNCE_SUPPRESSION_DAYS", gt=0)
     history_retention_days: int = Field(default=365, alias="HISTORY_RETENTION_DAYS", ge=1)
+    # The sending guard (ses_feedback.guard): off unless the template's SendingGuard says so.
+    sending_guard: bool = Field(default=False, alias="SENDING_GUARD")
+    reputation_alarm_names_text: str = Field(default="", alias="REPUTATION_ALARM_NAMES")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -40,6 +43,11 @@ class Settings(BaseModel):
     @property
     def history_retention(self) -> timedelta:
         return timedelta(days=self.history_retention_days)
+
+    @property
+    def reputation_alarm_names(self) -> tuple[str, ...]:
+        """The alarms the sending guard watches (comma-separated in the environment)."""
+        return tuple(name.strip() for name in self.reputation_alarm_names_text.split(",") if name.strip())
 
 
 @cache
