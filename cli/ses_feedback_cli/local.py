@@ -254,7 +254,9 @@ def drain(
                 response = handler(event, LocalContext(function_name=stack.name("FeedbackFunction")))
             failed_ids = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
         except Exception as exc:  # a function error: Lambda returns the whole batch to the queue
-            print(f"drain: invocation failed, batch returns to the queue: {exc!r}", file=sys.stderr)
+            # The type and error code only: an exception's text may quote an address.
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            print(f"drain: invocation failed ({type(exc).__name__} {code}), batch returns", file=sys.stderr)
             summary.invocation_errors += 1
             failed_ids = {m["MessageId"] for m in messages}
         summary.batches += 1
