@@ -31,6 +31,10 @@ class Settings(BaseModel):
     idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
     idempotency_window_hours: float = Field(default=24, alias="IDEMPOTENCY_WINDOW_HOURS", gt=0)
 
+    # The sending guard (ses_feedback.guard): off unless the template's SendingGuard says so.
+    sending_guard: bool = Field(default=False, alias="SENDING_GUARD")
+    reputation_alarm_names_text: str = Field(default="", alias="REPUTATION_ALARM_NAMES")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls.model_validate({name: value for name, value in environ.items() if name.isupper()})
@@ -50,6 +54,11 @@ class Settings(BaseModel):
     @property
     def idempotency_window(self) -> timedelta:
         return timedelta(hours=self.idempotency_window_hours)
+
+    @property
+    def reputation_alarm_names(self) -> tuple[str, ...]:
+        """The alarms the sending guard watches (comma-separated in the environment)."""
+        return tuple(name.strip() for name in self.reputation_alarm_names_text.split(",") if name.strip())
 
 
 @cache
