@@ -10,13 +10,15 @@ PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 	  if $$p -c 'import sys' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 VENV := .venv
 TOOLS := .venv-tools
+CHECKOV := .venv-checkov
 PY := $(VENV)/bin/python
 APP_STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/.installed
+CHECKOV_STAMP := $(CHECKOV)/.installed
 PYTHON313_DIR := $(dir $(PYTHON))
 LINT_HOSTED_ZONE := Z0123456789EXAMPLE
 
-.PHONY: help venv tools demo test lint typecheck validate build unit integration e2e bench clean openapi
+.PHONY: help venv tools demo test lint typecheck validate checkov build unit integration e2e bench clean openapi
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +32,11 @@ $(APP_STAMP): requirements-dev.txt layers/common/requirements.txt pyproject.toml
 $(TOOLS_STAMP): requirements-tools.txt
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 venv: $(APP_STAMP) ## create .venv with the pinned app and test dependencies
@@ -57,6 +64,10 @@ validate: $(TOOLS_STAMP) ## sam validate --lint and cfn-lint on template.yaml, w
 	  grep -q 'Default: $(LINT_HOSTED_ZONE)' "$$tmp/template.yaml" && \
 	  $(TOOLS)/bin/sam validate --lint --template "$$tmp/template.yaml" --region us-east-1
 
+# --skip-download: checkov would otherwise fetch guideline links from its vendor's API.
+checkov: $(CHECKOV_STAMP) ## checkov on template.yaml (every finding left is skipped inline, with its reason)
+	$(CHECKOV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
 build: $(TOOLS_STAMP) ## sam build (needs python3.13 on PATH; no container)
 	PATH="$(PYTHON313_DIR):$$PATH" $(TOOLS)/bin/sam build --template template.yaml
 
@@ -69,14 +80,14 @@ integration: $(APP_STAMP) ## integration tests (in-process moto)
 e2e: $(APP_STAMP) ## end-to-end tests (moto_server on loopback)
 	$(PY) -m pytest tests/e2e
 
-test: lint typecheck validate build ## everything CI runs: lint, types, template checks, sam build, all tests
+test: lint typecheck validate checkov build ## everything CI runs: lint, types, template checks, sam build, all tests
 	$(PY) -m pytest
 
 bench: $(APP_STAMP) ## benchmarks against a local moto server process (figures, not pass/fail)
 	$(PY) -m benchmarks
 
 clean: ## remove the venvs and build output
-	rm -rf $(VENV) $(TOOLS) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
 
 openapi: $(APP_STAMP) ## regenerate the REST API's OpenAPI document from the handlers (commit it)
 	$(VENV)/bin/ses-feedback openapi --write

@@ -280,6 +280,7 @@ class DrainSummary:
     processed: int = 0
     failed: int = 0
     batches: int = 0
+    invocation_errors: int = 0  # invocations that raised: their whole batch failed
 
 
 def drain(
@@ -293,7 +294,9 @@ def drain(
 
     As Lambda's event source mapping does: receive up to the template's batch size, invoke,
     delete what succeeded and make the reported failures visible again (they are received
-    again, and after the redrive policy's receive count they move to the DLQ).
+    again, and after the redrive policy's receive count they move to the DLQ). An
+    invocation that raises fails its whole batch, as a function error does in Lambda.
+    ``handler``: one already loaded with ``load_handler`` (default: load it now).
     ``observer`` sees the body of every message that was processed successfully.
     """
     handler = handler or load_handler(stack, "FeedbackFunction")
@@ -308,9 +311,16 @@ def drain(
         if not messages:
             return summary
         event = {"Records": [_sqs_record(m, queue_arn) for m in messages]}
-        with quiet_stdout():
-            response = handler(event, LocalContext(function_name=stack.name("FeedbackFunction")))
-        failed_ids = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        try:
+            with quiet_stdout():
+                response = handler(event, LocalContext(function_name=stack.name("FeedbackFunction")))
+            failed_ids = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        except Exception as exc:  # a function error: Lambda returns the whole batch to the queue
+            # The type and error code only: an exception's text may quote an address.
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            print(f"drain: invocation failed ({type(exc).__name__} {code}), batch returns", file=sys.stderr)
+            summary.invocation_errors += 1
+            failed_ids = {m["MessageId"] for m in messages}
         summary.batches += 1
         summary.processed += len(messages) - len(failed_ids)
         summary.failed += len(failed_ids)

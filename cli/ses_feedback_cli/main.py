@@ -7,7 +7,16 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from ses_feedback_cli.commands import demo_cmd, doctor_cmd, local_cmd, openapi_cmd, send_cmd, suppressions_cmd
+from ses_feedback_cli.commands import (
+    demo_cmd,
+    doctor_cmd,
+    local_cmd,
+    openapi_cmd,
+    redrive_cmd,
+    send_cmd,
+    stats_cmd,
+    suppressions_cmd,
+)
 from ses_feedback_cli.local import DEFAULT_PREFIX
 from ses_feedback_cli.output import capture_answer_stream
 
@@ -15,9 +24,11 @@ from ses_feedback_cli.output import capture_answer_stream
 COMMAND_GROUPS = [
     demo_cmd,
     local_cmd,
-    suppressions_cmd,
-    doctor_cmd,
     send_cmd,
+    suppressions_cmd,
+    redrive_cmd,
+    stats_cmd,
+    doctor_cmd,
     openapi_cmd,
 ]
 

@@ -10,6 +10,7 @@ from ses_feedback.errors import ComplaintLiftNeedsForce, InvalidCursor, NotSuppr
 from ses_feedback.events import parse_ses_message
 from ses_feedback.feedback import FeedbackProcessor
 from ses_feedback.imports import ImportEntry, RowError, read_rows
+from ses_feedback.observability import metrics
 from ses_feedback.policy import AddressState, Reason
 from ses_feedback.settings import Settings
 
@@ -48,6 +49,8 @@ def load(admin: SuppressionAdmin, text: str) -> object:
 def feedback(stack: Stack, message: dict[str, object]) -> None:
     settings = Settings.from_env({"SUPPRESSION_TABLE": stack.refs["SuppressionTable"]})
     FeedbackProcessor(store=stack.store, settings=settings).process(parse_ses_message(message))
+    # Outside a handler nothing flushes the metrics it added; later tests count metrics.
+    metrics.clear_metrics()
 
 
 # ---- listing ---------------------------------------------------------------------------------

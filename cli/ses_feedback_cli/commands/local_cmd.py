@@ -26,7 +26,14 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 def cmd_drain(args: argparse.Namespace) -> int:
     summary = drain(LocalStack(prefix=args.prefix), batch_size=args.batch_size)
-    print_json({"processed": summary.processed, "failed": summary.failed, "batches": summary.batches})
+    print_json(
+        {
+            "processed": summary.processed,
+            "failed": summary.failed,
+            "batches": summary.batches,
+            "invocation_errors": summary.invocation_errors,
+        }
+    )
     return 0
 
 

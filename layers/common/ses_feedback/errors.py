@@ -115,3 +115,10 @@ class SesFailure(SendError):
 
     code = "ses_error"
     http_status = 502
+
+
+class ReputationGuard(SendError):
+    """The sending guard refuses non-transactional mail while a reputation alarm fires."""
+
+    code = "reputation_guard"
+    http_status = 503

@@ -227,12 +227,19 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_ses_message(message: str | dict[str, Any]) -> FeedbackEvent:
-    """Parse one SES notification, given as JSON text or an already decoded object."""
+def _loads(text: str) -> Any:
     try:
-        data = json.loads(message) if isinstance(message, str) else message
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidNotification(f"not JSON: {exc.msg} at position {exc.pos}") from None
+    except ValueError:
+        # json raises a plain ValueError for an integer of more than 4300 digits.
+        raise InvalidNotification("not JSON that can be read: a number is too long") from None
+
+
+def parse_ses_message(message: str | dict[str, Any]) -> FeedbackEvent:
+    """Parse one SES notification, given as JSON text or an already decoded object."""
+    data = _loads(message) if isinstance(message, str) else message
     try:
         return FeedbackEvent.model_validate(data)
     except ValidationError as exc:
@@ -241,10 +248,7 @@ def parse_ses_message(message: str | dict[str, Any]) -> FeedbackEvent:
 
 def parse_sqs_body(body: str) -> FeedbackEvent:
     """An SQS body is an SNS envelope around the SES JSON, or (raw delivery) the SES JSON itself."""
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise InvalidNotification(f"not JSON: {exc.msg} at position {exc.pos}") from None
+    data = _loads(body)
     if isinstance(data, dict) and "Message" in data and "TopicArn" in data:
         return parse_sns_notification(data)
     return parse_ses_message(data)

@@ -33,6 +33,8 @@ from ses_feedback.store import ApplyResult, SuppressionStore, VersionConflict
 # How often one record re-reads an address that others keep changing before it gives up
 # (the record then fails and SQS redelivers it later).
 MAX_CONFLICT_RETRIES = 200
+# The bounce types SES documents; each is a metric (BouncePermanent …), anything else BounceOther.
+BOUNCE_TYPES = frozenset({"Permanent", "Transient", "Undetermined"})
 
 
 def utc_now() -> datetime:
@@ -72,6 +74,10 @@ class FeedbackProcessor:
             unit=MetricUnit.Count,
             value=1,
         )
+        if event.bounce is not None:
+            # Bounces by type for the dashboard; a type SES has not documented counts as Other.
+            kind = event.bounce.bounce_type if event.bounce.bounce_type in BOUNCE_TYPES else "Other"
+            metrics.add_metric(name=f"Bounce{kind}", unit=MetricUnit.Count, value=1)
         if event.type is None:
             # SES may add event types; acknowledge them rather than fail the batch.
             logger.warning("unknown ses event type acknowledged", extra={"event_type": event.raw_type})

@@ -34,6 +34,10 @@ class Settings(BaseModel):
     # imports that list): template parameter SyncSesAccountSuppressionList.
     sync_ses_account_suppression_list: bool = Field(default=False, alias="SYNC_SES_ACCOUNT_SUPPRESSION_LIST")
 
+    # The sending guard (ses_feedback.guard): off unless the template's SendingGuard says so.
+    sending_guard: bool = Field(default=False, alias="SENDING_GUARD")
+    reputation_alarm_names_text: str = Field(default="", alias="REPUTATION_ALARM_NAMES")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls.model_validate({name: value for name, value in environ.items() if name.isupper()})
@@ -53,6 +57,11 @@ class Settings(BaseModel):
     @property
     def idempotency_window(self) -> timedelta:
         return timedelta(hours=self.idempotency_window_hours)
+
+    @property
+    def reputation_alarm_names(self) -> tuple[str, ...]:
+        """The alarms the sending guard watches (comma-separated in the environment)."""
+        return tuple(name.strip() for name in self.reputation_alarm_names_text.split(",") if name.strip())
 
 
 @cache

@@ -177,6 +177,54 @@ class SuppressionStore:
                 history.append(_history_from_item(item))
         return state, history[:limit]
 
+    def scan_history(self, since: datetime | None = None) -> Iterator[tuple[str, HistoryEntry]]:
+        """Every history entry (of every address) that occurred at or after ``since``.
+
+        A Scan of the whole table, for operator reports (``ses-feedback stats``): it reads
+        every item once, so its cost grows with the table; nothing on a hot path calls it.
+        """
+        lower = f"{HISTORY_PREFIX}{_iso(since)}" if since else HISTORY_PREFIX
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "begins_with(sk, :history) AND sk >= :lower",
+            "ExpressionAttributeValues": {":history": {"S": HISTORY_PREFIX}, ":lower": {"S": lower}},
+        }
+        while True:
+            response = self.client.scan(**arguments)
+            for item in response.get("Items", []):
+                yield item["pk"]["S"].removeprefix("ADDR#"), _history_from_item(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def count_suppressed(self, now: datetime) -> dict[Reason, int]:
+        """How many addresses are suppressed now, per reason (one paginated COUNT query each).
+
+        Expired temporary suppressions that TTL has not deleted yet are not counted.
+        """
+        counts: dict[Reason, int] = {}
+        for reason in Reason:
+            arguments: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": SUPPRESSED_INDEX,
+                "KeyConditionExpression": "gsi1pk = :reason",
+                "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
+                "ExpressionAttributeValues": {
+                    ":reason": {"S": f"SUPPRESSED#{reason.value}"},
+                    ":now": {"N": _epoch(now)},
+                },
+                "Select": "COUNT",
+            }
+            total = 0
+            while True:
+                response = self.client.query(**arguments)
+                total += response.get("Count", 0)
+                if "LastEvaluatedKey" not in response:
+                    break
+                arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            counts[reason] = total
+        return counts
+
     # ---- writes ------------------------------------------------------------------------
 
     def apply(

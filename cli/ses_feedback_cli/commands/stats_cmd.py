@@ -1,0 +1,131 @@
+"""`ses-feedback stats`: what the suppression list recorded, and the account's reputation."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from ses_feedback.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, count_history, standing
+from ses_feedback.store import SuppressionStore
+
+from ses_feedback_cli.commands.redrive_cmd import queue_urls
+from ses_feedback_cli.commands.suppressions_cmd import table_name
+from ses_feedback_cli.local import LocalStack, region
+from ses_feedback_cli.output import iso, print_json, say
+from ses_feedback_cli.redrive import queue_depth
+
+_RELATIVE = re.compile(r"^(\d+)([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+# GetMetricStatistics returns at most 1440 datapoints per call.
+_MAX_DATAPOINTS = 1440
+# Without --since, reputation is read over the last day (SES publishes it now and then).
+_DEFAULT_REPUTATION_WINDOW = timedelta(days=1)
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """``30m``, ``24h``, ``7d``, or an ISO date/time (UTC unless it says otherwise)."""
+    relative = _RELATIVE.match(text)
+    if relative:
+        return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither 30m/24h/7d nor an ISO date") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def read_rate(cloudwatch: Any, lines: ReputationLines, start: datetime, end: datetime) -> dict[str, Any]:
+    """The latest and the highest value of one account-level reputation rate in [start, end]."""
+    span = max(60.0, (end - start).total_seconds())
+    period = max(300, math.ceil(span / _MAX_DATAPOINTS / 60) * 60)
+    response = cloudwatch.get_metric_statistics(
+        Namespace="AWS/SES",
+        MetricName=lines.metric,
+        StartTime=start,
+        EndTime=end,
+        Period=period,
+        Statistics=["Maximum"],
+    )
+    points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
+    return {
+        "metric": lines.metric,
+        "latest": points[-1]["Maximum"] if points else None,
+        "latest_at": iso(points[-1]["Timestamp"]) if points else None,
+        "highest": max(p["Maximum"] for p in points) if points else None,
+        "aws_review": lines.review,
+        "aws_pause": lines.pause,
+    }
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    since: datetime | None = args.since
+    store = SuppressionStore(table_name(args))
+    counts = count_history(store.scan_history(since))
+    suppressed = store.count_suppressed(now)
+    resolver = LocalStack(prefix=args.prefix).resolver()
+    warnings = {
+        "bounce_rate": args.bounce_warning or float(resolver.parameter("BounceRateWarning")),
+        "complaint_rate": args.complaint_warning or float(resolver.parameter("ComplaintRateWarning")),
+    }
+    cloudwatch = boto3.client("cloudwatch", region_name=region())
+    reputation = {}
+    for name, lines in (("bounce_rate", BOUNCE_RATE), ("complaint_rate", COMPLAINT_RATE)):
+        rate = read_rate(cloudwatch, lines, since or now - _DEFAULT_REPUTATION_WINDOW, now)
+        rate["warning"] = warnings[name]
+        rate["standing"] = (
+            standing(rate["latest"], lines, warnings[name]).value if rate["latest"] is not None else None
+        )
+        reputation[name] = rate
+    queue_url, dlq_url = queue_urls(args)
+    sqs = boto3.client("sqs", region_name=region())
+    queues = {"feedback": queue_depth(sqs, queue_url), "dead_letter": queue_depth(sqs, dlq_url)}
+    suppressed_now = {reason.value: count for reason, count in suppressed.items()}
+    if args.json:
+        print_json(
+            {
+                "since": iso(since),
+                "history": counts.as_dict(),
+                "suppressed_now": suppressed_now,
+                "reputation": reputation,
+                "queues": queues,
+            }
+        )
+        return 0
+    window = f" since {iso(since)}" if since else ""
+    say(f"feedback applied{window}: {counts.total} history entries for {counts.addresses} address(es)")
+    for kind, actions in sorted(counts.by_event_type_and_action.items()):
+        say(f"  {kind:<12} " + ", ".join(f"{action} {n}" for action, n in sorted(actions.items())))
+    say("suppressed now: " + ", ".join(f"{reason} {n}" for reason, n in suppressed_now.items()))
+    for name, rate in reputation.items():
+        value = "no data" if rate["latest"] is None else f"{rate['latest']:.4%} ({rate['standing']})"
+        say(
+            f"{name.replace('_', ' ')}: {value}; warning {rate['warning']:.4%}, "
+            f"AWS review {rate['aws_review']:.2%}, pause {rate['aws_pause']:.2%}"
+        )
+    say(f"queues: feedback {queues['feedback']}, dead-letter {queues['dead_letter']}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "stats", help="feedback counts by event type and decision, suppressions, reputation rates"
+    )
+    parser.add_argument(
+        "--since",
+        type=lambda text: parse_since(text, datetime.now(UTC)),
+        help="only feedback that occurred since: 30m, 24h, 7d or an ISO date/time",
+    )
+    parser.add_argument("--table", help="table name (default: $SUPPRESSION_TABLE, else the local stack's)")
+    parser.add_argument("--queue-url", help="feedback queue URL (default: the local stack's)")
+    parser.add_argument("--dlq-url", help="dead-letter queue URL (default: the local stack's)")
+    parser.add_argument("--bounce-warning", type=float, help="default: the template's BounceRateWarning")
+    parser.add_argument(
+        "--complaint-warning", type=float, help="default: the template's ComplaintRateWarning"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=cmd_stats)

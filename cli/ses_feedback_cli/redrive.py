@@ -1,0 +1,227 @@
+"""Dead-letter queue: what is in it, and moving it back to the feedback queue.
+
+Two ways to move: SQS's own message move task (``StartMessageMoveTask``: asynchronous,
+server-side, the way to go on AWS) and a bounded receive → send → delete loop for
+endpoints without it (moto has no move task) or when only ``--max`` messages should go.
+The loop sends before it deletes, so a crash in between can only duplicate a message,
+never lose one; FeedbackFunction applies a duplicate as a no-op.
+
+Inspection re-parses each body with the same parser FeedbackFunction uses, and reports
+ids, the event type and the parser's error: never a recipient address.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+from ses_feedback.errors import InvalidNotification
+from ses_feedback.events import parse_sqs_body
+
+# SQS answers at most 10 messages per receive, send batch and delete batch.
+SQS_BATCH = 10
+# Long enough to send and delete a batch before SQS would show its messages again.
+_HOLD_SECONDS = 60
+# Error codes with which an endpoint says it has no move task (moto's server answers 500).
+_NO_MOVE_TASK = {"UnsupportedOperation", "InvalidAction", "NotImplemented", "InternalFailure", "500"}
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One DLQ message, described without its recipients."""
+
+    sqs_message_id: str
+    receive_count: int
+    sns_message_id: str | None
+    event_type: str | None
+    ses_message_id: str | None
+    error: str | None  # the parser's error today; None: it parses now (failed for another reason)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sqs_message_id": self.sqs_message_id,
+            "sns_message_id": self.sns_message_id,
+            "event_type": self.event_type,
+            "ses_message_id": self.ses_message_id,
+            "receive_count": self.receive_count,
+            "error": self.error,
+        }
+
+
+def describe(message: dict[str, Any]) -> DeadLetter:
+    body = message.get("Body", "")
+    sns_message_id = None
+    try:
+        envelope = json.loads(body)
+        if isinstance(envelope, dict) and isinstance(envelope.get("MessageId"), str):
+            sns_message_id = envelope["MessageId"]
+    except ValueError:
+        pass
+    event_type = ses_message_id = error = None
+    try:
+        event = parse_sqs_body(body)
+        event_type, ses_message_id = event.raw_type, event.mail.message_id
+    except InvalidNotification as exc:
+        # The parser names fields, never their values: safe to print.
+        error = str(exc)
+    return DeadLetter(
+        sqs_message_id=message["MessageId"],
+        receive_count=int(message.get("Attributes", {}).get("ApproximateReceiveCount", "0")),
+        sns_message_id=sns_message_id,
+        event_type=event_type,
+        ses_message_id=ses_message_id,
+        error=error,
+    )
+
+
+@dataclass
+class Inspection:
+    depth: int
+    messages: list[DeadLetter] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dead_letter_queue_depth": self.depth,
+            "shown": len(self.messages),
+            "by_event_type": dict(Counter(m.event_type or "(unparseable)" for m in self.messages)),
+            "parse_now": sum(1 for m in self.messages if m.error is None),
+            "invalid": sum(1 for m in self.messages if m.error is not None),
+            "messages": [m.as_dict() for m in self.messages],
+        }
+
+
+def queue_depth(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def queue_arn(sqs: Any, queue_url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+def inspect(sqs: Any, dlq_url: str, limit: int) -> Inspection:
+    """Look at up to ``limit`` DLQ messages and leave every one of them where it was."""
+    inspection = Inspection(depth=queue_depth(sqs, dlq_url))
+    held: list[dict[str, Any]] = []
+    try:
+        while len(held) < limit:
+            batch = _receive(sqs, dlq_url, min(SQS_BATCH, limit - len(held)))
+            if not batch:
+                break
+            held.extend(batch)
+            inspection.messages.extend(describe(m) for m in batch)
+    finally:
+        # Make them visible again at once, so that a redrive right after sees them all.
+        for start in range(0, len(held), SQS_BATCH):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(held[start : start + SQS_BATCH])
+            ]
+            sqs.change_message_visibility_batch(QueueUrl=dlq_url, Entries=entries)
+    return inspection
+
+
+@dataclass
+class Redrive:
+    method: str  # "move-task" or "loop"
+    moved: int = 0  # messages moved by the loop (the move task reports through SQS itself)
+    task_handle: str | None = None
+    dead_letter_queue_depth_before: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        answer: dict[str, Any] = {
+            "method": self.method,
+            "dead_letter_queue_depth_before": self.dead_letter_queue_depth_before,
+        }
+        if self.method == "loop":
+            answer["moved"] = self.moved
+        else:
+            answer["task_handle"] = self.task_handle
+        return answer
+
+
+def redrive(
+    sqs: Any, dlq_url: str, queue_url: str, *, limit: int | None = None, method: str = "auto"
+) -> Redrive:
+    """Move DLQ messages back to the feedback queue.
+
+    ``method``: "move-task", "loop", or "auto" (the move task where the endpoint has it and
+    no ``limit`` is asked for, else the loop). The loop moves at most ``limit`` messages, and
+    never more than the DLQ held when it started: a message that fails again while the loop
+    runs comes back to the DLQ and must not be cycled forever.
+    """
+    depth = queue_depth(sqs, dlq_url)
+    if method in ("auto", "move-task") and limit is None:
+        handle = _start_move_task(sqs, dlq_url, queue_url, required=method == "move-task")
+        if handle is not None:
+            return Redrive(method="move-task", task_handle=handle, dead_letter_queue_depth_before=depth)
+    bound = depth if limit is None else min(limit, depth)
+    result = Redrive(method="loop", dead_letter_queue_depth_before=depth)
+    while result.moved < bound:
+        batch = _receive(sqs, dlq_url, min(SQS_BATCH, bound - result.moved))
+        if not batch:
+            break
+        sent = _send(sqs, queue_url, batch)
+        _delete(sqs, dlq_url, [m for m in batch if m["MessageId"] in sent])
+        result.moved += len(sent)
+        if len(sent) < len(batch):
+            # The rest stay in the DLQ (visible again after the hold); say so rather than spin.
+            raise RedriveIncomplete(result.moved, len(batch) - len(sent))
+    return result
+
+
+class RedriveIncomplete(Exception):
+    def __init__(self, moved: int, refused: int) -> None:
+        super().__init__(f"moved {moved}; the feedback queue refused {refused} (they stay in the DLQ)")
+        self.moved = moved
+
+
+def _start_move_task(sqs: Any, dlq_url: str, queue_url: str, *, required: bool) -> str | None:
+    try:
+        response = sqs.start_message_move_task(
+            SourceArn=queue_arn(sqs, dlq_url), DestinationArn=queue_arn(sqs, queue_url)
+        )
+    except NotImplementedError:
+        # moto in-process raises this for an API it lacks.
+        if required:
+            raise
+        return None
+    except ClientError as exc:
+        if required or exc.response.get("Error", {}).get("Code") not in _NO_MOVE_TASK:
+            raise
+        return None
+    return str(response["TaskHandle"])
+
+
+def _receive(sqs: Any, queue_url: str, count: int) -> list[dict[str, Any]]:
+    response = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=count,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+        VisibilityTimeout=_HOLD_SECONDS,
+    )
+    messages: list[dict[str, Any]] = response.get("Messages", [])
+    return messages
+
+
+def _send(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> set[str]:
+    entries = []
+    for index, message in enumerate(messages):
+        entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["Body"]}
+        if message.get("MessageAttributes"):
+            entry["MessageAttributes"] = message["MessageAttributes"]
+        entries.append(entry)
+    response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+    return {messages[int(ok["Id"])]["MessageId"] for ok in response.get("Successful", [])}
+
+
+def _delete(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> None:
+    if not messages:
+        return
+    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+    sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)

@@ -1,0 +1,58 @@
+"""The sending guard: while a reputation alarm fires, only transactional mail goes out. Pure.
+
+Off by default (``SENDING_GUARD``). The sender reads the states of the reputation alarms
+(CloudWatch ``DescribeAlarms`` on ``REPUTATION_ALARM_NAMES``) and asks ``check`` before it
+calls SES. A message is transactional when its tags say so (``transactional=true``):
+password resets and receipts still go out while marketing waits for the rates to recover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ses_feedback.errors import ReputationGuard
+
+TRANSACTIONAL_TAG = "transactional"
+
+
+class AlarmState(StrEnum):
+    """CloudWatch's alarm states, spelled as CloudWatch spells them."""
+
+    OK = "OK"
+    ALARM = "ALARM"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+
+def is_transactional(tags: Mapping[str, str]) -> bool:
+    return tags.get(TRANSACTIONAL_TAG, "").strip().lower() == "true"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    firing: tuple[str, ...] = ()  # the alarms that refused it
+
+    def raise_if_refused(self) -> None:
+        if not self.allowed:
+            raise ReputationGuard(
+                "non-transactional mail is paused while the reputation alarm"
+                f"{'s' if len(self.firing) > 1 else ''} {', '.join(self.firing)} "
+                f"{'are' if len(self.firing) > 1 else 'is'} in ALARM; mail tagged "
+                f"{TRANSACTIONAL_TAG}=true still goes out"
+            )
+
+
+def check(enabled: bool, alarm_states: Mapping[str, AlarmState | None], tags: Mapping[str, str]) -> Verdict:
+    """May this message go out now?
+
+    Only ALARM refuses. INSUFFICIENT_DATA (SES publishes reputation only above some volume)
+    and an unknown state (``None``: the sender could not read the alarm) let mail through:
+    the alarm is a warning below AWS's own review level, and a CloudWatch hiccup must not
+    stop an application's mail.
+    """
+    if not enabled or is_transactional(tags):
+        return Verdict(allowed=True)
+    firing = tuple(sorted(name for name, state in alarm_states.items() if state is AlarmState.ALARM))
+    return Verdict(allowed=not firing, firing=firing)
