@@ -66,6 +66,7 @@ def fresh_caches() -> Iterator[None]:
     """Settings and clients are cached per container; each test is a new container."""
     from ses_feedback.admin import get_admin, get_ses_account_list
     from ses_feedback.feedback import get_store
+    from ses_feedback.observability import metrics
     from ses_feedback.sending import clear_caches as clear_sender_caches
     from ses_feedback.settings import get_settings
 
@@ -76,6 +77,9 @@ def fresh_caches() -> Iterator[None]:
     for cached in (get_settings, get_store, get_admin, get_ses_account_list):
         cached.cache_clear()
     clear_sender_caches()
+    # Metrics added outside a handler (domain calls in tests) are never flushed: drop them,
+    # so that no test counts another's.
+    metrics.clear_metrics()
 
 
 @pytest.fixture(scope="session")

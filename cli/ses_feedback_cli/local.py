@@ -82,6 +82,11 @@ class LocalStack:
                 resolver.attributes[(logical_id, "QueueName")] = name
             elif kind == "AWS::SES::EmailIdentity":
                 resolver.refs[logical_id] = str(resolver.resolve(resource["Properties"]["EmailIdentity"]))
+            elif kind == "AWS::CloudWatch::Alarm":
+                resolver.refs[logical_id] = name
+                resolver.attributes[(logical_id, "Arn")] = arn.format(
+                    service="cloudwatch", name=f"alarm:{name}"
+                )
             elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
                 resolver.refs[logical_id] = name
                 resolver.attributes[(logical_id, "Arn")] = arn.format(

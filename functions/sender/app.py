@@ -26,6 +26,7 @@ from ses_feedback.errors import (
     InvalidRequest,
     MailFromNotVerified,
     MessageRejected,
+    ReputationGuard,
     SendError,
     SendingPaused,
     SendingThrottled,
@@ -44,6 +45,7 @@ _ERRORS: list[type[SendError]] = [
     MailFromNotVerified,
     SendingThrottled,
     SendingPaused,
+    ReputationGuard,
     SesFailure,
 ]
 _RESPONSES: dict[int, Any] = {

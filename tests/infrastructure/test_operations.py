@@ -80,6 +80,8 @@ def test_reputation_alarms_warn_below_the_rate_at_which_aws_reviews_the_account(
         ("FeedbackQueueAgeAlarm", "AWS/SQS", "ApproximateAgeOfOldestMessage", "FeedbackQueue"),
         ("FeedbackFunctionErrorsAlarm", "AWS/Lambda", "Errors", "FeedbackFunction"),
         ("FeedbackFunctionThrottlesAlarm", "AWS/Lambda", "Throttles", "FeedbackFunction"),
+        ("SenderFunctionErrorsAlarm", "AWS/Lambda", "Errors", "SenderFunction"),
+        ("SenderFunctionThrottlesAlarm", "AWS/Lambda", "Throttles", "SenderFunction"),
     ],
 )
 def test_pipeline_alarms_watch_the_right_resource(
@@ -89,6 +91,46 @@ def test_pipeline_alarms_watch_the_right_resource(
     assert (alarm_props["Namespace"], alarm_props["MetricName"]) == (namespace, metric)
     ((only_dimension),) = alarm_props["Dimensions"]
     assert dimension in json.dumps(only_dimension["Value"])
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm() -> None:
+    watched = {
+        (p["MetricName"], p["Dimensions"][0]["Value"]["Ref"])
+        for p in (props(a) for a in ALARMS)
+        if p["Namespace"] == "AWS/Lambda"
+    }
+    functions = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+    assert functions
+    for function in functions:
+        assert {("Errors", function), ("Throttles", function)} <= watched, function
+
+
+def test_the_api_5xx_alarm_watches_the_sending_apis_stage_by_the_name_it_is_given() -> None:
+    # Given: the API's name and stage as the template sets them
+    api = props("RestApi")
+    assert api["Name"] == {"Ref": "AWS::StackName"}  # SAM's default, explicit
+    alarm_props = props("ApiGateway5XXErrorAlarm")
+    # Then: API Gateway publishes 5XXError per ApiName and Stage
+    assert (alarm_props["Namespace"], alarm_props["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    dimensions = {d["Name"]: d["Value"] for d in alarm_props["Dimensions"]}
+    assert dimensions == {"ApiName": api["Name"], "Stage": api["StageName"]}
+    assert (alarm_props["Statistic"], alarm_props["Threshold"]) == ("Sum", 0)
+    assert alarm_props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm_props["TreatMissingData"] == "notBreaching"
+
+
+def test_dashboard_draws_what_the_error_alarms_watch() -> None:
+    # Given
+    resolver = LocalStack(prefix="dash").resolver()
+    body = dashboard_body()
+    drawn = {tuple(m[:-1]) for w in body["widgets"] for m in w["properties"]["metrics"]}
+    # Then: every function and API alarm's metric is on the dashboard with its dimensions
+    for alarm in ALARMS:
+        alarm_props = resolver.resolve(props(alarm))
+        if alarm_props["Namespace"] not in ("AWS/Lambda", "AWS/ApiGateway"):
+            continue
+        dimensions = [part for d in alarm_props["Dimensions"] for part in (d["Name"], d["Value"])]
+        assert (alarm_props["Namespace"], alarm_props["MetricName"], *dimensions) in drawn, alarm
 
 
 def test_one_message_in_the_dlq_raises_the_alarm() -> None:

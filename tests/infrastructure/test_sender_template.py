@@ -47,7 +47,7 @@ def test_sender_may_send_only_as_the_sending_domain_through_this_configuration_s
     ]
     # Nothing else in the sender's policy may touch SES, SNS, SQS or Lambda.
     others = [a for s in statements() if s is not ses for a in actions(s)]
-    assert all(a.startswith("dynamodb:") for a in others)
+    assert all(a.startswith("dynamodb:") or a == "cloudwatch:DescribeAlarms" for a in others)
 
 
 def test_the_rest_api_takes_only_iam_signed_requests_and_invokes_through_resource_policy() -> None:
@@ -83,3 +83,25 @@ def test_the_outputs_tell_app_teams_where_to_send() -> None:
     outputs = TEMPLATE["Outputs"]
     assert "execute-api" in json.dumps(outputs["SendingApiUrl"]["Value"])
     assert outputs["SenderFunctionName"]["Value"] == {"Ref": "SenderFunction"}
+
+
+def test_the_sending_guard_is_off_by_default_and_watches_the_two_reputation_alarms() -> None:
+    # Given
+    parameter = TEMPLATE["Parameters"]["SendingGuard"]
+    env = SENDER["Environment"]["Variables"]
+    resolver = Resolver(TEMPLATE, parameters={"SendingGuard": "true"})
+    resolver.refs.update(BounceRateAlarm="stack-Bounce-1A2B", ComplaintRateAlarm="stack-Complaint-3C4D")
+    # Then
+    assert (parameter["Default"], sorted(parameter["AllowedValues"])) == ("false", ["false", "true"])
+    assert env["SENDING_GUARD"] == {"Ref": "SendingGuard"}
+    assert resolver.resolve(env["SENDING_GUARD"]) == "true"
+    assert resolver.resolve(env["REPUTATION_ALARM_NAMES"]) == "stack-Bounce-1A2B,stack-Complaint-3C4D"
+
+
+def test_the_sender_may_describe_only_the_two_reputation_alarms() -> None:
+    on_alarms = [s for s in statements() if any(a.startswith("cloudwatch:") for a in actions(s))]
+    assert [actions(s) for s in on_alarms] == [{"cloudwatch:DescribeAlarms"}]
+    assert on_alarms[0]["Resource"] == [
+        {"Fn::GetAtt": ["BounceRateAlarm", "Arn"]},
+        {"Fn::GetAtt": ["ComplaintRateAlarm", "Arn"]},
+    ]

@@ -180,10 +180,12 @@ def test_events_folder_is_json(tmp_path: Path) -> None:
 def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege() -> None:
     assert TEMPLATE["Parameters"]["SyncSesAccountSuppressionList"]["Default"] == "false"
     sync = RESOURCES["SuppressionSyncFunction"]
-    assert sync["Condition"] == "SyncSesAccountList"
     (schedule,) = sync["Properties"]["Events"].values()
     assert schedule["Type"] == "Schedule"
     assert schedule["Properties"]["Schedule"] == {"Ref": "SesSuppressionSyncSchedule"}
+    for sync_on, state in (("true", "ENABLED"), ("false", "DISABLED")):
+        resolver = Resolver(TEMPLATE, parameters={"SyncSesAccountSuppressionList": sync_on})
+        assert resolver.resolve(schedule["Properties"]["State"]) == state
     actions = {
         a for statement in policy_statements(sync["Properties"]["Policies"]) for a in actions_of(statement)
     }

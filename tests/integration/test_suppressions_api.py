@@ -259,3 +259,18 @@ def test_the_committed_openapi_document_describes_every_suppression_route() -> N
     )
     delete = document["paths"]["/suppressions/{address}"]["delete"]
     assert {"200", "404", "409"} <= set(delete["responses"])
+
+
+def test_a_lift_and_a_manual_suppression_emit_the_dashboards_metrics(
+    stack: Stack, call: Call, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When
+    call("PUT", "/suppressions/m@example.com", body={"note": "n"})
+    call("DELETE", "/suppressions/m@example.com", {"note": "n"})
+    # Then: Powertools writes the metrics as EMF lines on stdout when each invocation ends
+    emitted = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')
+    ]
+    names = {m["Name"] for doc in emitted for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"SuppressedManual", "SuppressionsLifted"} <= names
+    assert all(doc.get("service") == "ses-feedback" for doc in emitted)

@@ -347,6 +347,11 @@ class SuppressionAdmin:
 
     @staticmethod
     def _log(decision: Decision) -> None:
+        # The operations dashboard's "Suppressions added, and lifted" widget draws these.
+        if decision.action is Action.LIFT:
+            metrics.add_metric(name="SuppressionsLifted", unit=MetricUnit.Count, value=1)
+        elif decision.reason is Reason.MANUAL:
+            metrics.add_metric(name="SuppressedManual", unit=MetricUnit.Count, value=1)
         logger.info(
             "suppression changed by hand",
             extra={

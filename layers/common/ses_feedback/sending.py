@@ -1,7 +1,10 @@
-"""The send use case: request → suppression check → SES → answer. Both doors call ``send``.
+"""The send use case: request → sending guard → suppression check → SES → answer. Both doors call ``send``.
 
 1. The ``from`` address must be at the sending domain the stack allows (no team can send as
    another domain).
+   With the sending guard on (``SENDING_GUARD``), a message not tagged ``transactional=true``
+   is refused (``ReputationGuard``) while a reputation alarm is in ALARM (``ses_feedback.guard``),
+   before the suppression list or SES is asked.
 2. Every recipient is normalised and all of them are looked up in one ``BatchGetItem``
    (at most 50 recipients, BatchGetItem takes 100 keys). An expired suppression counts as
    lifted even before DynamoDB's TTL deletes it.
@@ -42,6 +45,7 @@ from pydantic import BaseModel
 
 from ses_feedback.addresses import address_hash
 from ses_feedback.errors import IdempotencyConflict, InvalidRequest
+from ses_feedback.guard import check
 from ses_feedback.observability import logger, metrics
 from ses_feedback.send_models import (
     APP_TAG,
@@ -52,7 +56,7 @@ from ses_feedback.send_models import (
     SuppressedRecipient,
     for_ses,
 )
-from ses_feedback.ses_gateway import OutgoingMessage, SesGateway
+from ses_feedback.ses_gateway import AlarmStates, OutgoingMessage, SesGateway
 from ses_feedback.settings import Settings, get_settings
 from ses_feedback.store import SuppressionStore
 
@@ -82,6 +86,7 @@ class Sender:
     ses: SesGateway
     settings: Settings
     clock: Callable[[], datetime] = utc_now
+    alarms: AlarmStates | None = None  # the reputation alarms, when the sending guard is on
 
     def send(self, request: SendRequest, app: str) -> SendAnswer:
         if request.sender_domain() != self.settings.sending_domain.lower():
@@ -89,6 +94,7 @@ class Sender:
                 f"from: must be an address at {self.settings.sending_domain} (this stack's sending domain)",
                 "from",
             )
+        self._guard(request, app)
         recipients = request.recipients()
         states = self.store.get_states(r.address for r in recipients)
         now = self.clock()
@@ -122,6 +128,17 @@ class Sender:
             sent_to=[r.address for r in kept],
             suppressed=answer_suppressed,
         )
+
+    def _guard(self, request: SendRequest, app: str) -> None:
+        """Refuse non-transactional mail while a reputation alarm fires (only with the guard on)."""
+        if self.alarms is None or not self.settings.sending_guard:
+            return
+        verdict = check(True, self.alarms.current(), request.tags)
+        if not verdict.allowed:
+            logger.info(
+                "send refused by the sending guard", extra={"app": app, "firing": list(verdict.firing)}
+            )
+        verdict.raise_if_refused()
 
     @staticmethod
     def _log(message: str, app: str, suppressed: list[Recipient], **extra: Any) -> None:
@@ -163,6 +180,8 @@ def get_sender() -> Sender:
         store=SuppressionStore(settings.table_name),
         ses=SesGateway(settings.configuration_set_name),
         settings=settings,
+        # Off: no CloudWatch client, no call. On: read at most once a minute (AlarmStates).
+        alarms=AlarmStates(settings.reputation_alarm_names) if settings.sending_guard else None,
     )
 
 
