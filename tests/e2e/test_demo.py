@@ -54,3 +54,5 @@ def test_demo_prints_a_table_for_people() -> None:
     bounce_row = next(line for line in lines if line.startswith("bounce@simulator.amazonses.com"))
     assert "yes (hard_bounce)" in bounce_row and bounce_row.rstrip().endswith("skipped")
     assert "the second round skipped 4 suppressed recipient(s)" in result.stdout
+    # The functions run at WARNING in the demo: progress and the table, no INFO log lines.
+    assert not [line for line in result.stdout.splitlines() + result.stderr.splitlines() if '"level"' in line]

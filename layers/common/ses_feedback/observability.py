@@ -3,8 +3,25 @@ POWERTOOLS_* variables that the template's Globals set."""
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
+
+
+def reread_environment() -> None:
+    """Apply POWERTOOLS_SERVICE_NAME, _LOG_LEVEL and _METRICS_NAMESPACE again.
+
+    Lambda sets a function's environment before this module is imported. Local mode cannot:
+    the CLI imports the package first and sets each function's environment when it loads
+    that function, so it calls this afterwards.
+    """
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined")
+    logger.service = service
+    logger.append_keys(service=service)
+    logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+    metrics.namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+    metrics.service = service
