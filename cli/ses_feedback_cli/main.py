@@ -18,7 +18,7 @@ from ses_feedback_cli.commands import (
     suppressions_cmd,
 )
 from ses_feedback_cli.local import DEFAULT_PREFIX
-from ses_feedback_cli.output import capture_answer_stream
+from ses_feedback_cli.output import capture_answer_stream, operator_logging
 
 # Each command group registers itself here: one line per module in commands/.
 COMMAND_GROUPS = [
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     capture_answer_stream()
-    with contextlib.redirect_stdout(sys.stderr):
+    with contextlib.redirect_stdout(sys.stderr), operator_logging():
         result: int = args.func(args)
     return result
 

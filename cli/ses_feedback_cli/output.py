@@ -7,8 +7,11 @@ parseable.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -23,6 +26,27 @@ def capture_answer_stream() -> None:
     from ses_feedback.observability import logger
 
     logger.registered_handler.setStream(_CurrentStderr())  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def operator_logging() -> Iterator[None]:
+    """While a command runs in-process, the domain logs as ``ses-feedback-cli`` at WARNING.
+
+    In Lambda its INFO lines (a suppression lifted, by whom) are the audit trail in
+    CloudWatch; at a terminal the printed answer is the record and the history item holds
+    the audit, so only warnings and errors show. POWERTOOLS_LOG_LEVEL, when set, still wins;
+    local mode's functions set their own service name and level when they are loaded.
+    """
+    from ses_feedback.observability import logger
+
+    level, service = logger.log_level, logger.get_current_keys().get("service")
+    logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"))
+    logger.append_keys(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ses-feedback-cli"))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        logger.append_keys(service=service)
 
 
 class _CurrentStderr:

@@ -115,6 +115,25 @@ def test_add_then_remove_then_get_and_history_show_who_and_why(run: Run) -> None
     assert [h["action"] for h in older["items"]] == ["suppress"] and older["next_cursor"] is None
 
 
+def test_commands_print_their_answer_not_the_domains_info_log_lines(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: an operator's shell (no function environment); the domain logs "suppression
+    # changed by hand" at INFO, the audit line in CloudWatch
+    from ses_feedback.observability import logger
+
+    monkeypatch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)
+    monkeypatch.delenv("POWERTOOLS_SERVICE_NAME", raising=False)
+    level_before = logger.log_level
+    run("add", "quiet@example.com", "--note", "n", "--actor", ACTOR)
+    # When
+    code, out, err = run("remove", "quiet@example.com", "--note", "n", "--actor", ACTOR)
+    # Then: the answer, and no log line on either stream; the logger is as it was
+    assert code == 0 and "lifted" in out
+    assert '"level"' not in out + err
+    assert logger.log_level == level_before
+
+
 def test_add_records_the_callers_iam_identity_when_no_actor_is_given(run: Run) -> None:
     added = run.json("add", "who@example.com", "--note", "n", "--json")
     assert added["actor"].startswith("arn:aws:")  # moto's STS answers GetCallerIdentity
