@@ -8,8 +8,6 @@ are skipped. Everything runs for real on a moto server process: nothing is faked
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import time
@@ -24,7 +22,15 @@ from ses_feedback.events import parse_sqs_body
 from ses_feedback.store import SuppressionStore
 
 from ses_feedback_cli import motoserver
-from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, drain, load_handler
+from ses_feedback_cli.local import (
+    QUIET,
+    LocalContext,
+    LocalStack,
+    bootstrap,
+    discard_metrics,
+    drain,
+    load_handler,
+)
 from ses_feedback_cli.simulator import SentMessage, notifications
 
 SENDER = "Demo <noreply@example.com>"
@@ -39,8 +45,6 @@ CAMPAIGN = [
     "grace@example.net",
 ]
 FEEDBACK_TIMEOUT = 30.0
-# The demo shows its own table; the functions' INFO logs and EMF metrics would drown it.
-QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
 @dataclass
@@ -132,7 +136,7 @@ def _send(sender: Callable[[dict[str, Any], Any], Any], address: str) -> dict[st
         "text": "Hello from the ses-feedback demo.",
         "tags": {"campaign": "spring-demo"},
     }
-    with contextlib.redirect_stdout(io.StringIO()):  # the cold-start metric prints even when disabled
+    with discard_metrics():
         answer: dict[str, Any] = sender(request, LocalContext(function_name="SenderFunction"))
     return answer
 

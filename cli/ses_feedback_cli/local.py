@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import json
 import os
 import re
@@ -238,6 +239,19 @@ class LocalContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+# For commands whose printed answer is the point (demo, send): a function's INFO logs and EMF
+# metrics are what it writes to CloudWatch in Lambda; at a terminal they would drown the answer.
+QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+@contextlib.contextmanager
+def discard_metrics() -> Iterator[None]:
+    """Drop what a QUIET handler prints: only EMF documents (its logs go to stderr), and the
+    cold-start one is printed even when metrics are disabled."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
 
 
 @contextlib.contextmanager

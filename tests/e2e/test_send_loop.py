@@ -56,6 +56,15 @@ def test_a_fresh_local_stack_sends_from_the_default_domain(cli: Cli, refs: dict[
     assert recipients_ses_took() == 1
 
 
+def test_send_prints_its_answer_and_not_the_functions_logs_or_metrics(cli: Cli, refs: dict[str, str]) -> None:
+    # When
+    result = cli.run("send", "--from", SENDER, "--to", "x@example.org", "--subject", "S", "--text", "T")
+    # Then: the human answer on stdout, and neither log lines nor EMF documents anywhere
+    assert result.stdout.startswith("sent: message id ")
+    assert '"level"' not in result.stdout + result.stderr
+    assert '"_aws"' not in result.stdout + result.stderr
+
+
 def test_after_a_hard_bounce_is_drained_the_next_send_skips_that_address(
     cli: Cli, refs: dict[str, str]
 ) -> None:
