@@ -30,6 +30,7 @@ from ses_feedback_cli.local import (
     discard_metrics,
     drain,
     load_handler,
+    use_embedded_aws,
 )
 from ses_feedback_cli.simulator import SentMessage, notifications
 
@@ -78,13 +79,7 @@ Say = Callable[[str], None]
 def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
     started = time.monotonic()
     server = motoserver.start()
-    os.environ["AWS_ENDPOINT_URL"] = server.endpoint
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-    ):
-        os.environ.setdefault(name, value)
+    use_embedded_aws(server.endpoint)
     try:
         say(f"1/5 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
         stack = LocalStack()

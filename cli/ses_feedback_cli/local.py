@@ -241,6 +241,18 @@ class LocalContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
+def use_embedded_aws(endpoint: str) -> None:
+    """Point this process's AWS clients at the local moto server, with its dummy credentials
+    and region unless the shell already set them."""
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(name, value)
+
+
 # For commands whose printed answer is the point (demo, send): a function's INFO logs and EMF
 # metrics are what it writes to CloudWatch in Lambda; at a terminal they would drown the answer.
 QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}

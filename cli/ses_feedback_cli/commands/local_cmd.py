@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from ses_feedback_cli import motoserver
-from ses_feedback_cli.local import LocalStack, bootstrap, drain, load_handler, sam_env_vars
+from ses_feedback_cli.local import (
+    LocalStack,
+    bootstrap,
+    drain,
+    load_handler,
+    sam_env_vars,
+    use_embedded_aws,
+)
 from ses_feedback_cli.output import print_json, say
 from ses_feedback_cli.template import REPO_ROOT
 
@@ -45,13 +52,7 @@ def cmd_env_vars(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     server = motoserver.start(port=args.port, host=args.host)
     endpoint = f"http://127.0.0.1:{server.port}"
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-    ):
-        os.environ.setdefault(name, value)
+    use_embedded_aws(endpoint)
     try:
         stack = LocalStack(prefix=args.prefix)
         resources = bootstrap(stack)

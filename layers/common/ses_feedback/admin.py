@@ -81,22 +81,21 @@ def utc_now() -> datetime:
 # ---- pure rules ----------------------------------------------------------------------------
 
 
-def clean_note(note: str | None) -> str:
-    text = (note or "").strip()
+def _required_text(field: str, value: str | None, longest: int, missing: str) -> str:
+    text = (value or "").strip()
     if not text:
-        raise InvalidInput("note", "say why (a note is required for every manual change)")
-    if len(text) > NOTE_MAX:
-        raise InvalidInput("note", f"longer than {NOTE_MAX} characters")
+        raise InvalidInput(field, missing)
+    if len(text) > longest:
+        raise InvalidInput(field, f"longer than {longest} characters")
     return text
+
+
+def clean_note(note: str | None) -> str:
+    return _required_text("note", note, NOTE_MAX, "say why (a note is required for every manual change)")
 
 
 def clean_actor(actor: str | None) -> str:
-    text = (actor or "").strip()
-    if not text:
-        raise InvalidInput("actor", "who made the change is required")
-    if len(text) > ACTOR_MAX:
-        raise InvalidInput("actor", f"longer than {ACTOR_MAX} characters")
-    return text
+    return _required_text("actor", actor, ACTOR_MAX, "who made the change is required")
 
 
 def clean_limit(limit: int) -> int:
