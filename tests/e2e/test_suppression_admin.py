@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -52,6 +53,12 @@ def item_count(table: str) -> int:
     return int(boto3.client("dynamodb").describe_table(TableName=table)["Table"]["ItemCount"])
 
 
+def hard_bounce_page(cli: Cli, cursor: str | None) -> Any:
+    """One page of `suppressions list --reason hard_bounce --limit 1000 --json`."""
+    paging = ["--cursor", cursor] if cursor else []
+    return cli.json("suppressions", "list", "--reason", "hard_bounce", "--limit", "1000", "--json", *paging)
+
+
 def test_import_100k_rows_twice_page_the_list_and_lift_one(cli: Cli, table: str, tmp_path: Path) -> None:
     # Given: 100,000 rows from another provider (a header row, then line 2 = row 0), 50 broken
     path = tmp_path / "previous-provider.csv"
@@ -93,16 +100,7 @@ def test_import_100k_rows_twice_page_the_list_and_lift_one(cli: Cli, table: str,
     seen: list[str] = []
     cursor = None
     for _ in range(3):
-        page = cli.json(
-            "suppressions",
-            "list",
-            "--reason",
-            "hard_bounce",
-            "--limit",
-            "1000",
-            "--json",
-            *(["--cursor", cursor] if cursor else []),
-        )
+        page = hard_bounce_page(cli, cursor)
         assert len(page["items"]) == 1000 and page["next_cursor"]
         since = [item["since"] for item in page["items"]]
         assert since == sorted(since, reverse=True)  # newest first, across pages too
@@ -135,16 +133,7 @@ def test_list_pages_through_to_the_last_page_and_export_matches(cli: Cli, table:
     pages: list[list[str]] = []
     cursor = None
     while True:
-        page = cli.json(
-            "suppressions",
-            "list",
-            "--reason",
-            "hard_bounce",
-            "--limit",
-            "1000",
-            "--json",
-            *(["--cursor", cursor] if cursor else []),
-        )
+        page = hard_bounce_page(cli, cursor)
         pages.append([item["address"] for item in page["items"]])
         cursor = page["next_cursor"]
         if cursor is None:
