@@ -10,19 +10,18 @@ message to the same endpoint.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
 import statistics
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 from ses_feedback.policy import Action, AddressState, Decision, Reason
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
+
+from benchmarks import into_devnull
 
 ROUNDS = 7
 PER_ROUND = 60
@@ -55,21 +54,6 @@ def _request(i: int, idempotent: bool) -> dict[str, Any]:
     if idempotent:
         request["idempotency_key"] = f"bench-{i}"
     return request
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """The handler still formats its log lines and EMF metrics (that is part of its cost), into /dev/null."""
-    from ses_feedback.observability import logger  # noqa: PLC0415  # after load_handler, as in Lambda
-
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        streams = [(h, h.setStream(sink)) for h in logger.handlers if isinstance(h, logging.StreamHandler)]
-        try:
-            yield
-        finally:
-            for handler, stream in streams:
-                if stream is not None:
-                    handler.setStream(stream)
 
 
 def _cpu_ms(call: Callable[[int], Any], first: int, count: int) -> float:
@@ -149,7 +133,7 @@ def run(endpoint: str) -> list[str]:
     keys = [{"pk": {"S": f"ADDR#{a}"}, "sk": {"S": "STATE"}} for a in RECIPIENTS]
     lookup = {stack.name("SuppressionTable"): {"Keys": keys, "ConsistentRead": True}}
 
-    with _quiet():
+    with into_devnull():
         cpu = _interleaved(
             {
                 "handler": send,
