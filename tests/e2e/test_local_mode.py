@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from ses_feedback_cli.local import LocalStack, drain
 from ses_feedback_cli.motoserver import free_port
 
@@ -92,21 +95,36 @@ def test_mail_without_a_configuration_set_publishes_no_events(cli: Cli) -> None:
     assert refs["ConfigurationSetFeedbackDestination"] == "feedback-to-sns"
 
 
-def test_local_up_serves_and_applies_feedback_from_a_second_shell(tmp_path: Any) -> None:
+def start_local_up(log: Path, port: int, **popen: Any) -> subprocess.Popen[bytes]:
+    """`ses-feedback local up --port PORT` as a user starts it; returns once it serves."""
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    with log.open("w") as sink:
+        up = subprocess.Popen(
+            [CLI, "local", "up", "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT, **popen
+        )
+    deadline = time.monotonic() + 60
+    while "Ctrl-C stops" not in log.read_text():
+        assert up.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "local up did not come up"
+        time.sleep(0.2)
+    return up
+
+
+def serves(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return False
+    return True
+
+
+def test_local_up_serves_and_applies_feedback_from_a_second_shell(tmp_path: Path) -> None:
     # Given: `local up` on a free port, as a user would start it
     port = free_port()
+    up = start_local_up(tmp_path / "up.log", port)
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    log = (tmp_path / "up.log").open("w+")
-    up = subprocess.Popen(
-        [CLI, "local", "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
     second_shell = Cli(env={**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"})
     try:
-        deadline = time.monotonic() + 60
-        while "Ctrl-C stops" not in (tmp_path / "up.log").read_text():
-            assert up.poll() is None, (tmp_path / "up.log").read_text()
-            assert time.monotonic() < deadline, "local up did not come up"
-            time.sleep(0.2)
         banner = (tmp_path / "up.log").read_text()
         assert f"http://127.0.0.1:{port}" in banner
         assert "sam local invoke FeedbackFunction" in banner and "--env-vars" in banner
@@ -136,4 +154,24 @@ def test_local_up_serves_and_applies_feedback_from_a_second_shell(tmp_path: Any)
     finally:
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=20) == 0
-        log.close()
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_local_up_stops_with_its_server_on_ctrl_c_or_sigterm_even_as_a_background_job(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    # Given: started as `local up &` from a script starts it, with SIGINT ignored
+    port = free_port()
+    up = start_local_up(
+        tmp_path / "up.log", port, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
+    )
+    assert serves(port)
+    # When
+    up.send_signal(stop_signal)
+    # Then: it stops cleanly, and its moto server is gone with it
+    try:
+        assert up.wait(timeout=20) == 0
+    finally:
+        up.kill()
+    assert "stopping" in (tmp_path / "up.log").read_text()
+    assert not serves(port)

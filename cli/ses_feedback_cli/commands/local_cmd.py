@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -65,6 +66,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop = threading.Event()
         worker = threading.Thread(target=_drain_forever, args=(stack, stop, args.interval), daemon=True)
         worker.start()
+        # Ctrl-C, and SIGTERM from a process manager, stop the server with us rather than
+        # orphaning it; Python leaves SIGINT ignored when started as a background job.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             while worker.is_alive():
                 worker.join(timeout=0.5)
