@@ -23,11 +23,9 @@ from ses_feedback.store import SuppressionStore
 
 from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import (
-    QUIET,
     LocalContext,
     LocalStack,
     bootstrap,
-    discard_metrics,
     drain,
     load_handler,
     use_embedded_aws,
@@ -84,8 +82,8 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
         say(f"1/5 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
         stack = LocalStack()
         bootstrap(stack)
-        sender = load_handler(stack, "SenderFunction", QUIET)
-        feedback = load_handler(stack, "FeedbackFunction", QUIET)
+        sender = load_handler(stack, "SenderFunction", quiet=True)
+        feedback = load_handler(stack, "FeedbackFunction", quiet=True)
         rows = {address: Row(address) for address in campaign}
 
         say(f"2/5 sending the campaign to {len(campaign)} recipients through SenderFunction")
@@ -131,8 +129,7 @@ def _send(sender: Callable[[dict[str, Any], Any], Any], address: str) -> dict[st
         "text": "Hello from the ses-feedback demo.",
         "tags": {"campaign": "spring-demo"},
     }
-    with discard_metrics():
-        answer: dict[str, Any] = sender(request, LocalContext(function_name="SenderFunction"))
+    answer: dict[str, Any] = sender(request, LocalContext(function_name="SenderFunction"))
     return answer
 
 

@@ -255,15 +255,7 @@ def use_embedded_aws(endpoint: str) -> None:
 
 # For commands whose printed answer is the point (demo, send): a function's INFO logs and EMF
 # metrics are what it writes to CloudWatch in Lambda; at a terminal they would drown the answer.
-QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-
-
-@contextlib.contextmanager
-def discard_metrics() -> Iterator[None]:
-    """Drop what a QUIET handler prints: only EMF documents (its logs go to stderr), and the
-    cold-start one is printed even when metrics are disabled."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield
+_QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
 @contextlib.contextmanager
@@ -274,11 +266,15 @@ def quiet_stdout() -> Iterator[None]:
 
 
 def load_handler(
-    stack: LocalStack, logical_id: str, overrides: dict[str, str] | None = None
+    stack: LocalStack, logical_id: str, quiet: bool = False
 ) -> Callable[[dict[str, Any], Any], Any]:
-    """Import a function's handler from CodeUri/Handler, with the template's environment set
-    (``overrides`` on top, e.g. a quieter log level for the demo)."""
-    os.environ.update({**stack.function_environment(logical_id), **(overrides or {})})
+    """Import a function's handler from CodeUri/Handler, with the template's environment set.
+
+    ``quiet``: the function logs at WARNING, and what it prints on stdout is dropped (only
+    EMF documents, its logs go to the logger's stream; Powertools prints the cold-start
+    metric even with metrics disabled).
+    """
+    os.environ.update({**stack.function_environment(logical_id), **(_QUIET if quiet else {})})
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("AWS_REGION", region())
     # Lambda sets both; boto3 reads only AWS_DEFAULT_REGION (clients are built without a region).
@@ -302,7 +298,14 @@ def load_handler(
     with quiet_stdout():
         spec.loader.exec_module(module)
     handler: Callable[[dict[str, Any], Any], Any] = getattr(module, function)
-    return handler
+    if not quiet:
+        return handler
+
+    def quiet_handler(event: dict[str, Any], context: Any) -> Any:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return handler(event, context)
+
+    return quiet_handler
 
 
 # ---- drain: the SQS event source mapping, played locally ---------------------------------

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ses_feedback_cli.local import QUIET, LocalContext, LocalStack, discard_metrics, load_handler
+from ses_feedback_cli.local import LocalContext, LocalStack, load_handler
 from ses_feedback_cli.output import error, print_json, say
 
 CLI_APP = "ses-feedback-cli"
@@ -47,9 +47,8 @@ def request_payload(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def invoke_local(prefix: str, payload: dict[str, Any]) -> dict[str, Any]:
-    handler = load_handler(LocalStack(prefix=prefix), "SenderFunction", QUIET)
-    with discard_metrics():
-        answer: dict[str, Any] = handler(payload, CliContext(function_name="SenderFunction"))
+    handler = load_handler(LocalStack(prefix=prefix), "SenderFunction", quiet=True)
+    answer: dict[str, Any] = handler(payload, CliContext(function_name="SenderFunction"))
     return answer
 
 
