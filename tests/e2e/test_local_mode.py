@@ -95,12 +95,20 @@ def test_mail_without_a_configuration_set_publishes_no_events(cli: Cli) -> None:
     assert refs["ConfigurationSetFeedbackDestination"] == "feedback-to-sns"
 
 
+def user_env() -> dict[str, str]:
+    """A user's shell: not pointed at any endpoint yet."""
+    return {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+
+
 def start_local_up(log: Path, port: int, **popen: Any) -> subprocess.Popen[bytes]:
     """`ses-feedback local up --port PORT` as a user starts it; returns once it serves."""
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     with log.open("w") as sink:
         up = subprocess.Popen(
-            [CLI, "local", "up", "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT, **popen
+            [CLI, "local", "up", "--port", str(port)],
+            env=user_env(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            **popen,
         )
     deadline = time.monotonic() + 60
     while "Ctrl-C stops" not in log.read_text():
@@ -122,8 +130,7 @@ def test_local_up_serves_and_applies_feedback_from_a_second_shell(tmp_path: Path
     # Given: `local up` on a free port, as a user would start it
     port = free_port()
     up = start_local_up(tmp_path / "up.log", port)
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    second_shell = Cli(env={**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"})
+    second_shell = Cli(env={**user_env(), "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"})
     try:
         banner = (tmp_path / "up.log").read_text()
         assert f"http://127.0.0.1:{port}" in banner
@@ -160,7 +167,7 @@ def test_local_up_serves_and_applies_feedback_from_a_second_shell(tmp_path: Path
 def test_local_up_stops_with_its_server_on_ctrl_c_or_sigterm_even_as_a_background_job(
     tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
-    # Given: started as `local up &` from a script starts it, with SIGINT ignored
+    # Given: started the way `ses-feedback local up &` in a script starts it: SIGINT ignored
     port = free_port()
     up = start_local_up(
         tmp_path / "up.log", port, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
