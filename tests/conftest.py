@@ -64,19 +64,12 @@ def no_address_in_logs() -> Iterator[_Recorder]:
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
     """Settings and clients are cached per container; each test is a new container."""
-    from ses_feedback.admin import get_admin, get_ses_account_list
-    from ses_feedback.feedback import get_store
+    from ses_feedback import wiring
     from ses_feedback.observability import metrics
-    from ses_feedback.sending import clear_caches as clear_sender_caches
-    from ses_feedback.settings import get_settings
 
-    for cached in (get_settings, get_store, get_admin, get_ses_account_list):
-        cached.cache_clear()
-    clear_sender_caches()
+    wiring.reset()
     yield
-    for cached in (get_settings, get_store, get_admin, get_ses_account_list):
-        cached.cache_clear()
-    clear_sender_caches()
+    wiring.reset()
     # Metrics added outside a handler (domain calls in tests) are never flushed: drop them,
     # so that no test counts another's.
     metrics.clear_metrics()

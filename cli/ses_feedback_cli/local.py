@@ -279,15 +279,11 @@ def load_handler(
     os.environ.setdefault("AWS_REGION", region())
     # Lambda sets both; boto3 reads only AWS_DEFAULT_REGION (clients are built without a region).
     os.environ.setdefault("AWS_DEFAULT_REGION", region())
-    from ses_feedback.feedback import get_store
+    from ses_feedback import wiring
     from ses_feedback.observability import reread_environment
-    from ses_feedback.sending import clear_caches as clear_sender_caches
-    from ses_feedback.settings import get_settings
 
     reread_environment()
-    get_settings.cache_clear()
-    get_store.cache_clear()
-    clear_sender_caches()
+    wiring.reset()
     code_dir, module_name, function = function_source(stack.template, logical_id)
     spec = importlib.util.spec_from_file_location(
         f"ses_feedback_fn_{logical_id}", code_dir / f"{module_name}.py"
