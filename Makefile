@@ -46,9 +46,10 @@ tools: $(TOOLS_STAMP) ## create .venv-tools with the pinned SAM CLI and cfn-lint
 demo: $(APP_STAMP) ## run the whole loop locally on an embedded AWS (no account needed)
 	$(VENV)/bin/ses-feedback demo
 
-lint: $(APP_STAMP) ## ruff format check and lint
+lint: $(APP_STAMP) ## ruff format check and lint; import-linter holds the layers' contracts (pyproject.toml)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(APP_STAMP) ## mypy (strict, pydantic plugin) over the layer, handlers and CLI
 	$(VENV)/bin/mypy layers/common/ses_feedback cli/ses_feedback_cli functions

@@ -1,7 +1,7 @@
 """Suppression admin: import and export rates, and DynamoDB requests per 1,000 rows imported.
 
 A 20,000-row CSV (a header row, other providers' reason words, dates) is imported into a
-fresh local stack through ``SuppressionAdmin.import_entries`` — what `ses-feedback
+fresh local stack through ``BulkImport.import_entries`` — what `ses-feedback
 suppressions import` runs — then imported again (the idempotent re-run), then exported page
 by page. Requests are counted on the store's own boto3 client. The rates are moto's (one
 request at a time, on this machine), not DynamoDB's: read them as relative figures.
@@ -16,9 +16,10 @@ import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 
-from ses_feedback.admin import SuppressionAdmin
-from ses_feedback.imports import read_rows
-from ses_feedback.store import SuppressionStore
+from ses_feedback import wiring
+from ses_feedback.edges.store import SuppressionStore
+from ses_feedback.parsing.csv_rows import read_rows
+from ses_feedback.settings import Settings
 from ses_feedback_cli.local import LocalStack, bootstrap
 
 from benchmarks import into_devnull
@@ -46,7 +47,9 @@ def run(endpoint: str) -> list[str]:
     store = SuppressionStore(refs["SuppressionTable"])
     calls: Counter[str] = Counter()
     store.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.update([model.name]))
-    admin = SuppressionAdmin(store=store)
+    admin = wiring.bulk_import_for(
+        Settings.from_env({"SUPPRESSION_TABLE": store.table_name}), suppressions=store
+    )
     lines = _lines()
     out = [f"suppression admin ({ROWS:,} rows, moto server on loopback)"]
 

@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from ses_feedback.feedback import get_store
+from ses_feedback import wiring
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
 
 from benchmarks import into_devnull
@@ -71,7 +71,7 @@ def run(endpoint: str) -> list[str]:
         def count(requests: dict[str, int] = requests, **_: Any) -> None:
             requests["n"] += 1
 
-        get_store().client.meta.events.register("before-call.dynamodb", count)
+        wiring.store().client.meta.events.register("before-call.dynamodb", count)
         events = [
             b.sqs_event(*(build(i) for i in range(start, start + BATCH)))
             for start in range(0, PER_TYPE, BATCH)

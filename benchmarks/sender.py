@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from ses_feedback.policy import Action, AddressState, Decision, Reason
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import Action, AddressState, Decision
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
 
 from benchmarks import into_devnull
@@ -81,10 +82,10 @@ def run(endpoint: str) -> list[str]:
     bootstrap(stack)
     handler = load_handler(stack, "SenderFunction")
     # After load_handler: the shared Metrics object must see the template's namespace first.
-    from ses_feedback.sending import get_sender  # noqa: PLC0415
+    from ses_feedback import wiring  # noqa: PLC0415
 
     context = LocalContext(function_name="SenderFunction")
-    sender = get_sender()
+    sender = wiring.sender()
 
     # One of the five recipients bounced hard.
     moment = datetime.now(UTC)

@@ -17,9 +17,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ses_feedback.addresses import normalize_address
-from ses_feedback.events import parse_sqs_body
-from ses_feedback.store import SuppressionStore
+from ses_feedback import wiring
+from ses_feedback.model.answers import Suppression
+from ses_feedback.parsing.addresses import normalize_address
+from ses_feedback.parsing.events import parse_sqs_body
+from ses_feedback.settings import Settings
 
 from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import (
@@ -103,12 +105,13 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
                 row_for = rows.get(reply["headers"]["From"])
                 if row_for is not None:
                     row_for.auto_reply = True
-        store = SuppressionStore(stack.name("SuppressionTable"))
-        states = store.get_states([normalize_address(a) for a in campaign])
+        admin = wiring.admin_for(
+            Settings.from_env({**os.environ, "SUPPRESSION_TABLE": stack.name("SuppressionTable")})
+        )
         for address, row in rows.items():
-            state = states[normalize_address(address)]
-            row.suppressed = state.is_suppressed(datetime.now(UTC))
-            row.reason = state.reason.value if row.suppressed and state.reason else None
+            suppression = Suppression.of(admin.get(address)[0], datetime.now(UTC))
+            row.suppressed = suppression.reason is not None
+            row.reason = suppression.reason.value if suppression.reason else None
 
         say("4/5 sending the same campaign again")
         for address in campaign:

@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from ses_feedback.errors import InvalidNotification
-from ses_feedback.events import parse_sqs_body
+from ses_feedback.parsing.events import parse_sqs_body
 
 # SQS answers at most 10 messages per receive, send batch and delete batch.
 SQS_BATCH = 10

@@ -1,13 +1,29 @@
-"""FeedbackFunction: SES feedback from SQS (or SNS) → suppression list."""
+"""FeedbackFunction: SES feedback from SQS (or SNS) → suppression list.
+
+The Lambda plumbing is here: which of the three event shapes arrived (an SQS batch with
+partial failures, a direct SNS event, one bare SES event), parsing each record, and
+reporting the records that cannot be processed. A record that is not an SES notification
+is logged (without its content), counted and failed, so it ends in the DLQ.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ses_feedback.feedback import handle_event
+from ses_feedback import wiring
+from ses_feedback.errors import FeedbackBatchFailed, InvalidNotification
 from ses_feedback.observability import logger, metrics, tracer
+from ses_feedback.parsing.events import (
+    FeedbackEvent,
+    parse_ses_message,
+    parse_sns_notification,
+    parse_sqs_body,
+)
 
 # A batch in which every record failed still answers with per-item failures (instead of
 # raising), so each message is retried on its own and only poison ends in the DLQ.
@@ -18,4 +34,63 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_event(event, context, processor)
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        if records[0].get("eventSource") == "aws:sqs":
+            return _sqs_batch(event, context)
+        if records[0].get("EventSource") == "aws:sns":
+            return _sns_event(records)
+    if "eventType" in event or "notificationType" in event:
+        outcomes = wiring.feedback_processor().process(parse_ses_message(event))
+        return {"applied": len(outcomes)}
+    raise InvalidNotification("not an SQS event, an SNS event or an SES notification")
+
+
+def _parsed(parse: Callable[[Any], FeedbackEvent], payload: Any) -> FeedbackEvent | InvalidNotification:
+    try:
+        return parse(payload)
+    except InvalidNotification as exc:
+        return exc
+
+
+def _reject(error: InvalidNotification, message_id: str) -> None:
+    # The error text names fields, never their values, so no address reaches the log.
+    logger.error("invalid feedback message", extra={"message_id": message_id, "error": str(error)})
+    metrics.add_metric(name="InvalidNotification", unit=MetricUnit.Count, value=1)
+
+
+def _sqs_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    feedback = wiring.feedback_processor()
+    parsed = {r["messageId"]: _parsed(parse_sqs_body, r.get("body", "")) for r in event["Records"]}
+    feedback.prefetch(p for p in parsed.values() if isinstance(p, FeedbackEvent))
+
+    def record_handler(record: SQSRecord) -> None:
+        item = parsed[record.message_id]
+        if isinstance(item, InvalidNotification):
+            _reject(item, record.message_id)
+            raise item
+        feedback.process(item)
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)
+
+
+def _sns_event(records: list[dict[str, Any]]) -> dict[str, Any]:
+    feedback = wiring.feedback_processor()
+    parsed = [
+        (r.get("Sns", {}).get("MessageId", ""), _parsed(parse_sns_notification, r.get("Sns", {})))
+        for r in records
+    ]
+    feedback.prefetch(p for _, p in parsed if isinstance(p, FeedbackEvent))
+    failed = []
+    for message_id, item in parsed:
+        if isinstance(item, InvalidNotification):
+            _reject(item, message_id)
+            failed.append(message_id)
+            continue
+        feedback.process(item)
+    if failed:
+        raise FeedbackBatchFailed(f"{len(failed)} of {len(records)} SNS records failed: {', '.join(failed)}")
+    return {"applied": len(records)}

@@ -1,15 +1,19 @@
-"""SenderFunction: suppression-aware sending. Two doors, one core (``ses_feedback.sending.send``).
+"""SenderFunction: suppression-aware sending. Two doors, one use case (``wiring.sender().send``).
 
 - ``POST /messages`` on the REST API (IAM-signed); the caller's IAM principal names the app.
 - A direct ``lambda:Invoke`` whose payload is the same request; ``ClientContext.custom.app``
   names the app (Lambda does not tell a function who invoked it).
 
-Both answer with the same body: a ``SendAnswer``, or an ``ErrorAnswer`` whose code maps to the
-HTTP status below (the table is in README, "Sending").
+Both answer with the same body: a ``SendAnswer``, or an ``ErrorAnswer`` whose code and HTTP
+status come from the error table (``errors.REFUSALS``; README's "Sending" table lists them).
+With an ``idempotency_key``, Powertools' idempotency (DynamoDB persistence) makes the same
+key from the same app within the window return the first answer without sending again;
+refusals (exceptions) are not remembered, so a retry after a throttle does send.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
@@ -19,49 +23,40 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
+from ses_feedback import wiring
 from ses_feedback.errors import (
+    SEND_REFUSALS,
     IdempotencyConflict,
     InvalidRequest,
-    MailFromNotVerified,
-    MessageRejected,
-    ReputationGuard,
-    SendError,
-    SendingPaused,
-    SendingThrottled,
-    SesFailure,
+    SesFeedbackError,
+    is_refusal,
 )
+from ses_feedback.model.answers import ErrorAnswer, SendAnswer, SendStatus, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.send_models import ErrorAnswer, SendAnswer, SendRequest, SendStatus, invalid_request
-from ses_feedback.sending import app_name, send
+from ses_feedback.parsing.problems import invalid_request
+from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
 
 app = APIGatewayRestResolver(enable_validation=True)
 
-_ERRORS: list[type[SendError]] = [
-    InvalidRequest,
-    IdempotencyConflict,
-    MessageRejected,
-    MailFromNotVerified,
-    SendingThrottled,
-    SendingPaused,
-    ReputationGuard,
-    SesFailure,
-]
 _RESPONSES: dict[int, Any] = {
     200: {
         "description": "status sent, partially_suppressed or suppressed",
         "content": {"application/json": {"model": SendAnswer}},
     },
-    **{
-        status: {
-            "description": "; ".join(
-                f"{e.code}: {(e.__doc__ or '').strip()}" for e in _ERRORS if e.http_status == status
-            ),
-            "content": {"application/json": {"model": ErrorAnswer}},
-        }
-        for status in sorted({e.http_status for e in _ERRORS})
-    },
+    **refusal_responses(SEND_REFUSALS),
 }
 # 409 is also the answer when on_suppressed=reject refused the message: a SendAnswer, status rejected.
 _RESPONSES[409]["description"] = "status rejected (on_suppressed=reject); " + _RESPONSES[409]["description"]
@@ -88,26 +83,94 @@ def openapi_document() -> Response[str]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    refusal = invalid_request(error.errors(), prefix=("body",))
+    refusal = invalid_request(error.errors())
     return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
 
 
-@app.exception_handler(SendError)  # type: ignore[untyped-decorator]
-def _refused(error: SendError) -> Response[dict[str, Any]]:
+@app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
+def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
+    if not is_refusal(error):
+        raise error  # not a refusal: a bug, which Lambda reports as such
     return Response(error.http_status, content_types.APPLICATION_JSON, _refusal(error))
 
 
-def _refusal(error: SendError) -> dict[str, Any]:
+def _refusal(error: SesFeedbackError) -> dict[str, Any]:
     """The one place a refusal becomes an answer body (both doors)."""
     logger.info("send refused", extra={"code": error.code, "field": error.field})
     metrics.add_metric(name="SendRefused", unit=MetricUnit.Count, value=1)
-    return ErrorAnswer.from_error(error).model_dump(mode="json")
+    return ErrorAnswer.of(error).model_dump(mode="json")
 
 
 @cache
 def _openapi_json() -> str:
     # The committed document (`make openapi` writes it): the whole REST API, not just this function.
     return resources.files("ses_feedback").joinpath("openapi.json").read_text()
+
+
+# ---- idempotency: Powertools around the use case ------------------------------------------------
+
+
+def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    """Powertools calls this when it returns a remembered answer instead of sending."""
+    metrics.add_metric(name="SendReplayed", unit=MetricUnit.Count, value=1)
+    logger.info("idempotent send replayed", extra={"status": getattr(response, "status", None)})
+    return response
+
+
+@wiring.cached
+def _idempotency_config() -> IdempotencyConfig:
+    return IdempotencyConfig(
+        event_key_jmespath="[app, request.idempotency_key]",
+        # The same key with a different request is a caller's bug: refuse it, don't guess.
+        payload_validation_jmespath="request",
+        expires_after_seconds=int(wiring.settings().idempotency_window.total_seconds()),
+        response_hook=_replayed,
+    )
+
+
+@wiring.cached
+def _idempotent_send() -> Callable[..., SendAnswer]:
+    settings = wiring.settings()
+    if not settings.idempotency_table:
+        raise InvalidRequest("idempotency_key: this deployment has no idempotency table", "idempotency_key")
+    # One DynamoDB client for both tables: one fewer client to build at cold start.
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table, boto3_client=wiring.store().client
+    )
+
+    def send_once(job: SendJob) -> SendAnswer:
+        return wiring.sender().send(job.request, job.app)
+
+    idempotent: Callable[..., SendAnswer] = idempotent_function(
+        send_once,
+        data_keyword_argument="job",
+        persistence_store=persistence,
+        config=_idempotency_config(),
+        output_serializer=PydanticSerializer(SendAnswer),
+    )
+    return idempotent
+
+
+def send(request: SendRequest, app_tag: str, context: LambdaContext | None) -> SendAnswer:
+    """Both doors: the use case, once per idempotency key when the request has one."""
+    if request.idempotency_key is None:
+        return wiring.sender().send(request, app_tag)
+    if context is not None:
+        _idempotency_config().register_lambda_context(context)
+    try:
+        return _idempotent_send()(job=SendJob(app=app_tag, request=request))
+    except IdempotencyValidationError:
+        raise IdempotencyConflict(
+            "idempotency_key: already used for a different request", "idempotency_key"
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise IdempotencyConflict(
+            "idempotency_key: the first request with this key is still being sent; retry shortly",
+            "idempotency_key",
+        ) from None
+
+
+# ---- the doors ------------------------------------------------------------------------------------
 
 
 def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -119,7 +182,9 @@ def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except ValidationError as exc:
         return _refusal(invalid_request(exc.errors()))
-    except SendError as exc:
+    except SesFeedbackError as exc:
+        if not is_refusal(exc):
+            raise
         return _refusal(exc)
     return answer.model_dump(mode="json")
 

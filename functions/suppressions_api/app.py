@@ -1,14 +1,14 @@
 """SuppressionsApiFunction: read and change the suppression list over the REST API (AWS_IAM auth).
 
 Every route is one call into ``SuppressionAdmin``; refusals become answers in one place
-(``_refusal``), in the sender's error shape (``ErrorAnswer``: a stable code, the message and
-the field). Manual changes record the caller's IAM principal as actor.
+(``_refusal``), through the error table, in the sender's error shape (``ErrorAnswer``: a
+stable code, the message and the field). Manual changes record the caller's IAM principal
+as actor.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -16,26 +16,27 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ses_feedback.admin import NOTE_MAX, PAGE_MAX, get_admin
-from ses_feedback.admin_models import (
-    HistoryItem,
-    HistoryPageModel,
-    ManualChange,
-    ManualSuppressionRequest,
-    Suppression,
-    SuppressionDetail,
-    SuppressionPage,
-)
+from ses_feedback import wiring
 from ses_feedback.errors import (
     ComplaintLiftNeedsForce,
     ConcurrentUpdate,
-    InvalidInput,
+    InvalidRequest,
     NotSuppressed,
     SesFeedbackError,
+    is_refusal,
 )
+from ses_feedback.model.answers import (
+    ErrorAnswer,
+    HistoryPageModel,
+    ManualChange,
+    SuppressionDetail,
+    SuppressionPage,
+    refusal_responses,
+)
+from ses_feedback.model.reasons import Reason
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.policy import Reason
-from ses_feedback.send_models import ErrorAnswer, ErrorDetail, invalid_request
+from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ManualSuppressionRequest
+from ses_feedback.parsing.problems import invalid_request
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -43,27 +44,12 @@ AddressPath = Annotated[str, Path(min_length=3, max_length=320, description="an 
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
 
-# Domain refusals → (HTTP status, stable code). README's suppression API table lists them.
-_REFUSALS: dict[type[SesFeedbackError], tuple[HTTPStatus, str]] = {
-    InvalidInput: (HTTPStatus.BAD_REQUEST, "invalid_request"),
-    NotSuppressed: (HTTPStatus.NOT_FOUND, "not_suppressed"),
-    ComplaintLiftNeedsForce: (HTTPStatus.CONFLICT, "complaint_needs_force"),
-    ConcurrentUpdate: (HTTPStatus.SERVICE_UNAVAILABLE, "concurrent_update"),
-}
 
-
-def _responses(answer: type[Any], *statuses: HTTPStatus) -> dict[int, Any]:
+def _responses(answer: type[Any], *refusals: type[SesFeedbackError]) -> dict[int, Any]:
     """The OpenAPI responses of a route: its answer, and the refusals it can give."""
-    refusals = {status: [code for s, code in _REFUSALS.values() if s == status] for status in statuses}
     return {
         200: {"description": "OK", "content": {"application/json": {"model": answer}}},
-        **{
-            int(status): {
-                "description": ", ".join(codes),
-                "content": {"application/json": {"model": ErrorAnswer}},
-            }
-            for status, codes in refusals.items()
-        },
+        **refusal_responses(refusals),
     }
 
 
@@ -80,7 +66,7 @@ def _now() -> datetime:
 @app.get(
     "/suppressions",
     summary="Suppressed addresses, newest first, a page at a time",
-    responses=_responses(SuppressionPage, HTTPStatus.BAD_REQUEST),
+    responses=_responses(SuppressionPage, InvalidRequest),
     tags=["suppressions"],
 )
 def list_suppressions(
@@ -88,48 +74,42 @@ def list_suppressions(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> SuppressionPage:
-    return SuppressionPage.of(get_admin().list_suppressed(reason, limit, cursor), _now())
+    return SuppressionPage.of(wiring.admin().list_suppressed(reason, limit, cursor), _now())
 
 
 @app.get(
     "/suppressions/<address>",
     summary="One address: its state and its newest history entries",
-    responses=_responses(SuppressionDetail, HTTPStatus.BAD_REQUEST),
+    responses=_responses(SuppressionDetail, InvalidRequest),
     tags=["suppressions"],
 )
 def get_suppression(
     address: AddressPath, history: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> SuppressionDetail:
-    state, entries = get_admin().get(address, history_limit=history)
-    lifted = state.lifted_at.astimezone(UTC).isoformat().replace("+00:00", "Z") if state.lifted_at else None
-    return SuppressionDetail(
-        suppression=Suppression.of(state, _now()),
-        soft_bounce_count=state.soft_bounce_count,
-        lifted_at=lifted,
-        history=[HistoryItem.of(e) for e in entries],
-    )
+    state, entries = wiring.admin().get(address, history_limit=history)
+    return SuppressionDetail.of(state, entries, _now())
 
 
 @app.get(
     "/suppressions/<address>/events",
     summary="One address's history, newest first, a page at a time",
-    responses=_responses(HistoryPageModel, HTTPStatus.BAD_REQUEST),
+    responses=_responses(HistoryPageModel, InvalidRequest),
     tags=["suppressions"],
 )
 def list_events(address: AddressPath, limit: Limit = 50, cursor: Cursor = None) -> HistoryPageModel:
-    return HistoryPageModel.of(get_admin().history(address, limit, cursor))
+    return HistoryPageModel.of(wiring.admin().history(address, limit, cursor))
 
 
 @app.put(
     "/suppressions/<address>",
     summary="Suppress an address by hand (reason manual), with a note; the caller is recorded",
-    responses=_responses(ManualChange, HTTPStatus.BAD_REQUEST, HTTPStatus.SERVICE_UNAVAILABLE),
+    responses=_responses(ManualChange, InvalidRequest, ConcurrentUpdate),
     tags=["suppressions"],
 )
 def put_suppression(
     address: AddressPath, request: Annotated[ManualSuppressionRequest, Body()]
 ) -> ManualChange:
-    return ManualChange.of(get_admin().suppress(address, request.note, _actor()), _now())
+    return ManualChange.of(wiring.admin().suppress(address, request.note, _actor()), _now())
 
 
 @app.delete(
@@ -137,10 +117,10 @@ def put_suppression(
     summary="Lift an address's suppression (a complaint needs force=true); the caller is recorded",
     responses=_responses(
         ManualChange,
-        HTTPStatus.BAD_REQUEST,
-        HTTPStatus.NOT_FOUND,
-        HTTPStatus.CONFLICT,
-        HTTPStatus.SERVICE_UNAVAILABLE,
+        InvalidRequest,
+        NotSuppressed,
+        ComplaintLiftNeedsForce,
+        ConcurrentUpdate,
     ),
     tags=["suppressions"],
 )
@@ -149,40 +129,28 @@ def delete_suppression(
     note: Annotated[str, Query(min_length=1, max_length=NOTE_MAX, description="why; kept in the history")],
     force: Annotated[bool, Query(description="needed to lift a complaint")] = False,
 ) -> ManualChange:
-    return ManualChange.of(get_admin().lift(address, note, _actor(), force=force), _now())
+    return ManualChange.of(wiring.admin().lift(address, note, _actor(), force=force), _now())
 
 
 # ---- refusals → answers, in one place ---------------------------------------------------------
 
 
-def _answer(status: HTTPStatus, detail: ErrorDetail) -> Response[dict[str, Any]]:
-    logger.info("suppression request refused", extra={"code": detail.code, "field": detail.field})
-    body = ErrorAnswer(error=detail).model_dump(mode="json")
-    return Response(int(status), content_types.APPLICATION_JSON, body)
+def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
+    logger.info("suppression request refused", extra={"code": error.code, "field": error.field})
+    body = ErrorAnswer.of(error).model_dump(mode="json")
+    return Response(error.http_status, content_types.APPLICATION_JSON, body)
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    # Locations come as ("query", "limit") or ("body", "note"): name the parameter alone.
-    errors = [
-        {**e, "loc": tuple(e.get("loc", ()))[1:]}
-        if tuple(e.get("loc", ()))[:1] in {("query",), ("path",), ("body",)}
-        else e
-        for e in error.errors()
-    ]
-    refusal = invalid_request(errors)
-    detail = ErrorDetail(code=refusal.code, message=refusal.message, field=refusal.field)
-    return _answer(HTTPStatus.BAD_REQUEST, detail)
+    return _refusal(invalid_request(error.errors()))
 
 
 @app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
-def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    for kind, (status, code) in _REFUSALS.items():
-        if isinstance(error, kind):
-            return _answer(
-                status, ErrorDetail(code=code, message=str(error), field=getattr(error, "field", None))
-            )
-    raise error  # not a refusal: a bug, which Lambda reports as such
+def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
+    if not is_refusal(error):
+        raise error  # not a refusal: a bug, which Lambda reports as such
+    return _refusal(error)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -12,13 +12,13 @@ from typing import Any
 
 import boto3
 import pytest
-from ses_feedback.events import parse_ses_message
-from ses_feedback.feedback import FeedbackProcessor
+from ses_feedback.edges.store import SuppressionStore
+from ses_feedback.parsing.events import parse_ses_message
 from ses_feedback.settings import Settings
-from ses_feedback.store import SuppressionStore
 
 from tests.e2e.conftest import Cli
 from tests.support import ses_events as b
+from tests.support import usecases as uc
 
 
 def publish(topic_arn: str, *messages: dict[str, Any] | str) -> None:
@@ -190,7 +190,7 @@ def test_a_hundred_concurrent_transient_bounces_for_one_address_are_all_counted(
 
     def apply(event: Any) -> None:
         try:
-            FeedbackProcessor(store=store, settings=settings).process(event)
+            uc.feedback(store, settings).process(event)
         except BaseException as exc:
             errors.append(exc)
 

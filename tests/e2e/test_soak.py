@@ -41,8 +41,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from ses_feedback.feedback import get_store
-from ses_feedback.store import SuppressionStore
+from ses_feedback import wiring
+from ses_feedback.edges.store import SuppressionStore
 from ses_feedback_cli.local import LocalStack, bootstrap, drain, load_handler
 from ses_feedback_cli.redrive import queue_depth
 
@@ -289,7 +289,7 @@ def test_twenty_thousand_notifications_with_failing_dynamodb_are_applied_exactly
     # ... and the real handler, whose store's DynamoDB client fails 5% of its calls
     handler = load_handler(soak_stack, "FeedbackFunction")
     faults = DynamoDBFaults(FAILURE_RATE, seed=SEED)
-    faults.attach(get_store().client)
+    faults.attach(wiring.store().client)
 
     # When: traffic arrives in waves, each drained as Lambda would drain it
     invocation_errors = 0

@@ -7,9 +7,10 @@ import re
 from typing import Any
 
 import pytest
-from ses_feedback.events import EventType
-from ses_feedback.feedback import BOUNCE_TYPES, _metric_name
-from ses_feedback.policy import Action, Reason
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import Action
+from ses_feedback.parsing.events import EventType
+from ses_feedback.usecases.feedback import BOUNCE_TYPES, _metric_name
 from ses_feedback_cli.local import LocalStack
 from ses_feedback_cli.template import REPO_ROOT, TEMPLATE_PATH, Resolver, load_template, resources_of_type
 
@@ -23,7 +24,7 @@ AWS_COMPLAINT_REVIEW, AWS_COMPLAINT_PAUSE = 0.001, 0.005
 # Every `metrics.add_metric(name="…")` in the layer and the handlers: what the service emits
 # besides FeedbackFunction's enum-named metrics.
 _SOURCES = [
-    *(REPO_ROOT / "layers" / "common" / "ses_feedback").glob("*.py"),
+    *(REPO_ROOT / "layers" / "common" / "ses_feedback").rglob("*.py"),
     *(REPO_ROOT / "functions").glob("*/app.py"),
 ]
 METRICS_FROM_ELSEWHERE = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from moto import mock_aws
-from ses_feedback.store import SuppressionStore
+from ses_feedback.edges.store import SuppressionStore
 from ses_feedback_cli.local import LocalStack, bootstrap
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ses_feedback.admin import SuppressionAdmin
 from ses_feedback.errors import ComplaintLiftNeedsForce, InvalidCursor, NotSuppressed
-from ses_feedback.events import parse_ses_message
-from ses_feedback.feedback import FeedbackProcessor
-from ses_feedback.imports import ImportEntry, RowError, read_rows
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import AddressState
 from ses_feedback.observability import metrics
-from ses_feedback.policy import AddressState, Reason
+from ses_feedback.parsing.csv_rows import ImportEntry, RowError, read_rows
+from ses_feedback.parsing.events import parse_ses_message
 from ses_feedback.settings import Settings
+from ses_feedback.usecases.admin import SuppressionAdmin
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events as b
+from tests.support import usecases as uc
 
 # The admin clock runs ahead of the wall clock the feedback processor stamps its history with,
 # so a manual change made "now" is always newer than the feedback recorded just before it.
@@ -41,16 +42,18 @@ def clock() -> Clock:
 
 @pytest.fixture
 def admin(stack: Stack, clock: Clock) -> SuppressionAdmin:
-    return SuppressionAdmin(store=stack.store, clock=clock)
+    return uc.admin(stack.store, clock=clock)
 
 
 def load(admin: SuppressionAdmin, text: str) -> object:
-    return admin.import_entries(read_rows(text.splitlines(keepends=True), NOW), ACTOR)
+    return uc.bulk(admin.writes.store, admin.writes.clock).import_entries(
+        read_rows(text.splitlines(keepends=True), NOW), ACTOR
+    )
 
 
 def feedback(stack: Stack, message: dict[str, object]) -> None:
     settings = Settings.from_env({"SUPPRESSION_TABLE": stack.refs["SuppressionTable"]})
-    FeedbackProcessor(store=stack.store, settings=settings).process(parse_ses_message(message))
+    uc.feedback(stack.store, settings).process(parse_ses_message(message))
     # Outside a handler nothing flushes the metrics it added; later tests count metrics.
     metrics.clear_metrics()
 
@@ -184,7 +187,7 @@ def test_lifting_an_address_that_is_not_suppressed_is_an_error(admin: Suppressio
 
 
 def test_new_feedback_re_suppresses_a_lifted_address(stack: Stack) -> None:
-    admin = SuppressionAdmin(store=stack.store)  # the wall clock, as the feedback's timestamps
+    admin = uc.admin(stack.store)  # the wall clock, as the feedback's timestamps
     feedback(stack, b.bounce(["back@example.com"]))
     admin.lift("back@example.com", "new mailbox", ACTOR)
     feedback(stack, b.bounce(["back@example.com"]))
@@ -243,7 +246,7 @@ def test_an_import_run_twice_changes_nothing_the_second_time(stack: Stack, admin
     after = stack.store.client.scan(TableName=stack.refs["SuppressionTable"])["Items"]
     assert (first.imported, first.rejected, first.unchanged) == (130, 1, 0)  # type: ignore[attr-defined]
     assert (second.imported, second.rejected, second.unchanged) == (0, 1, 130)  # type: ignore[attr-defined]
-    assert first.rejected_rows == [RowError(132, "address", "not an email address")]  # type: ignore[attr-defined]
+    assert first.rejected_rows == [RowError(132, "address", "An email address must have an @-sign.")]  # type: ignore[attr-defined]
     assert sorted(map(str, before)) == sorted(map(str, after))
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ses_feedback.feedback import FeedbackBatchFailed
-from ses_feedback.policy import Reason
+from ses_feedback.errors import FeedbackBatchFailed
+from ses_feedback.model.reasons import Reason
 from ses_feedback_cli.local import LocalContext, load_handler
 
 from tests.integration.conftest import Stack

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 from moto.ses.models import ses_backends
-from ses_feedback.policy import Action, AddressState, Decision, Reason
-from ses_feedback.sending import get_sender
-from ses_feedback.store import SuppressionStore
+from ses_feedback import wiring
+from ses_feedback.edges.store import SuppressionStore
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import Action, AddressState, Decision
 from ses_feedback_cli.local import LOCAL_ACCOUNT_ID, LocalContext, load_handler, region
 from ses_feedback_cli.openapi import DOCUMENT_PATH, api_functions, generate
 from ses_feedback_cli.template import REPO_ROOT, load_template
@@ -85,7 +86,7 @@ def sender(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sender]:
     handler = load_handler(stack.local, "SenderFunction")
     calls: list[dict[str, Any]] = []
     gets: list[dict[str, Any]] = []
-    live = get_sender()
+    live = wiring.sender()
     live.ses.client.meta.events.register(
         "before-parameter-build.sesv2.SendEmail", lambda params, **_: calls.append(params)
     )
@@ -285,7 +286,7 @@ def test_each_ses_error_maps_to_its_documented_answer(
     sender: Sender, ses_code: str, ses_status: int, status: int, code: str
 ) -> None:
     # Given: moto has no way to make SES refuse like this, so a Stubber answers SendEmail
-    stubber = Stubber(get_sender().ses.client)
+    stubber = Stubber(wiring.sender().ses.client)
     stubber.add_client_error("send_email", service_error_code=ses_code, http_status_code=ses_status)
     stubber.add_client_error("send_email", service_error_code=ses_code, http_status_code=ses_status)
     # When
@@ -301,8 +302,9 @@ def test_each_ses_error_maps_to_its_documented_answer(
 def test_throttling_is_retried_by_botocore_then_answered_429(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given: a real SES v2 client whose every HTTP answer is 429 TooManyRequests (no moto, no network)
     from botocore.awsrequest import AWSResponse
+    from ses_feedback.edges.ses import SES_MAX_ATTEMPTS, SesGateway
     from ses_feedback.errors import SendingThrottled
-    from ses_feedback.ses_gateway import SES_MAX_ATTEMPTS, OutgoingMessage, SesGateway
+    from ses_feedback.model.message import OutgoingMessage
 
     sleeps: list[float] = []
     monkeypatch.setattr("botocore.endpoint.time.sleep", sleeps.append)
@@ -390,7 +392,7 @@ def test_two_apps_never_share_an_idempotency_key(sender: Sender) -> None:
 
 def test_a_refused_send_is_not_remembered_so_a_retry_sends(sender: Sender) -> None:
     # Given: SES throttles the first attempt (after botocore's retries)
-    stubber = Stubber(get_sender().ses.client)
+    stubber = Stubber(wiring.sender().ses.client)
     stubber.add_client_error(
         "send_email", service_error_code="TooManyRequestsException", http_status_code=429
     )

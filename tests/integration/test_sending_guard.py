@@ -14,8 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
-from ses_feedback.sending import get_sender
-from ses_feedback.ses_gateway import ALARM_STATES_TTL_SECONDS
+from ses_feedback import wiring
+from ses_feedback.edges.alarms import ALARM_STATES_TTL_SECONDS
 from ses_feedback_cli.local import load_handler, region
 
 from tests.integration.conftest import Stack
@@ -65,7 +65,7 @@ def start_sender(stack: Stack, monkeypatch: pytest.MonkeyPatch, sending_guard: s
             ComparisonOperator="GreaterThanOrEqualToThreshold",
         )
     handler = load_handler(stack.local, "SenderFunction")
-    live = get_sender()
+    live = wiring.sender()
     sends: list[dict[str, Any]] = []
     live.ses.client.meta.events.register(
         "before-parameter-build.sesv2.SendEmail", lambda params, **_: sends.append(params)
@@ -109,7 +109,7 @@ def test_with_the_guard_off_mail_goes_out_even_while_an_alarm_fires(
     # Then: sent, and CloudWatch is not even asked (no client is built)
     assert answer["status"] == "sent"
     assert len(sender.send_email_calls) == 1
-    assert get_sender().alarms is None
+    assert wiring.sender().alarms is None
 
 
 def test_the_function_watches_the_templates_two_reputation_alarms(guarded: Guarded) -> None:

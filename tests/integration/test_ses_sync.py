@@ -15,15 +15,18 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from ses_feedback.admin import SES_SYNC_ACTOR, SuppressionAdmin, get_ses_account_list
+from ses_feedback import wiring
+from ses_feedback.edges.ses_account import SesAccountSuppressionList
 from ses_feedback.errors import NotSuppressed
-from ses_feedback.imports import read_rows
-from ses_feedback.policy import Reason
-from ses_feedback.ses_account import SesAccountSuppressionList
+from ses_feedback.model.reasons import Reason
+from ses_feedback.parsing.csv_rows import read_rows
+from ses_feedback.usecases.admin import SuppressionAdmin
+from ses_feedback.usecases.bulk_import import SES_SYNC_ACTOR
 from ses_feedback_cli.local import LocalContext, load_handler
 from ses_feedback_cli.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
+from tests.support import usecases as uc
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ACTOR = "arn:aws:iam::123456789012:user/ops"
@@ -42,7 +45,9 @@ def summary(address: str, reason: str, updated: datetime) -> dict[str, Any]:
 
 
 def load(admin: SuppressionAdmin, text: str) -> None:
-    admin.import_entries(read_rows(text.splitlines(keepends=True), NOW), ACTOR)
+    uc.bulk(admin.writes.store, admin.writes.clock).import_entries(
+        read_rows(text.splitlines(keepends=True), NOW), ACTOR
+    )
 
 
 # ---- here → SES: a lift also lifts SES's list ------------------------------------------------
@@ -53,7 +58,7 @@ def test_lifting_here_also_deletes_the_address_from_ses_account_list(
 ) -> None:
     # Given
     gateway, stubber = ses
-    admin = SuppressionAdmin(store=stack.store, ses=gateway)
+    admin = uc.admin(stack.store, ses=gateway)
     load(admin, "back@example.com,bounce\n")
     stubber.add_response("delete_suppressed_destination", {}, {"EmailAddress": "back@example.com"})
     # When
@@ -67,7 +72,7 @@ def test_an_address_not_on_ses_list_is_still_lifted_here(
     stack: Stack, ses: tuple[SesAccountSuppressionList, Stubber]
 ) -> None:
     gateway, stubber = ses
-    admin = SuppressionAdmin(store=stack.store, ses=gateway)
+    admin = uc.admin(stack.store, ses=gateway)
     load(admin, "only-here@example.com,bounce\n")
     stubber.add_client_error(
         "delete_suppressed_destination",
@@ -84,7 +89,7 @@ def test_when_ses_refuses_the_lift_nothing_changes_here(
     stack: Stack, ses: tuple[SesAccountSuppressionList, Stubber]
 ) -> None:
     gateway, stubber = ses
-    admin = SuppressionAdmin(store=stack.store, ses=gateway)
+    admin = uc.admin(stack.store, ses=gateway)
     load(admin, "busy@example.com,bounce\n")
     stubber.add_client_error(
         "delete_suppressed_destination", "TooManyRequestsException", http_status_code=429
@@ -99,7 +104,7 @@ def test_an_address_only_ses_still_suppresses_is_lifted_there_and_the_lift_recor
     stack: Stack, ses: tuple[SesAccountSuppressionList, Stubber]
 ) -> None:
     gateway, stubber = ses
-    admin = SuppressionAdmin(store=stack.store, ses=gateway)
+    admin = uc.admin(stack.store, ses=gateway)
     stubber.add_response("delete_suppressed_destination", {}, {"EmailAddress": "ses-only@example.com"})
     outcome = admin.lift("ses-only@example.com", "SES kept refusing it", ACTOR)
     assert outcome.ses_removed is True
@@ -112,7 +117,7 @@ def test_an_address_on_neither_list_is_not_suppressed(
     stack: Stack, ses: tuple[SesAccountSuppressionList, Stubber]
 ) -> None:
     gateway, stubber = ses
-    admin = SuppressionAdmin(store=stack.store, ses=gateway)
+    admin = uc.admin(stack.store, ses=gateway)
     stubber.add_client_error("delete_suppressed_destination", "NotFoundException", http_status_code=404)
     with pytest.raises(NotSuppressed):
         admin.lift("nobody@example.com", "why", ACTOR)
@@ -122,7 +127,7 @@ def test_a_refused_complaint_lift_never_reaches_ses(
     stack: Stack, ses: tuple[SesAccountSuppressionList, Stubber]
 ) -> None:
     gateway, _ = ses  # no response queued: any SES call would fail the test
-    admin = SuppressionAdmin(store=stack.store, ses=gateway)
+    admin = uc.admin(stack.store, ses=gateway)
     load(admin, "c@example.com,complaint\n")
     with pytest.raises(Exception, match="force"):
         admin.lift("c@example.com", "please", ACTOR)
@@ -156,9 +161,9 @@ def test_sync_imports_every_page_of_ses_list_with_reason_and_date(
     # Given
     gateway, stubber = ses
     queue_two_pages(stubber)
-    admin = SuppressionAdmin(store=stack.store)
+    admin = uc.admin(stack.store)
     # When
-    result = admin.sync_from_ses(gateway)
+    result = uc.bulk(admin.writes.store, admin.writes.clock).sync_from_ses(gateway)
     # Then
     assert (result.rows, result.imported) == (3, 3)
     bounced = stack.store.get_state("bounced@example.com")
@@ -176,14 +181,14 @@ def test_a_second_sync_changes_nothing_and_a_lift_is_not_undone_by_older_ses_ent
 ) -> None:
     # Given: a first sync, then an operator lifts one address (sync off: SES keeps it)
     gateway, stubber = ses
-    admin = SuppressionAdmin(store=stack.store)
+    admin = uc.admin(stack.store)
     queue_two_pages(stubber)
-    admin.sync_from_ses(gateway)
+    uc.bulk(admin.writes.store, admin.writes.clock).sync_from_ses(gateway)
     admin.lift("bounced@example.com", "fixed", ACTOR)
     before = stack.store.client.scan(TableName=stack.refs["SuppressionTable"])["Items"]
     # When
     queue_two_pages(stubber)
-    result = admin.sync_from_ses(gateway)
+    result = uc.bulk(admin.writes.store, admin.writes.clock).sync_from_ses(gateway)
     # Then
     after = stack.store.client.scan(TableName=stack.refs["SuppressionTable"])["Items"]
     assert (result.imported, result.updated, result.unchanged, result.lifted) == (0, 0, 2, 1)
@@ -194,7 +199,7 @@ def test_ses_re_suppressing_after_our_lift_is_imported(
     stack: Stack, ses: tuple[SesAccountSuppressionList, Stubber]
 ) -> None:
     gateway, stubber = ses
-    admin = SuppressionAdmin(store=stack.store, clock=lambda: NOW)
+    admin = uc.admin(stack.store, clock=lambda: NOW)
     load(admin, "again@example.com,bounce\n")
     admin.lift("again@example.com", "fixed", ACTOR)
     stubber.add_response(
@@ -205,8 +210,8 @@ def test_ses_re_suppressing_after_our_lift_is_imported(
             ]
         },
     )
-    admin.clock = lambda: NOW + timedelta(hours=2)
-    result = admin.sync_from_ses(gateway)
+    admin.writes.clock = lambda: NOW + timedelta(hours=2)
+    result = uc.bulk(admin.writes.store, admin.writes.clock).sync_from_ses(gateway)
     assert result.updated == 1
     state, history = stack.store.get_with_history("again@example.com")
     assert state.reason is Reason.HARD_BOUNCE
@@ -217,7 +222,7 @@ def test_suppression_sync_function_accepts_its_scheduled_event(stack: Stack) -> 
     # Given: the function as Lambda runs it, SES's list stubbed on the function's own client
     handler = load_handler(stack.local, "SuppressionSyncFunction")
     event = json.loads((REPO_ROOT / "events" / "suppression_sync" / "scheduled.json").read_text())
-    with Stubber(get_ses_account_list().client) as stubber:
+    with Stubber(wiring.ses_account_list().client) as stubber:
         stubber.add_response(
             "list_suppressed_destinations",
             {

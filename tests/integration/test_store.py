@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ses_feedback.events import parse_ses_message
-from ses_feedback.policy import AddressState, PolicySettings, Reason, decide
-from ses_feedback.store import ApplyResult
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import AddressState, ApplyResult
+from ses_feedback.parsing.events import parse_ses_message
+from ses_feedback.rules.policy import PolicySettings, decide
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events as b
@@ -87,7 +88,7 @@ def test_items_carry_ttl_for_history_and_temporary_suppressions(stack: Stack) ->
 
 def test_a_stale_version_is_a_conflict_not_a_lost_update(stack: Stack) -> None:
     import pytest
-    from ses_feedback.store import VersionConflict
+    from ses_feedback.errors import VersionConflict
 
     # Given: a state read at version 0, then changed by someone else
     event = parse_ses_message(b.bounce(["a@example.com"], "Transient", "General"))

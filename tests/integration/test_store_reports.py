@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ses_feedback.policy import Reason
+from ses_feedback.model.reasons import Reason
 
 from tests.integration.conftest import Stack
 from tests.integration.test_store import NOW, apply_message

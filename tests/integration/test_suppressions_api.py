@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from ses_feedback.admin import SuppressionAdmin, get_ses_account_list
-from ses_feedback.imports import read_rows
+from ses_feedback import wiring
+from ses_feedback.parsing.csv_rows import read_rows
 from ses_feedback_cli.local import LocalContext, load_handler
 from ses_feedback_cli.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
+from tests.support import usecases as uc
 from tests.support.api_events import USER_ARN, rest_event
 
 API_EVENTS = sorted((REPO_ROOT / "events" / "suppressions_api").glob("*.json"))
@@ -40,9 +41,7 @@ def call(stack: Stack) -> Call:
 
 
 def seed(stack: Stack, text: str) -> None:
-    SuppressionAdmin(store=stack.store).import_entries(
-        read_rows(text.splitlines(keepends=True), datetime.now(UTC)), "seed"
-    )
+    uc.bulk(stack.store).import_entries(read_rows(text.splitlines(keepends=True), datetime.now(UTC)), "seed")
 
 
 def test_list_pages_through_one_reason_with_the_cursor(stack: Stack, call: Call) -> None:
@@ -219,7 +218,7 @@ def test_with_the_sync_on_delete_also_lifts_ses_account_list(
     handler = load_handler(stack.local, "SuppressionsApiFunction")  # sets the template's default, false
     monkeypatch.setenv("SYNC_SES_ACCOUNT_SUPPRESSION_LIST", "true")
     seed(stack, "both@example.com,bounce\n")
-    with Stubber(get_ses_account_list().client) as stubber:
+    with Stubber(wiring.ses_account_list().client) as stubber:
         stubber.add_response("delete_suppressed_destination", {}, {"EmailAddress": "both@example.com"})
         # When
         response = handler(

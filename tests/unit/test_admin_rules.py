@@ -6,19 +6,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ses_feedback.admin import (
-    Verdict,
-    clean_note,
-    import_verdict,
-    lift_decision,
-    manual_suppression,
-    ses_entry,
-)
-from ses_feedback.errors import ComplaintLiftNeedsForce, InvalidInput, NotSuppressed
-from ses_feedback.events import parse_ses_message
-from ses_feedback.imports import ImportEntry, RowError
-from ses_feedback.policy import Action, AddressState, PolicySettings, Reason, decide
-from ses_feedback.ses_account import SesSuppressedDestination
+from ses_feedback.edges.ses_account import SesSuppressedDestination
+from ses_feedback.errors import ComplaintLiftNeedsForce, InvalidRequest, NotSuppressed
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import Action, AddressState
+from ses_feedback.parsing.csv_rows import ImportEntry, RowError
+from ses_feedback.parsing.events import parse_ses_message
+from ses_feedback.parsing.operator_input import clean_note
+from ses_feedback.rules.manual import Verdict, import_verdict, lift_decision, manual_suppression
+from ses_feedback.rules.policy import PolicySettings, decide
+from ses_feedback.usecases.bulk_import import ses_entry
 
 from tests.support import ses_events as b
 
@@ -108,7 +105,7 @@ def test_new_feedback_re_imposes_a_lifted_suppression(message: dict[str, object]
 
 @pytest.mark.parametrize("note", ["", "   ", None, "x" * 1001])
 def test_a_manual_change_needs_a_note_of_reasonable_length(note: str | None) -> None:
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(InvalidRequest) as raised:
         clean_note(note)
     assert raised.value.field == "note"
 
@@ -200,11 +197,10 @@ def test_a_ses_entry_with_an_unknown_reason_is_a_row_error() -> None:
 
 
 def test_an_actor_is_logged_with_any_email_address_in_it_hashed() -> None:
-    from ses_feedback.addresses import address_hash
-    from ses_feedback.admin import _loggable_actor
+    from ses_feedback.parsing.addresses import address_hash, loggable
 
     sso = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin/Jane@Example.com"
-    assert _loggable_actor(sso) == (
+    assert loggable(sso) == (
         f"arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin/<{address_hash('jane@example.com')}>"
     )
-    assert _loggable_actor(ACTOR) == ACTOR
+    assert loggable(ACTOR) == ACTOR

@@ -12,8 +12,9 @@ import logging
 import boto3
 import pytest
 from botocore.stub import Stubber
-from ses_feedback.guard import AlarmState, check
-from ses_feedback.ses_gateway import ALARM_STATES_TTL_SECONDS, AlarmStates, read_alarm_states
+from ses_feedback.edges.alarms import ALARM_STATES_TTL_SECONDS, AlarmStates, read_alarm_states
+from ses_feedback.model.state import AlarmState
+from ses_feedback.rules.guard import check
 
 NAMES = ("stack-BounceRateAlarm", "stack-ComplaintRateAlarm")
 REQUEST = {"AlarmNames": list(NAMES), "AlarmTypes": ["MetricAlarm"]}

@@ -4,7 +4,7 @@ import json
 
 import pytest
 from ses_feedback.errors import InvalidNotification
-from ses_feedback.events import EventType, parse_ses_message, parse_sns_notification, parse_sqs_body
+from ses_feedback.parsing.events import EventType, parse_ses_message, parse_sns_notification, parse_sqs_body
 
 from tests.support import ses_events as b
 

@@ -15,7 +15,12 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ses_feedback.errors import InvalidNotification
-from ses_feedback.events import FeedbackEvent, parse_ses_message, parse_sns_notification, parse_sqs_body
+from ses_feedback.parsing.events import (
+    FeedbackEvent,
+    parse_ses_message,
+    parse_sns_notification,
+    parse_sqs_body,
+)
 
 from tests.support import ses_events as b
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from ses_feedback.errors import ReputationGuard
-from ses_feedback.guard import AlarmState, check
+from ses_feedback.model.state import AlarmState
+from ses_feedback.rules.guard import check
 from ses_feedback.settings import Settings
 
 FIRING = {"BounceRateAlarm": AlarmState.ALARM, "ComplaintRateAlarm": AlarmState.OK}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from ses_feedback.imports import REASON_WORDS, ImportEntry, RowError, parse_reason, read_rows
-from ses_feedback.policy import Reason
+from ses_feedback.model.reasons import Reason
+from ses_feedback.parsing.csv_rows import REASON_WORDS, ImportEntry, RowError, parse_reason, read_rows
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -6,16 +6,11 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from ses_feedback.edges.ses import send_email_request
 from ses_feedback.errors import InvalidRequest
-from ses_feedback.send_models import (
-    MAX_MESSAGE_BYTES,
-    SendRequest,
-    field_name,
-    for_ses,
-    invalid_request,
-)
-from ses_feedback.sending import app_name
-from ses_feedback.ses_gateway import OutgoingMessage, send_email_request
+from ses_feedback.model.message import OutgoingMessage
+from ses_feedback.parsing.problems import field_name, invalid_request
+from ses_feedback.parsing.send_request import MAX_MESSAGE_BYTES, SendRequest, app_name, for_ses
 
 
 def valid(**changes: Any) -> dict[str, Any]:

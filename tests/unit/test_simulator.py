@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ses_feedback.events import EventType, parse_ses_message
+from ses_feedback.parsing.events import EventType, parse_ses_message
 from ses_feedback_cli.simulator import Outcome, SentMessage, auto_replies, notifications, outcome_for
 from ses_feedback_cli.template import REPO_ROOT
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ses_feedback.stats import BOUNCE_RATE, COMPLAINT_RATE, Standing, count_history, standing
-from ses_feedback.store import HistoryEntry
+from ses_feedback.model.state import HistoryEntry
+from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, Standing, count_history, standing
 from ses_feedback_cli.commands.stats_cmd import parse_since
 
 

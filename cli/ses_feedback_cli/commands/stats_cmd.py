@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from ses_feedback.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, count_history, standing
-from ses_feedback.store import SuppressionStore
+from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, standing
 
 from ses_feedback_cli.commands.redrive_cmd import queue_urls
-from ses_feedback_cli.commands.suppressions_cmd import table_name
+from ses_feedback_cli.commands.suppressions_cmd import build_admin
 from ses_feedback_cli.local import LocalStack, region
 from ses_feedback_cli.output import iso, print_json, say
 from ses_feedback_cli.redrive import queue_depth
@@ -64,9 +63,9 @@ def read_rate(cloudwatch: Any, lines: ReputationLines, start: datetime, end: dat
 def cmd_stats(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     since: datetime | None = args.since
-    store = SuppressionStore(table_name(args))
-    counts = count_history(store.scan_history(since))
-    suppressed = store.count_suppressed(now)
+    admin = build_admin(args)
+    counts = admin.count_history(since)
+    suppressed = admin.count_suppressed()
     resolver = LocalStack(prefix=args.prefix).resolver()
     warnings = {
         "bounce_rate": args.bounce_warning or float(resolver.parameter("BounceRateWarning")),

@@ -1,7 +1,9 @@
 """`ses-feedback suppressions …`: read and change the suppression list.
 
-Every command is a thin shell around ``ses_feedback.admin.SuppressionAdmin`` (the same use
-case the API function calls); domain errors become exit codes in ``_run``, in one place.
+Every command is a client of the use cases the API function and the sync function call
+(``SuppressionAdmin``, ``BulkImport``), built by ``wiring`` from the same settings, and
+prints the API's own answer models. Refusals become exit statuses through the error table
+(``_run``), in one place.
 """
 
 from __future__ import annotations
@@ -9,31 +11,33 @@ from __future__ import annotations
 import argparse
 import csv
 import getpass
-import json
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from ses_feedback.addresses import normalize_address
-from ses_feedback.admin import ManualOutcome, SuppressionAdmin
-from ses_feedback.errors import (
-    ComplaintLiftNeedsForce,
-    InvalidAddress,
-    InvalidInput,
-    NotSuppressed,
-    SesFeedbackError,
+from ses_feedback import wiring
+from ses_feedback.errors import InvalidRequest, SesFeedbackError, is_refusal
+from ses_feedback.model.answers import (
+    AddressStatus,
+    HistoryItem,
+    HistoryPageModel,
+    ManualChange,
+    Suppression,
+    SuppressionDetail,
+    SuppressionPage,
 )
-from ses_feedback.imports import RowError, read_rows
-from ses_feedback.policy import AddressState, Reason
-from ses_feedback.ses_account import SesAccountSuppressionList
-from ses_feedback.store import HistoryEntry, SuppressionStore
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import AddressState, ManualOutcome
+from ses_feedback.parsing.csv_rows import RowError, read_rows
+from ses_feedback.settings import Settings
+from ses_feedback.usecases.admin import SuppressionAdmin
 
 from ses_feedback_cli.local import LocalStack, region
-from ses_feedback_cli.output import answer_stream, error, iso, print_json, say
+from ses_feedback_cli.output import answer_stream, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 
 REASONS = [reason.value for reason in Reason]
@@ -51,18 +55,13 @@ def table_name(args: argparse.Namespace) -> str:
     )
 
 
-def _days(variable: str, default: float) -> timedelta:
-    return timedelta(days=float(os.environ.get(variable) or default))
+def settings(args: argparse.Namespace) -> Settings:
+    """The functions' settings from this shell's environment, with the table this command uses."""
+    return Settings.from_env({**os.environ, "SUPPRESSION_TABLE": table_name(args)})
 
 
-def build_admin(args: argparse.Namespace, ses_sync: bool = False) -> SuppressionAdmin:
-    table = table_name(args)
-    return SuppressionAdmin(
-        store=SuppressionStore(table),
-        history_retention=_days("HISTORY_RETENTION_DAYS", 365),
-        soft_bounce_suppression=_days("SOFT_BOUNCE_SUPPRESSION_DAYS", 7),
-        ses=SesAccountSuppressionList() if ses_sync else None,
-    )
+def build_admin(args: argparse.Namespace, ses_sync: bool | None = None) -> SuppressionAdmin:
+    return wiring.admin_for(settings(args), ses_sync=ses_sync)
 
 
 def actor(args: argparse.Namespace) -> str:
@@ -75,97 +74,57 @@ def actor(args: argparse.Namespace) -> str:
         return f"os-user:{getpass.getuser()}"
 
 
-def state_json(state: AddressState) -> dict[str, Any]:
-    return {
-        "address": state.address,
-        "reason": state.reason.value if state.reason else None,
-        "since": iso(state.since),
-        "expires_at": iso(state.expires_at),
-        "note": state.note,
-        "actor": state.actor,
-    }
-
-
-def history_json(entry: HistoryEntry) -> dict[str, Any]:
-    return {
-        "occurred_at": iso(entry.occurred_at),
-        "event_type": entry.event_type,
-        "action": entry.action,
-        "detail": entry.detail,
-        "reason": entry.reason,
-        "note": entry.note,
-        "actor": entry.actor,
-    }
-
-
 def _run(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Domain errors → a message on stderr and an exit code: 2 bad input, 1 refused."""
+    """Refusals → a message on stderr and the error table's exit status (2 bad input, 1 refused)."""
 
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
-        except InvalidInput as exc:
-            error(str(exc))
-            return 2
-        except (NotSuppressed, ComplaintLiftNeedsForce) as exc:
-            error(str(exc))
-            return 1
         except SesFeedbackError as exc:
+            if not is_refusal(exc):
+                raise
             error(str(exc))
-            return 1
+            return exc.exit_status
 
     return run
+
+
+def _json_line(model: Suppression | HistoryItem) -> str:
+    return model.model_dump_json()
 
 
 # ---- reads ---------------------------------------------------------------------------------
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    try:
-        address = normalize_address(args.address)
-    except InvalidAddress as exc:
-        error(str(exc))
-        return 2
-    state, history = SuppressionStore(table_name(args)).get_with_history(address, limit=args.history)
-    suppressed = state.is_suppressed(datetime.now(UTC))
-    answer: dict[str, Any] = {
-        "address": address,
-        "suppressed": suppressed,
-        "reason": state.reason.value if suppressed and state.reason else None,
-        "since": iso(state.since) if suppressed else None,
-        "expires_at": iso(state.expires_at) if suppressed else None,
-        "soft_bounce_count": state.soft_bounce_count,
-        "note": state.note if suppressed else None,
-        "actor": state.actor if suppressed else None,
-        "lifted_at": iso(state.lifted_at),
-        "history": [history_json(entry) for entry in history],
-    }
+    now = datetime.now(UTC)
+    state, history = build_admin(args).get(args.address, history_limit=args.history)
+    answer = AddressStatus.of_detail(SuppressionDetail.of(state, history, now))
     if args.json:
-        print_json(answer)
+        print_json(answer.model_dump(mode="json"))
         return 0
-    status = f"suppressed ({answer['reason']}) since {answer['since']}" if suppressed else "not suppressed"
-    if answer["expires_at"]:
-        status += f", until {answer['expires_at']}"
-    say(f"{address}: {status}; soft bounces in window: {state.soft_bounce_count}")
-    for entry in history:
-        say(_history_line(entry))
+    status = f"suppressed ({answer.reason}) since {answer.since}" if answer.suppressed else "not suppressed"
+    if answer.expires_at:
+        status += f", until {answer.expires_at}"
+    say(f"{answer.address}: {status}; soft bounces in window: {answer.soft_bounce_count}")
+    for item in answer.history:
+        say(_history_line(item))
     return 0
 
 
-def _history_line(entry: HistoryEntry) -> str:
-    line = f"  {iso(entry.occurred_at)}  {entry.event_type:<12} {entry.detail:<28} {entry.action}"
-    if entry.actor or entry.note:
-        line += f"  by {entry.actor or '?'}: {entry.note or ''}"
+def _history_line(item: HistoryItem) -> str:
+    line = f"  {item.occurred_at}  {item.event_type:<12} {item.detail:<28} {item.action}"
+    if item.actor or item.note:
+        line += f"  by {item.actor or '?'}: {item.note or ''}"
     return line
 
 
-def _state_line(state: AddressState) -> str:
-    reason = state.reason.value if state.reason else "-"
-    line = f"{state.address:<40} {reason:<12} {iso(state.since) or '':<26}"
-    if state.expires_at:
-        line += f" until {iso(state.expires_at)}"
-    if state.note:
-        line += f"  {state.note}"
+def _state_line(row: Suppression) -> str:
+    line = f"{row.address:<40} {row.reason or '-':<12} {row.since or '':<26}"
+    if row.expires_at:
+        line += f" until {row.expires_at}"
+    if row.note:
+        line += f"  {row.note}"
     return line
 
 
@@ -174,35 +133,35 @@ def cmd_list(args: argparse.Namespace) -> int:
     reason = Reason(args.reason) if args.reason else None
     cursor = args.cursor
     while True:
-        page = admin.list_suppressed(reason, limit=args.limit, cursor=cursor)
+        now = datetime.now(UTC)
+        page = SuppressionPage.of(admin.list_suppressed(reason, limit=args.limit, cursor=cursor), now)
         if args.all:
             # Streams: one JSON object (or text line) per address, page after page.
             stream = answer_stream()
-            for state in page.items:
-                stream.write((json.dumps(state_json(state)) if args.json else _state_line(state)) + "\n")
+            for row in page.items:
+                stream.write((_json_line(row) if args.json else _state_line(row)) + "\n")
             stream.flush()
             if page.next_cursor is None:
                 return 0
             cursor = page.next_cursor
             continue
         if args.json:
-            print_json({"items": [state_json(s) for s in page.items], "next_cursor": page.next_cursor})
+            print_json(page.model_dump(mode="json"))
         else:
-            for state in page.items:
-                say(_state_line(state))
+            for row in page.items:
+                say(_state_line(row))
             if page.next_cursor:
                 say(f"more: --cursor {page.next_cursor}")
         return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    admin = build_admin(args)
-    page = admin.history(args.address, limit=args.limit, cursor=args.cursor)
+    page = HistoryPageModel.of(build_admin(args).history(args.address, limit=args.limit, cursor=args.cursor))
     if args.json:
-        print_json({"items": [history_json(e) for e in page.items], "next_cursor": page.next_cursor})
+        print_json(page.model_dump(mode="json"))
         return 0
-    for entry in page.items:
-        say(_history_line(entry))
+    for item in page.items:
+        say(_history_line(item))
     if page.next_cursor:
         say(f"more: --cursor {page.next_cursor}")
     return 0
@@ -212,16 +171,16 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, outcome: ManualOutcome, verb: str) -> int:
-    answer = {**state_json(outcome.state), "changed": outcome.changed, "ses_removed": outcome.ses_removed}
+    change = ManualChange.of(outcome, datetime.now(UTC))
+    row = change.suppression
     if args.json:
-        print_json(answer)
-    elif outcome.changed:
-        say(
-            f"{outcome.state.address}: {verb}"
-            + (" (also on SES's account list)" if outcome.ses_removed else "")
+        print_json(
+            {**row.model_dump(mode="json"), "changed": change.changed, "ses_removed": change.ses_removed}
         )
+    elif change.changed:
+        say(f"{row.address}: {verb}" + (" (also on SES's account list)" if change.ses_removed else ""))
     else:
-        say(f"{outcome.state.address}: already suppressed ({answer['reason']}); nothing changed")
+        say(f"{row.address}: already suppressed ({row.reason}); nothing changed")
     return 0
 
 
@@ -249,8 +208,8 @@ def _counted_lines(handle: TextIO, progress: ProgressBar) -> Iterator[str]:
 def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
-        raise InvalidInput("FILE", f"{path} is not a file")
-    admin = build_admin(args)
+        raise InvalidRequest.of("FILE", f"{path} is not a file")
+    bulk = wiring.bulk_import_for(settings(args))
     who = actor(args)
     progress = ProgressBar(path.stat().st_size, enabled=not args.no_progress)
     reason = Reason(args.reason) if args.reason else None
@@ -261,7 +220,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         rows = read_rows(_counted_lines(handle, progress), datetime.now(UTC), reason)
-        summary = admin.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
+        summary = bulk.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
     progress.finish()
     if args.json:
         print_json(summary.as_dict())
@@ -277,33 +236,32 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    store = SuppressionStore(table_name(args))
     reason = Reason(args.reason) if args.reason else None
-    states = store.iter_suppressed(reason, datetime.now(UTC), page_size=args.page_size)
+    states = build_admin(args).iter_suppressed(reason, page_size=args.page_size)
     if args.output:
         with Path(args.output).open("w", newline="", encoding="utf-8") as handle:
-            count = _write_export(states, args.format, handle)
+            count = _write_export(states, args.format, handle, datetime.now(UTC))
     else:
-        count = _write_export(states, args.format, answer_stream())
+        count = _write_export(states, args.format, answer_stream(), datetime.now(UTC))
     if args.output:
         say(f"exported {count:,} addresses to {args.output}")
     return 0
 
 
-def _write_export(states: Iterator[AddressState], fmt: str, stream: TextIO) -> int:
+def _write_export(states: Iterator[AddressState], fmt: str, stream: TextIO, now: datetime) -> int:
     """One row per address as pages arrive: memory stays one page, whatever the list's size."""
     count = 0
-    if fmt == "csv":
-        writer = csv.writer(stream)
+    writer = csv.writer(stream) if fmt == "csv" else None
+    if writer is not None:
         writer.writerow(EXPORT_COLUMNS)
-        for state in states:
-            row = state_json(state)
-            writer.writerow([row[column] or "" for column in EXPORT_COLUMNS])
-            count += 1
-    else:
-        for state in states:
-            stream.write(json.dumps(state_json(state)) + "\n")
-            count += 1
+    for state in states:
+        row = Suppression.of(state, now)
+        if writer is not None:
+            values = row.model_dump(mode="json")
+            writer.writerow([values[column] or "" for column in EXPORT_COLUMNS])
+        else:
+            stream.write(_json_line(row) + "\n")
+        count += 1
     stream.flush()
     return count
 
@@ -331,7 +289,7 @@ def register(commands: Any) -> None:
     get.add_argument(
         "--history", type=_limit, default=20, help="history entries to show (default: %(default)s)"
     )
-    get.set_defaults(func=cmd_get)
+    get.set_defaults(func=_run(cmd_get))
 
     listing = sub.add_parser("list", help="suppressed addresses, newest first, a page at a time")
     listing.add_argument("--reason", choices=REASONS, help="only this reason (default: all)")
@@ -364,7 +322,7 @@ def register(commands: Any) -> None:
     remove.add_argument(
         "--ses-sync",
         action=argparse.BooleanOptionalAction,
-        default=os.environ.get("SYNC_SES_ACCOUNT_SUPPRESSION_LIST", "false").lower() == "true",
+        default=None,
         help="also lift it on SES's account-level suppression list "
         "(default: $SYNC_SES_ACCOUNT_SUPPRESSION_LIST, else off)",
     )

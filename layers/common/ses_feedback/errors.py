@@ -1,37 +1,74 @@
-"""The domain's error types; each entry point maps them to its answers in one place."""
+"""Every error this package raises on purpose, and the one table that turns a refusal into answers.
+
+A *refusal* is an error the caller can act on: each has a stable code (the answer body's
+``error.code``), the HTTP status both API functions answer with, and the CLI's exit status.
+``REFUSALS`` is that table; the sender's and the suppressions API's handlers and the CLI all
+read it, and a test holds README's tables against it. Errors that are not refusals
+(``InvalidNotification``, ``VersionConflict``) never reach a caller as an answer.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class SesFeedbackError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose; ``field`` names the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    @property
+    def code(self) -> str:
+        return refusal_of(self).code
+
+    @property
+    def http_status(self) -> int:
+        return refusal_of(self).http_status
+
+    @property
+    def exit_status(self) -> int:
+        return refusal_of(self).exit_status
 
 
 class InvalidNotification(SesFeedbackError):
     """A feedback message that is not an SES notification we can process (permanent: goes to the DLQ)."""
 
 
+class FeedbackBatchFailed(SesFeedbackError):
+    """Some records of a direct SNS invocation failed; Lambda retries the event, then its DLQ."""
+
+
 class InvalidAddress(SesFeedbackError, ValueError):
-    """An email address that cannot be normalised."""
+    """An email address SES could not deliver to; the message says why, never the address."""
 
 
-class ConcurrentUpdate(SesFeedbackError):
-    """An address kept changing under us; retrying the record later is safe."""
+class VersionConflict(SesFeedbackError):
+    """The address changed between our read and our write; re-read and decide again."""
 
 
-class InvalidInput(SesFeedbackError, ValueError):
-    """An operator's input that breaks a rule; ``field`` names the input that is wrong."""
+class InvalidRequest(SesFeedbackError, ValueError):
+    """A field of a request is wrong (an SES limit, header injection, an address, a note, a cursor)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+    def __init__(
+        self, message: str, field: str | None = None, problems: list[tuple[str | None, str]] | None = None
+    ) -> None:
+        super().__init__(message, field)
+        self.problems = problems or [(field, message)]
+
+    @classmethod
+    def of(cls, field: str, message: str) -> InvalidRequest:
+        """``field: message``, the form every door shows."""
+        return cls(f"{field}: {message}", field)
 
 
-class InvalidCursor(InvalidInput):
+class InvalidCursor(InvalidRequest):
     """A pagination cursor that this service did not hand out (or for another query)."""
 
     def __init__(self, message: str = "not a cursor this query handed out") -> None:
-        super().__init__("cursor", message)
+        super().__init__(f"cursor: {message}", "cursor")
 
 
 class NotSuppressed(SesFeedbackError):
@@ -41,84 +78,90 @@ class NotSuppressed(SesFeedbackError):
 class ComplaintLiftNeedsForce(SesFeedbackError):
     """Lifting a complaint needs an explicit force: mailing a complainer again costs the most."""
 
-    field = "force"
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "force")
 
 
-# ---- sending: every refusal the sender can give, with its documented code -----------------
-# ``code`` is the stable error code in the answer body; ``http_status`` is what the API door
-# answers with (the direct-invoke door returns the same body). README's "Sending" table lists
-# them; keep the two in step.
+class ConcurrentUpdate(SesFeedbackError):
+    """An address kept changing under us; retrying later is safe."""
 
 
-class SendError(SesFeedbackError):
-    """A request the sender did not carry out; the answer says why."""
-
-    code = "send_failed"
-    http_status = 500
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class InvalidRequest(SendError):
-    """A field of the request is wrong (an SES limit, header injection, a malformed address)."""
-
-    code = "invalid_request"
-    http_status = 400
-
-    def __init__(
-        self, message: str, field: str | None = None, problems: list[tuple[str | None, str]] | None = None
-    ) -> None:
-        super().__init__(message, field)
-        self.problems = problems or [(field, message)]
-
-
-class IdempotencyConflict(SendError):
+class IdempotencyConflict(SesFeedbackError):
     """The idempotency key was used for another request, or its first request is still running."""
 
-    code = "idempotency_conflict"
-    http_status = 409
 
-
-class MessageRejected(SendError):
+class MessageRejected(SesFeedbackError):
     """SES refused the message itself (MessageRejected, e.g. it contains a virus)."""
 
-    code = "message_rejected"
-    http_status = 422
 
-
-class MailFromNotVerified(SendError):
+class MailFromNotVerified(SesFeedbackError):
     """SES refused: the custom MAIL FROM domain is not verified (an operator must fix it)."""
 
-    code = "mail_from_domain_not_verified"
-    http_status = 424
 
-
-class SendingThrottled(SendError):
+class SendingThrottled(SesFeedbackError):
     """SES kept throttling after botocore's standard retries; retry later."""
 
-    code = "throttled"
-    http_status = 429
 
-
-class SendingPaused(SendError):
+class SendingPaused(SesFeedbackError):
     """SES sending is paused or the account suspended (SendingPaused / AccountSuspended)."""
 
-    code = "sending_paused"
-    http_status = 503
 
-
-class SesFailure(SendError):
-    """Any other SES error; the message names the SES error code."""
-
-    code = "ses_error"
-    http_status = 502
-
-
-class ReputationGuard(SendError):
+class ReputationGuard(SesFeedbackError):
     """The sending guard refuses non-transactional mail while a reputation alarm fires."""
 
-    code = "reputation_guard"
-    http_status = 503
+
+class SesFailure(SesFeedbackError):
+    """Any other SES error; the message names the SES error code."""
+
+
+# ---- the one error table ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    http_status: int
+    exit_status: int  # the CLI's: 2 for input the caller must fix, 1 for a refusal
+
+
+REFUSALS: dict[type[SesFeedbackError], Refusal] = {
+    InvalidRequest: Refusal("invalid_request", 400, 2),
+    NotSuppressed: Refusal("not_suppressed", 404, 1),
+    ComplaintLiftNeedsForce: Refusal("complaint_needs_force", 409, 1),
+    IdempotencyConflict: Refusal("idempotency_conflict", 409, 1),
+    MessageRejected: Refusal("message_rejected", 422, 1),
+    MailFromNotVerified: Refusal("mail_from_domain_not_verified", 424, 1),
+    SendingThrottled: Refusal("throttled", 429, 1),
+    SesFailure: Refusal("ses_error", 502, 1),
+    SendingPaused: Refusal("sending_paused", 503, 1),
+    ReputationGuard: Refusal("reputation_guard", 503, 1),
+    ConcurrentUpdate: Refusal("concurrent_update", 503, 1),
+}
+
+# The refusals each door can give (the OpenAPI responses list them by status).
+SEND_REFUSALS = (
+    InvalidRequest,
+    IdempotencyConflict,
+    MessageRejected,
+    MailFromNotVerified,
+    SendingThrottled,
+    SendingPaused,
+    ReputationGuard,
+    SesFailure,
+)
+ADMIN_REFUSALS = (InvalidRequest, NotSuppressed, ComplaintLiftNeedsForce, ConcurrentUpdate)
+
+
+class NotARefusal(LookupError):
+    """An error with no row in ``REFUSALS``: a bug to report, not an answer to give."""
+
+
+def refusal_of(error: SesFeedbackError) -> Refusal:
+    for kind in type(error).__mro__:
+        if kind in REFUSALS:
+            return REFUSALS[kind]
+    raise NotARefusal(type(error).__name__)
+
+
+def is_refusal(error: BaseException) -> bool:
+    return isinstance(error, SesFeedbackError) and any(k in REFUSALS for k in type(error).__mro__)

@@ -1,28 +1,36 @@
-"""Environment → one typed settings object, read once per container on first use.
+"""Environment → one typed settings object (``wiring.settings()`` reads it once per container).
 
-The template sets these variables on each function; local mode and the tests set the
-same ones, so nothing here knows whether it runs in Lambda.
+The template sets these variables on each function; local mode, the CLI and the tests set
+the same ones, so nothing here knows whether it runs in Lambda. Every default lives here
+once (the policy's numbers in ``PolicySettings``, which these fields read).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ses_feedback.policy import PolicySettings
+from ses_feedback.rules.policy import PolicySettings
+
+_POLICY = PolicySettings()
+_DAY = timedelta(days=1)
 
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     table_name: str = Field(alias="SUPPRESSION_TABLE", min_length=3)
-    soft_bounce_threshold: int = Field(default=3, alias="SOFT_BOUNCE_THRESHOLD", ge=1)
-    soft_bounce_window_days: float = Field(default=14, alias="SOFT_BOUNCE_WINDOW_DAYS", gt=0)
-    soft_bounce_suppression_days: float = Field(default=7, alias="SOFT_BOUNCE_SUPPRESSION_DAYS", gt=0)
+    soft_bounce_threshold: int = Field(
+        default=_POLICY.soft_bounce_threshold, alias="SOFT_BOUNCE_THRESHOLD", ge=1
+    )
+    soft_bounce_window_days: float = Field(
+        default=_POLICY.soft_bounce_window / _DAY, alias="SOFT_BOUNCE_WINDOW_DAYS", gt=0
+    )
+    soft_bounce_suppression_days: float = Field(
+        default=_POLICY.soft_bounce_suppression / _DAY, alias="SOFT_BOUNCE_SUPPRESSION_DAYS", gt=0
+    )
     history_retention_days: int = Field(default=365, alias="HISTORY_RETENTION_DAYS", ge=1)
     # Sending (SenderFunction): the one domain app teams may send from, the configuration set
     # that routes feedback back to us, and where Powertools keeps idempotency records.
@@ -34,7 +42,7 @@ class Settings(BaseModel):
     # imports that list): template parameter SyncSesAccountSuppressionList.
     sync_ses_account_suppression_list: bool = Field(default=False, alias="SYNC_SES_ACCOUNT_SUPPRESSION_LIST")
 
-    # The sending guard (ses_feedback.guard): off unless the template's SendingGuard says so.
+    # The sending guard (rules/guard.py): off unless the template's SendingGuard says so.
     sending_guard: bool = Field(default=False, alias="SENDING_GUARD")
     reputation_alarm_names_text: str = Field(default="", alias="REPUTATION_ALARM_NAMES")
 
@@ -62,9 +70,3 @@ class Settings(BaseModel):
     def reputation_alarm_names(self) -> tuple[str, ...]:
         """The alarms the sending guard watches (comma-separated in the environment)."""
         return tuple(name.strip() for name in self.reputation_alarm_names_text.split(",") if name.strip())
-
-
-@cache
-def get_settings() -> Settings:
-    """The container's settings; tests and local mode call ``get_settings.cache_clear()``."""
-    return Settings.from_env(os.environ)

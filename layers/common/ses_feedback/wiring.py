@@ -1,14 +1,31 @@
 """Settings → edges → use cases: each built on first use, cached for the life of the container.
 
-Lambda keeps a container warm between invocations, so clients and use cases are built once.
-Tests and local mode start "a new container" with ``reset()``: the one list of caches.
+Lambda keeps a container warm between invocations, so clients and use cases are built once,
+on the first request that needs them (never at import time: the environment may not be
+set yet). Tests and local mode start "a new container" with ``reset()``: the one list of
+caches. The ``*_for`` builders take explicit settings, for the CLI (its table may come
+from ``--table``) and for tests that pass their own clock.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from typing import TypeVar
+
+from ses_feedback.edges.alarms import AlarmStates
+from ses_feedback.edges.ses import SesGateway
+from ses_feedback.edges.ses_account import SesAccountSuppressionList
+from ses_feedback.edges.store import SuppressionStore
+from ses_feedback.model.moments import utc_now
+from ses_feedback.settings import Settings
+from ses_feedback.usecases.admin import SuppressionAdmin
+from ses_feedback.usecases.bulk_import import BulkImport
+from ses_feedback.usecases.feedback import FeedbackProcessor
+from ses_feedback.usecases.sending import Sender
+from ses_feedback.usecases.write_path import WritePath
 
 T = TypeVar("T")
 
@@ -26,13 +43,90 @@ def reset() -> None:
     """Forget every cached setting, client and use case (a new container)."""
     for builder in _BUILDERS:
         builder.cache_clear()  # type: ignore[attr-defined]
-    # Until every builder lives here: the caches that still sit beside their use cases.
 
-    from ses_feedback.admin import get_admin, get_ses_account_list  # noqa: PLC0415
-    from ses_feedback.feedback import get_store  # noqa: PLC0415
-    from ses_feedback.sending import clear_caches  # noqa: PLC0415
-    from ses_feedback.settings import get_settings  # noqa: PLC0415
 
-    for legacy in (get_settings, get_store, get_admin, get_ses_account_list):
-        legacy.cache_clear()
-    clear_caches()
+# ---- settings and edges ------------------------------------------------------------------------
+
+
+@cached
+def settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+@cached
+def store() -> SuppressionStore:
+    return SuppressionStore(settings().table_name)
+
+
+@cached
+def ses_account_list() -> SesAccountSuppressionList:
+    """SES's account-level list (its client is built on first use)."""
+    return SesAccountSuppressionList()
+
+
+# ---- use cases ---------------------------------------------------------------------------------
+
+
+def write_path_for(
+    config: Settings, suppressions: SuppressionStore | None = None, clock: Callable[[], datetime] = utc_now
+) -> WritePath:
+    return WritePath(
+        store=suppressions or SuppressionStore(config.table_name),
+        history_retention=config.history_retention,
+        clock=clock,
+    )
+
+
+@cached
+def write_path() -> WritePath:
+    return write_path_for(settings(), store())
+
+
+def feedback_processor() -> FeedbackProcessor:
+    """A new processor per batch: it remembers the states that batch read and wrote."""
+    return FeedbackProcessor(writes=write_path(), policy=settings().policy)
+
+
+def admin_for(
+    config: Settings, ses_sync: bool | None = None, clock: Callable[[], datetime] = utc_now
+) -> SuppressionAdmin:
+    """``ses_sync``: lifts also lift SES's account list (default: the settings say)."""
+    sync = config.sync_ses_account_suppression_list if ses_sync is None else ses_sync
+    return SuppressionAdmin(
+        writes=write_path_for(config, clock=clock), ses=SesAccountSuppressionList() if sync else None
+    )
+
+
+@cached
+def admin() -> SuppressionAdmin:
+    config = settings()
+    return SuppressionAdmin(
+        writes=write_path(),
+        ses=ses_account_list() if config.sync_ses_account_suppression_list else None,
+    )
+
+
+def bulk_import_for(
+    config: Settings, clock: Callable[[], datetime] = utc_now, suppressions: SuppressionStore | None = None
+) -> BulkImport:
+    return BulkImport(
+        writes=write_path_for(config, suppressions, clock),
+        soft_bounce_suppression=config.policy.soft_bounce_suppression,
+    )
+
+
+@cached
+def bulk_import() -> BulkImport:
+    return BulkImport(writes=write_path(), soft_bounce_suppression=settings().policy.soft_bounce_suppression)
+
+
+@cached
+def sender() -> Sender:
+    config = settings()
+    return Sender(
+        store=store(),
+        ses=SesGateway(config.configuration_set_name),
+        settings=config,
+        # Off: no CloudWatch client, no call. On: read at most once a minute (AlarmStates).
+        alarms=AlarmStates(config.reputation_alarm_names) if config.sending_guard else None,
+    )

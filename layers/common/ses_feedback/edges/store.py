@@ -28,17 +28,26 @@ import json
 import random
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ses_feedback.errors import InvalidCursor
-from ses_feedback.policy import AddressState, Decision, Reason
+from ses_feedback.errors import InvalidCursor, VersionConflict
+from ses_feedback.model.moments import iso_z
+from ses_feedback.model.reasons import LISTING_ORDER, Reason
+from ses_feedback.model.state import (
+    AddressState,
+    Applied,
+    ApplyResult,
+    Decision,
+    HistoryEntry,
+    HistoryPage,
+    StatePage,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,52 +61,6 @@ SUPPRESSED_INDEX = "gsi1"
 # BatchGetItem takes at most 100 keys per request, BatchWriteItem at most 25 items.
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
-_BATCH_GET_LIMIT = BATCH_GET_LIMIT
-# Listing order when no reason is asked for: one index partition after the other.
-_LISTING_ORDER = [Reason.COMPLAINT, Reason.HARD_BOUNCE, Reason.MANUAL, Reason.SOFT_BOUNCE]
-
-
-class ApplyResult(StrEnum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-
-
-@dataclass(frozen=True)
-class Applied:
-    result: ApplyResult
-    state: AddressState | None = None  # the state as written, when this write changed it
-
-
-@dataclass(frozen=True)
-class StatePage:
-    """One page of suppressed addresses; ``next_cursor`` is None on the last page."""
-
-    items: list[AddressState]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class HistoryPage:
-    """One page of an address's history, newest first; ``next_cursor`` is None on the last page."""
-
-    items: list[HistoryEntry]
-    next_cursor: str | None
-
-
-class VersionConflict(Exception):
-    """The address changed between our read and our write; re-read and decide again."""
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    occurred_at: datetime
-    event_type: str
-    action: str
-    detail: str
-    reason: str | None
-    dedupe_key: str
-    note: str | None = None
-    actor: str | None = None
 
 
 def _pk(address: str) -> str:
@@ -105,7 +68,7 @@ def _pk(address: str) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(moment, "milliseconds")
 
 
 def _from_iso(text: str) -> datetime:
@@ -133,9 +96,9 @@ class SuppressionStore:
         """
         wanted = list(dict.fromkeys(addresses))
         states = {address: AddressState(address=address) for address in wanted}
-        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
             keys: list[dict[str, Any]] = [
-                {"pk": {"S": _pk(a)}, "sk": {"S": STATE_SK}} for a in wanted[start : start + _BATCH_GET_LIMIT]
+                {"pk": {"S": _pk(a)}, "sk": {"S": STATE_SK}} for a in wanted[start : start + BATCH_GET_LIMIT]
             ]
             wanted_keys: dict[str, Any] = {"Keys": keys, "ConsistentRead": True}
             if brief:
@@ -276,7 +239,7 @@ class SuppressionStore:
         filtered out, so a page is filled by as many Queries as that takes; one item more
         than the page is read so that ``next_cursor`` is None exactly on the last page.
         """
-        reasons = [reason] if reason is not None else list(_LISTING_ORDER)
+        reasons = [reason] if reason is not None else list(LISTING_ORDER)
         start_key: dict[str, Any] | None = None
         if cursor is not None:
             resumed, start_key = _decode_listing_cursor(cursor)

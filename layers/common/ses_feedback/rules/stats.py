@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ses_feedback.store import HistoryEntry
+from ses_feedback.model.state import HistoryEntry
 
 
 class Standing(StrEnum):

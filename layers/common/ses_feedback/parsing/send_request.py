@@ -1,8 +1,8 @@
-"""What app teams send and what they get back: the sender's request and answer.
+"""What app teams send: the sender's request, validated.
 
-Both doors (``POST /messages`` and a direct ``lambda:Invoke``) take a ``SendRequest`` and
-answer with a ``SendAnswer`` or an ``ErrorAnswer``; the OpenAPI document is generated from
-these models. Every rule here is SES's own (recipient count, tag syntax, message size) or
+Both doors (``POST /messages`` and a direct ``lambda:Invoke``) take a ``SendRequest`` (and
+answer with ``model.answers.SendAnswer`` or ``ErrorAnswer``); the OpenAPI document is
+generated from these models. Every rule here is SES's own (recipient count, tag syntax, message size) or
 protects the headers SES builds from the request (no CR/LF: header injection). A broken rule
 names its field, never echoes its value (it may be an address).
 """
@@ -10,20 +10,16 @@ names its field, never echoes its value (it may be an address).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import formataddr, parseaddr
-from enum import StrEnum
-from functools import lru_cache
+from email.utils import formataddr
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from ses_feedback.addresses import normalize_address
-from ses_feedback.errors import InvalidAddress, InvalidRequest, SendError
-from ses_feedback.policy import Reason
+from ses_feedback.errors import InvalidAddress
+from ses_feedback.parsing.addresses import ParsedAddress, parse_address
 
 # SES quotas: at most 50 recipients per message, where a recipient is any To, Cc or Bcc
 # address; at most 40 MB per message after base64 encoding (SES API v2). In practice Lambda's
@@ -40,6 +36,22 @@ _TEMPLATE_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 _TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
+UNKNOWN_APP = "unknown"
+_NOT_TAG_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def app_name(raw: str | None) -> str:
+    """A caller's name as an SES tag value: ``arn:…:assumed-role/billing-app/s`` → ``billing-app``."""
+    if not raw:
+        return UNKNOWN_APP
+    name = raw
+    if raw.startswith("arn:"):
+        resource = raw.split(":", 5)[-1]  # assumed-role/NAME/session, user/NAME, role/path/NAME
+        parts = resource.split("/")
+        name = parts[1] if parts[0] == "assumed-role" and len(parts) > 1 else parts[-1]
+    return _NOT_TAG_CHARS.sub("-", name).strip("-")[:256] or UNKNOWN_APP
+
+
 # ---- field rules ---------------------------------------------------------------------------
 
 
@@ -49,18 +61,10 @@ def _no_line_breaks(value: str) -> str:
     return value
 
 
-@lru_cache(maxsize=1024)
-def _parsed(raw: str) -> tuple[str, str]:
-    """(display name, normalised address). A request reads each address several times (its
-    validator, the lookup, the SES destination); parsing is the costly part, so it is done once."""
-    name, _ = parseaddr(raw)
-    return name, normalize_address(raw)
-
-
 def _email_address(value: str) -> str:
     _no_line_breaks(value)
     try:
-        _parsed(value)
+        parse_address(value)
     except InvalidAddress as exc:
         raise PydanticCustomError(
             "invalid_address", "is not a valid email address: {reason}", {"reason": str(exc)}
@@ -159,13 +163,13 @@ class SendRequest(BaseModel):
         seen: dict[str, Recipient] = {}
         for field_name, addresses in (("to", self.to), ("cc", self.cc), ("bcc", self.bcc)):
             for raw in addresses:
-                name, address = _parsed(raw)
-                if address not in seen:
-                    seen[address] = Recipient(field_name, address, _display(name, address))
+                parsed = parse_address(raw)
+                if parsed.address not in seen:
+                    seen[parsed.address] = Recipient(field_name, parsed.address, _display(parsed))
         return list(seen.values())
 
     def sender_domain(self) -> str:
-        return _parsed(self.sender)[1].rpartition("@")[2]
+        return parse_address(self.sender).address.rpartition("@")[2]
 
     def encoded_size(self) -> int:
         """The message's size as SES counts it, estimated: every part base64-encoded."""
@@ -184,12 +188,12 @@ class SendRequest(BaseModel):
 
 def for_ses(raw: str) -> str:
     """The normalised address with the caller's display name, as SES takes it."""
-    return _display(*_parsed(raw))
+    return _display(parse_address(raw))
 
 
-def _display(name: str, address: str) -> str:
+def _display(parsed: ParsedAddress) -> str:
     # formataddr RFC 2047-encodes a non-ASCII display name, as SES requires.
-    return formataddr((name, address)) if name else address
+    return formataddr((parsed.display_name, parsed.address)) if parsed.display_name else parsed.address
 
 
 def _model_error(kind: str, field: str, message: str) -> PydanticCustomError:
@@ -224,84 +228,8 @@ def _check_recipient_count(request: SendRequest) -> None:
         raise _model_error("missing", "to", "give at least one recipient (to, cc or bcc)")
 
 
-# ---- answers ---------------------------------------------------------------------------------
+class SendJob(BaseModel):
+    """What idempotency keys on: the calling app and its request (so two apps never share a key)."""
 
-
-class SendStatus(StrEnum):
-    SENT = "sent"  # every recipient was sent to
-    PARTIALLY_SUPPRESSED = "partially_suppressed"  # sent to the others; the suppressed were dropped
-    SUPPRESSED = "suppressed"  # everyone was suppressed: nothing sent, SES not called
-    REJECTED = "rejected"  # on_suppressed=reject and someone was suppressed: nothing sent
-
-
-class SuppressedRecipient(BaseModel):
-    address: str
-    reason: Reason
-    since: datetime | None
-
-
-class SendAnswer(BaseModel):
-    status: SendStatus
-    message_id: str | None = Field(default=None, description="SES message id; null when nothing was sent")
-    sent_to: list[str] = Field(default_factory=list, description="normalised addresses given to SES")
-    suppressed: list[SuppressedRecipient] = Field(default_factory=list)
-
-
-class FieldProblem(BaseModel):
-    field: str | None
-    message: str
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="stable error code; README lists them with their HTTP status")
-    message: str
-    field: str | None = Field(default=None, description="the request field that is wrong, if one is")
-    problems: list[FieldProblem] = Field(default_factory=list, description="every wrong field")
-
-
-class ErrorAnswer(BaseModel):
-    error: ErrorDetail
-
-    @classmethod
-    def from_error(cls, error: SendError) -> ErrorAnswer:
-        problems = getattr(error, "problems", [])
-        return cls(
-            error=ErrorDetail(
-                code=error.code,
-                message=error.message,
-                field=error.field,
-                problems=[FieldProblem(field=f, message=m) for f, m in problems],
-            )
-        )
-
-
-# ---- pydantic errors → InvalidRequest (both doors use this) ------------------------------------
-
-
-def invalid_request(errors: Iterable[Mapping[str, Any]], prefix: Sequence[str | int] = ()) -> InvalidRequest:
-    """One ``InvalidRequest`` from pydantic's error list; ``prefix`` is stripped from locations."""
-    problems: list[tuple[str | None, str]] = []
-    for error in errors:
-        loc = tuple(error.get("loc", ()))
-        if prefix and loc[: len(prefix)] == tuple(prefix):
-            loc = loc[len(prefix) :]
-        if error.get("type") == "json_invalid":
-            problems.append((None, "the body is not valid JSON"))
-            continue
-        field = field_name(loc) or (error.get("ctx") or {}).get("field")
-        problems.append((field, str(error.get("msg", "is not valid"))))
-    if not problems:
-        problems.append((None, "the request is not valid"))
-    field, message = problems[0]
-    return InvalidRequest(f"{field}: {message}" if field else message, field, problems)
-
-
-def field_name(loc: Sequence[str | int]) -> str | None:
-    """``("to", 3)`` → ``to[3]``; ``("tags", "x", "[key]")`` → ``tags.x``."""
-    name = ""
-    for part in loc:
-        if isinstance(part, int):
-            name += f"[{part}]"
-        elif part != "[key]":
-            name += f".{part}" if name else part
-    return name or None
+    app: str
+    request: SendRequest

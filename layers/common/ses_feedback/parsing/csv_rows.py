@@ -24,9 +24,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ses_feedback.addresses import normalize_address
 from ses_feedback.errors import InvalidAddress
-from ses_feedback.policy import Reason
+from ses_feedback.model.reasons import Reason
+from ses_feedback.parsing.addresses import normalize_address
+from ses_feedback.parsing.operator_input import NOTE_MAX
 
 ADDRESS_COLUMNS = frozenset(
     {"address", "email", "email_address", "emailaddress", "e_mail", "recipient", "destination", "to"}
@@ -111,7 +112,6 @@ REASON_WORDS: dict[str, Reason] = {
     ),
 }
 
-NOTE_MAX = 1000
 # A file's date may be a little ahead of our clock (another machine's clock), not more.
 _CLOCK_SKEW = timedelta(days=1)
 _SEPARATORS = re.compile(r"[\s\-./]+")

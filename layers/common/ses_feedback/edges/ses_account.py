@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ses_feedback.policy import Reason
+from ses_feedback.model.reasons import Reason
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client

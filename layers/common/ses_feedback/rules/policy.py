@@ -9,96 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from ses_feedback.addresses import normalize_address
 from ses_feedback.errors import InvalidAddress
-from ses_feedback.events import EventType, FeedbackEvent
-
-
-class Reason(StrEnum):
-    """Why an address is suppressed; the values are the API's strings."""
-
-    HARD_BOUNCE = "hard_bounce"
-    SOFT_BOUNCE = "soft_bounce"
-    COMPLAINT = "complaint"
-    MANUAL = "manual"
-
-
-# A stronger reason is never replaced by a weaker one. Complaints rank highest: mailing a
-# complainer again costs the most reputation; a soft bounce is the only temporary reason.
-STRENGTH: dict[Reason, int] = {
-    Reason.SOFT_BOUNCE: 1,
-    Reason.HARD_BOUNCE: 2,
-    Reason.MANUAL: 2,
-    Reason.COMPLAINT: 3,
-}
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import Action, AddressState, Decision
+from ses_feedback.parsing.addresses import normalize_address
+from ses_feedback.parsing.events import EventType, FeedbackEvent
 
 # Transient bounces that say the *content* failed, not the address.
 CONTENT_SUBTYPES = frozenset({"ContentRejected", "AttachmentRejected"})
 NOT_SPAM = "not-spam"
 
 
-class Action(StrEnum):
-    """What a decision does to an address; also the metric names' suffix."""
-
-    SUPPRESS = "suppress"  # the address is (now) suppressed for this reason
-    COUNT_SOFT_BOUNCE = "count_soft_bounce"  # one more soft bounce in the window
-    RESET_SOFT_BOUNCES = "reset_soft_bounces"  # a delivery cleared the soft-bounce count
-    RECORD = "record"  # kept in the address's history, state unchanged
-    LIFT = "lift"  # an operator lifted the suppression (admin.py)
-
-
 @dataclass(frozen=True)
 class PolicySettings:
+    """The policy's numbers. These defaults are the only ones: settings read them from here."""
+
     soft_bounce_threshold: int = 3
     soft_bounce_window: timedelta = timedelta(days=14)
     soft_bounce_suppression: timedelta = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class AddressState:
-    """What the store knows of one address. ``version`` guards every write (optimistic locking)."""
-
-    address: str
-    reason: Reason | None = None
-    since: datetime | None = None
-    expires_at: datetime | None = None
-    soft_bounce_count: int = 0
-    soft_window_start: datetime | None = None
-    note: str | None = None
-    actor: str | None = None
-    version: int = 0
-    # When an operator last lifted a suppression: bulk imports and the SES sync do not
-    # re-impose one from evidence older than that (new feedback always may).
-    lifted_at: datetime | None = None
-
-    def is_suppressed(self, now: datetime) -> bool:
-        """Expired suppressions count as lifted even before DynamoDB's TTL deletes them."""
-        return self.reason is not None and (self.expires_at is None or self.expires_at > now)
-
-    def current(self, now: datetime) -> AddressState:
-        """This state with an expired suppression and a stale soft-bounce window cleared."""
-        state = self
-        if state.reason is not None and not state.is_suppressed(now):
-            state = replace(state, reason=None, since=None, expires_at=None, note=None, actor=None)
-        return state
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome of one event for one recipient."""
-
-    address: str
-    action: Action
-    event_type: str
-    detail: str  # subtype / feedback type, for the history and the logs
-    dedupe_key: str  # the same SES event always yields the same key
-    occurred_at: datetime
-    new_state: AddressState | None  # None: the state is not written
-    reason: Reason | None = None
-    note: str | None = None  # why, for a manual change (admin.py)
-    actor: str | None = None  # who, for a manual change: an IAM principal or operator
 
 
 def dedupe_key(event: FeedbackEvent, address: str) -> str:
@@ -196,7 +125,7 @@ def _suppress(
     state: AddressState, reason: Reason, now: datetime, expires_at: datetime | None
 ) -> AddressState:
     """The state after suppressing for ``reason``; a stronger existing reason stays."""
-    if state.reason is not None and STRENGTH[state.reason] >= STRENGTH[reason]:
+    if state.holds_against(reason, now):
         if state.reason != reason or state.expires_at is None:
             return state
         # The same temporary reason again: extend the expiry, keep the original date.

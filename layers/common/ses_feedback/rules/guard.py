@@ -10,19 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from ses_feedback.errors import ReputationGuard
+from ses_feedback.model.state import AlarmState
 
 TRANSACTIONAL_TAG = "transactional"
-
-
-class AlarmState(StrEnum):
-    """CloudWatch's alarm states, spelled as CloudWatch spells them."""
-
-    OK = "OK"
-    ALARM = "ALARM"
-    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
 
 
 def is_transactional(tags: Mapping[str, str]) -> bool:

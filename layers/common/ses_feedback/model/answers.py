@@ -1,0 +1,212 @@
+"""What the API answers (pydantic): the OpenAPI document is built from these, and the CLI prints them.
+
+One renderer per thing: ``Suppression.of`` for an address's state, ``HistoryItem.of`` for a
+history entry, ``ErrorAnswer.of`` for every refusal (through the error table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ses_feedback.errors import REFUSALS, InvalidRequest, SesFeedbackError
+from ses_feedback.model.moments import iso_z
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import AddressState, HistoryEntry, HistoryPage, ManualOutcome, StatePage
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- sending ----------------------------------------------------------------------------------
+
+
+class SendStatus(StrEnum):
+    SENT = "sent"  # every recipient was sent to
+    PARTIALLY_SUPPRESSED = "partially_suppressed"  # sent to the others; the suppressed were dropped
+    SUPPRESSED = "suppressed"  # everyone was suppressed: nothing sent, SES not called
+    REJECTED = "rejected"  # on_suppressed=reject and someone was suppressed: nothing sent
+
+
+class SuppressedRecipient(BaseModel):
+    address: str
+    reason: Reason
+    since: datetime | None
+
+
+class SendAnswer(BaseModel):
+    status: SendStatus
+    message_id: str | None = Field(default=None, description="SES message id; null when nothing was sent")
+    sent_to: list[str] = Field(default_factory=list, description="normalised addresses given to SES")
+    suppressed: list[SuppressedRecipient] = Field(default_factory=list)
+
+
+# ---- refusals (every door) ----------------------------------------------------------------------
+
+
+class FieldProblem(BaseModel):
+    field: str | None
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable error code; README lists them with their HTTP status")
+    message: str
+    field: str | None = Field(default=None, description="the request field that is wrong, if one is")
+    problems: list[FieldProblem] = Field(default_factory=list, description="every wrong field")
+
+
+class ErrorAnswer(BaseModel):
+    error: ErrorDetail
+
+    @classmethod
+    def of(cls, error: SesFeedbackError) -> ErrorAnswer:
+        """The answer body for a refusal; its code comes from the error table."""
+        problems = error.problems if isinstance(error, InvalidRequest) else []
+        return cls(
+            error=ErrorDetail(
+                code=error.code,
+                message=error.message,
+                field=error.field,
+                problems=[FieldProblem(field=f, message=m) for f, m in problems],
+            )
+        )
+
+
+def refusal_responses(kinds: Iterable[type[SesFeedbackError]]) -> dict[int, Any]:
+    """A route's OpenAPI error responses, by HTTP status, from the error table."""
+    by_status: dict[int, list[str]] = {}
+    for kind in kinds:
+        refusal = REFUSALS[kind]
+        by_status.setdefault(refusal.http_status, []).append(
+            f"{refusal.code}: {(kind.__doc__ or '').strip()}"
+        )
+    return {
+        status: {"description": "; ".join(lines), "content": {"application/json": {"model": ErrorAnswer}}}
+        for status, lines in sorted(by_status.items())
+    }
+
+
+# ---- the suppression list -----------------------------------------------------------------------
+
+
+class Suppression(_Model):
+    address: str
+    reason: Reason | None = Field(description="null when the address is not suppressed")
+    since: str | None = None
+    expires_at: str | None = Field(default=None, description="only soft bounces expire")
+    note: str | None = None
+    actor: str | None = Field(default=None, description="who suppressed it by hand or imported it")
+
+    @classmethod
+    def of(cls, state: AddressState, now: datetime) -> Suppression:
+        if not state.is_suppressed(now):
+            return cls(address=state.address, reason=None)
+        return cls(
+            address=state.address,
+            reason=state.reason,
+            since=iso_z(state.since),
+            expires_at=iso_z(state.expires_at),
+            note=state.note,
+            actor=state.actor,
+        )
+
+
+class HistoryItem(_Model):
+    occurred_at: str
+    event_type: str = Field(description="SES's event type, or Manual / Import")
+    action: str = Field(description="suppress, lift, count_soft_bounce, reset_soft_bounces, record")
+    detail: str
+    reason: str | None = None
+    note: str | None = None
+    actor: str | None = None
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryItem:
+        return cls(
+            occurred_at=iso_z(entry.occurred_at),
+            event_type=entry.event_type,
+            action=entry.action,
+            detail=entry.detail,
+            reason=entry.reason,
+            note=entry.note,
+            actor=entry.actor,
+        )
+
+
+class SuppressionPage(_Model):
+    items: list[Suppression]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
+
+    @classmethod
+    def of(cls, page: StatePage, now: datetime) -> SuppressionPage:
+        return cls(items=[Suppression.of(s, now) for s in page.items], next_cursor=page.next_cursor)
+
+
+class HistoryPageModel(_Model):
+    items: list[HistoryItem]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: HistoryPage) -> HistoryPageModel:
+        return cls(items=[HistoryItem.of(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+class SuppressionDetail(_Model):
+    """GET /suppressions/{address}: the state and the newest history entries."""
+
+    suppression: Suppression
+    soft_bounce_count: int
+    lifted_at: str | None
+    history: list[HistoryItem]
+
+    @classmethod
+    def of(cls, state: AddressState, history: list[HistoryEntry], now: datetime) -> SuppressionDetail:
+        return cls(
+            suppression=Suppression.of(state, now),
+            soft_bounce_count=state.soft_bounce_count,
+            lifted_at=iso_z(state.lifted_at),
+            history=[HistoryItem.of(e) for e in history],
+        )
+
+
+class AddressStatus(Suppression):
+    """The CLI's ``suppressions get``: the same detail, flat, with ``suppressed`` spelled out."""
+
+    suppressed: bool
+    soft_bounce_count: int
+    lifted_at: str | None
+    history: list[HistoryItem]
+
+    @classmethod
+    def of_detail(cls, detail: SuppressionDetail) -> AddressStatus:
+        return cls(
+            **detail.suppression.model_dump(),
+            suppressed=detail.suppression.reason is not None,
+            soft_bounce_count=detail.soft_bounce_count,
+            lifted_at=detail.lifted_at,
+            history=detail.history,
+        )
+
+
+class ManualChange(_Model):
+    """The answer to PUT and DELETE."""
+
+    suppression: Suppression
+    changed: bool = Field(description="false when nothing had to change (already suppressed as strongly)")
+    ses_removed: bool | None = Field(
+        default=None, description="DELETE with the SES sync on: whether SES's account list had it"
+    )
+
+    @classmethod
+    def of(cls, outcome: ManualOutcome, now: datetime) -> ManualChange:
+        return cls(
+            suppression=Suppression.of(outcome.state, now),
+            changed=outcome.changed,
+            ses_removed=outcome.ses_removed,
+        )

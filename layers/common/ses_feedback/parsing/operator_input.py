@@ -1,0 +1,54 @@
+"""What operators send (API parameters, CLI arguments): notes, actors, page sizes, addresses.
+
+Each rule refuses with ``InvalidRequest`` naming the field; none rewrites the input.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ses_feedback.errors import InvalidAddress, InvalidRequest
+from ses_feedback.parsing.addresses import normalize_address
+
+NOTE_MAX = 1000
+ACTOR_MAX = 2048
+PAGE_MAX = 1000
+
+
+def _required_text(field: str, value: str | None, longest: int, missing: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidRequest.of(field, missing)
+    if len(text) > longest:
+        raise InvalidRequest.of(field, f"longer than {longest} characters")
+    return text
+
+
+def clean_note(note: str | None) -> str:
+    return _required_text("note", note, NOTE_MAX, "say why (a note is required for every manual change)")
+
+
+def clean_actor(actor: str | None) -> str:
+    return _required_text("actor", actor, ACTOR_MAX, "who made the change is required")
+
+
+def clean_limit(limit: int) -> int:
+    if not 1 <= limit <= PAGE_MAX:
+        raise InvalidRequest.of("limit", f"must be between 1 and {PAGE_MAX}")
+    return limit
+
+
+def address_field(raw: str, field: str = "address") -> str:
+    """The canonical address, or ``InvalidRequest`` naming ``field`` and the rule it breaks."""
+    try:
+        return normalize_address(raw)
+    except InvalidAddress as exc:
+        raise InvalidRequest.of(field, exc.message) from None
+
+
+class ManualSuppressionRequest(BaseModel):
+    """PUT /suppressions/{address}: suppress by hand, saying why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    note: str = Field(min_length=1, max_length=NOTE_MAX, description="why; kept in the address's history")

@@ -1,0 +1,41 @@
+"""pydantic's error list → one ``InvalidRequest`` naming every wrong field (every door uses it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ses_feedback.errors import InvalidRequest
+
+# Where Powertools' route validation says a parameter came from.
+_REQUEST_PARTS = {("body",), ("query",), ("path",)}
+
+
+def invalid_request(errors: Iterable[Mapping[str, Any]]) -> InvalidRequest:
+    """One ``InvalidRequest`` from pydantic's error list (the request, or Powertools' validation
+    of a route: its locations start with the part of the request, which is dropped)."""
+    problems: list[tuple[str | None, str]] = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if loc[:1] in _REQUEST_PARTS:
+            loc = loc[1:]
+        if error.get("type") == "json_invalid":
+            problems.append((None, "the body is not valid JSON"))
+            continue
+        field = field_name(loc) or (error.get("ctx") or {}).get("field")
+        problems.append((field, str(error.get("msg", "is not valid"))))
+    if not problems:
+        problems.append((None, "the request is not valid"))
+    field, message = problems[0]
+    return InvalidRequest(f"{field}: {message}" if field else message, field, problems)
+
+
+def field_name(loc: Sequence[str | int]) -> str | None:
+    """``("to", 3)`` → ``to[3]``; ``("tags", "x", "[key]")`` → ``tags.x``."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part != "[key]":
+            name += f".{part}" if name else part
+    return name or None

@@ -1,0 +1,155 @@
+"""Operators' changes to the suppression list, as pure rules: state + input + now → a decision.
+
+- a manual suppression (reason ``manual``, with a note and who asked) never replaces an
+  equal or stronger reason (complaint, hard bounce, manual); it replaces a soft bounce;
+- lifting needs a suppressed address; lifting a complaint needs ``force``; it clears the
+  soft-bounce count too (the person fixed their mailbox) and remembers when it happened:
+  new feedback may suppress the address again at once, but an import or SES's list only
+  with evidence dated after the lift;
+- an imported entry (a file, or SES's own list) suppresses unless an equal or stronger
+  reason holds, a lift came after the entry's date, or a soft bounce would already be over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from ses_feedback.errors import ComplaintLiftNeedsForce, NotSuppressed
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import Action, AddressState, Decision
+from ses_feedback.parsing.csv_rows import ImportEntry
+
+MANUAL_EVENT = "Manual"  # the history's event type for changes made by an operator
+IMPORT_EVENT = "Import"  # … and for entries loaded in bulk (a file, or SES's list)
+
+
+def manual_suppression(
+    state: AddressState, note: str, actor: str, now: datetime, key: str
+) -> Decision | None:
+    """Suppress by hand; None when an equal or stronger suppression already holds."""
+    if state.holds_against(Reason.MANUAL, now):
+        return None
+    new_state = replace(
+        state.current(now), reason=Reason.MANUAL, since=now, expires_at=None, note=note, actor=actor
+    )
+    return Decision(
+        address=state.address,
+        action=Action.SUPPRESS,
+        event_type=MANUAL_EVENT,
+        detail="suppressed by hand",
+        dedupe_key=key,
+        occurred_at=now,
+        new_state=new_state,
+        reason=Reason.MANUAL,
+        note=note,
+        actor=actor,
+    )
+
+
+def lift_decision(
+    state: AddressState, note: str, actor: str, now: datetime, *, force: bool, key: str
+) -> Decision:
+    """Lift a suppression; complaints only with ``force``."""
+    current = state.current(now)
+    if current.reason is None:
+        raise NotSuppressed("the address is not suppressed")
+    if current.reason is Reason.COMPLAINT and not force:
+        raise ComplaintLiftNeedsForce(
+            "the address complained: lifting a complaint needs force (--force, or ?force=true)"
+        )
+    lifted = replace(
+        current,
+        reason=None,
+        since=None,
+        expires_at=None,
+        note=None,
+        actor=None,
+        soft_bounce_count=0,
+        soft_window_start=None,
+        lifted_at=now,
+    )
+    return Decision(
+        address=state.address,
+        action=Action.LIFT,
+        event_type=MANUAL_EVENT,
+        detail=f"lifted {current.reason.value}" + (" (forced)" if force else ""),
+        dedupe_key=key,
+        occurred_at=now,
+        new_state=lifted,
+        reason=current.reason,
+        note=note,
+        actor=actor,
+    )
+
+
+def ses_only_lift(address: str, note: str, actor: str, now: datetime, key: str) -> Decision:
+    """A lift that only SES's account list needed (our table had no suppression): history only."""
+    return Decision(
+        address=address,
+        action=Action.LIFT,
+        event_type=MANUAL_EVENT,
+        detail="lifted on the SES account-level suppression list",
+        dedupe_key=key,
+        occurred_at=now,
+        new_state=None,
+        note=note,
+        actor=actor,
+    )
+
+
+class Verdict(StrEnum):
+    """What an import does with one entry."""
+
+    NEW = "new"  # the table does not know the address: one batched write
+    UPDATE = "update"  # it does (counters, a weaker reason, a lift): a conditional, audited write
+    UNCHANGED = "unchanged"  # already suppressed for an equal or stronger reason
+    LIFTED = "lifted"  # an operator lifted it after the entry's date (or the entry has none)
+    EXPIRED = "expired"  # a soft bounce whose suppression would already be over
+
+
+def import_verdict(
+    entry: ImportEntry, state: AddressState, actor: str, now: datetime, soft_bounce_suppression: timedelta
+) -> tuple[Verdict, AddressState | None]:
+    """The verdict for one imported entry, and the state to write for NEW and UPDATE."""
+    current = state.current(now)
+    since = entry.since or now
+    expires_at = None
+    if entry.reason is Reason.SOFT_BOUNCE:
+        expires_at = since + soft_bounce_suppression
+        if expires_at <= now:
+            return Verdict.EXPIRED, None
+    if current.holds_against(entry.reason, now):
+        return Verdict.UNCHANGED, None
+    if current.lifted_at is not None and (entry.since is None or entry.since <= current.lifted_at):
+        return Verdict.LIFTED, None
+    new_state = replace(
+        current, reason=entry.reason, since=since, expires_at=expires_at, note=entry.note, actor=actor
+    )
+    if state.version == 0:
+        return Verdict.NEW, replace(new_state, version=1)
+    return Verdict.UPDATE, new_state
+
+
+def import_decision(
+    entry: ImportEntry, new_state: AddressState, actor: str, now: datetime, key: str
+) -> Decision:
+    """The audited write for an imported entry the table already knows."""
+    return Decision(
+        address=entry.address,
+        action=Action.SUPPRESS,
+        event_type=IMPORT_EVENT,
+        detail="imported",
+        dedupe_key=key,
+        occurred_at=now,
+        new_state=new_state,
+        reason=entry.reason,
+        note=entry.note,
+        actor=actor,
+    )
+
+
+def stronger_entry(held: ImportEntry, candidate: ImportEntry) -> ImportEntry:
+    """Of two rows for one address in one batch, the one whose reason outranks (the first on a tie)."""
+    return held if held.reason.at_least_as_strong_as(candidate.reason) else candidate

@@ -1,0 +1,130 @@
+"""Operating the suppression list: read it, suppress by hand, lift.
+
+``SuppressionAdmin`` is the use case both the suppressions API and the CLI call. Input is
+checked by ``parsing.operator_input``, decisions come from ``rules.manual``, and every change
+goes through the one write path (one transaction per change, conditional on the version
+read, so neither feedback nor another operator loses an update).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ses_feedback.errors import NotSuppressed
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import (
+    Action,
+    AddressState,
+    ApplyResult,
+    Decision,
+    HistoryEntry,
+    HistoryPage,
+    ManualOutcome,
+    StatePage,
+)
+from ses_feedback.observability import logger, metrics
+from ses_feedback.parsing.addresses import address_hash, loggable
+from ses_feedback.parsing.operator_input import address_field, clean_actor, clean_limit, clean_note
+from ses_feedback.rules.manual import lift_decision, manual_suppression, ses_only_lift
+from ses_feedback.rules.stats import HistoryCounts, count_history
+from ses_feedback.usecases.write_path import WritePath
+
+if TYPE_CHECKING:
+    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+
+
+@dataclass
+class SuppressionAdmin:
+    writes: WritePath
+    ses: SesAccountSuppressionList | None = None  # set when lifts also lift SES's list
+
+    @property
+    def now(self) -> datetime:
+        return self.writes.clock()
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    def get(self, raw_address: str, history_limit: int = 20) -> tuple[AddressState, list[HistoryEntry]]:
+        """The state and the newest history entries (``SuppressionDetail.of`` renders them)."""
+        return self.writes.store.get_with_history(address_field(raw_address), clean_limit(history_limit))
+
+    def history(self, raw_address: str, limit: int = 50, cursor: str | None = None) -> HistoryPage:
+        return self.writes.store.history(address_field(raw_address), clean_limit(limit), cursor)
+
+    def list_suppressed(
+        self, reason: Reason | None = None, limit: int = 100, cursor: str | None = None
+    ) -> StatePage:
+        return self.writes.store.list_suppressed(reason, clean_limit(limit), cursor, self.now)
+
+    def iter_suppressed(self, reason: Reason | None = None, page_size: int = 1000) -> Iterator[AddressState]:
+        """Every suppressed address, page by page (export): memory stays one page."""
+        return self.writes.store.iter_suppressed(reason, self.now, clean_limit(page_size))
+
+    def count_history(self, since: datetime | None) -> HistoryCounts:
+        """Feedback and changes recorded since ``since``, by event type and action (a table Scan)."""
+        return count_history(self.writes.store.scan_history(since))
+
+    def count_suppressed(self) -> dict[Reason, int]:
+        return self.writes.store.count_suppressed(self.now)
+
+    # ---- manual changes -------------------------------------------------------------------------
+
+    def suppress(self, raw_address: str, note: str | None, actor: str | None) -> ManualOutcome:
+        address, why, who = address_field(raw_address), clean_note(note), clean_actor(actor)
+        key = f"manual:{uuid.uuid4().hex}"
+        written = self.writes.write(address, lambda state, now: manual_suppression(state, why, who, now, key))
+        if written.decision is None:
+            return ManualOutcome(written.state.current(self.now), changed=False)
+        self._log(written.decision)
+        return ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+
+    def lift(
+        self, raw_address: str, note: str | None, actor: str | None, force: bool = False
+    ) -> ManualOutcome:
+        address, why, who = address_field(raw_address), clean_note(note), clean_actor(actor)
+        key = f"lift:{uuid.uuid4().hex}"
+        now = self.now
+        state = self.writes.store.get_state(address)
+        try:
+            lift_decision(state, why, who, now, force=force, key=key)  # refuse before touching SES
+        except NotSuppressed:
+            if self.ses is None or not self.ses.remove(address):
+                raise
+            # Only SES had it (our sync had not imported it yet): lifted there, say so here.
+            decision = ses_only_lift(address, why, who, now, key)
+            self.writes.record(decision)
+            self._log(decision)
+            return ManualOutcome(state.current(now), changed=True, ses_removed=True)
+        # SES first: if it fails, nothing changed here and the lift can simply be retried.
+        ses_removed = self.ses.remove(address) if self.ses is not None else None
+        written = self.writes.write(
+            address, lambda s, at: lift_decision(s, why, who, at, force=force, key=key), state
+        )
+        if written.decision is not None:
+            self._log(written.decision)
+        outcome = ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+        return replace(outcome, ses_removed=ses_removed)
+
+    @staticmethod
+    def _log(decision: Decision) -> None:
+        # The operations dashboard's "Suppressions added, and lifted" widget draws these.
+        if decision.action is Action.LIFT:
+            metrics.add_metric(name="SuppressionsLifted", unit=MetricUnit.Count, value=1)
+        elif decision.reason is Reason.MANUAL:
+            metrics.add_metric(name="SuppressedManual", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "suppression changed by hand",
+            extra={
+                "action": decision.action.value,
+                "detail": decision.detail,
+                "reason": decision.reason.value if decision.reason else None,
+                "actor": loggable(decision.actor),
+                "address_hash": address_hash(decision.address),
+            },
+        )

@@ -1,0 +1,109 @@
+"""The feedback use case: decide → apply, for parsed SES events.
+
+FeedbackFunction's handler parses a batch, hands every parsed event to ``prefetch`` (the
+state of every recipient that the policy needs, in one BatchGetItem per 100 addresses),
+then each to ``process`` in order; batch processing and partial responses are its own. Events that change no
+suppression (Send, Open, Click, DeliveryDelay, a Delivery to an address with no soft
+bounces) cost no DynamoDB request beyond that read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ses_feedback.model.state import AddressState, ApplyResult, Decision
+from ses_feedback.observability import logger, metrics
+from ses_feedback.parsing.addresses import address_hash
+from ses_feedback.parsing.events import FeedbackEvent
+from ses_feedback.rules.policy import PolicySettings, affected_addresses, decide_one
+from ses_feedback.usecases.write_path import WritePath
+
+# The bounce types SES documents; each is a metric (BouncePermanent …), anything else BounceOther.
+BOUNCE_TYPES = frozenset({"Permanent", "Transient", "Undetermined"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    result: ApplyResult
+
+
+@dataclass
+class FeedbackProcessor:
+    """Applies parsed feedback to the store, remembering the states it has read or written."""
+
+    writes: WritePath
+    policy: PolicySettings
+    states: dict[str, AddressState] = field(default_factory=dict)
+
+    def prefetch(self, events: Iterable[FeedbackEvent]) -> None:
+        """Read, in as few requests as possible, every state these events will need."""
+        missing = [a for e in events for a in affected_addresses(e) if a not in self.states]
+        if missing:
+            self.states.update(self.writes.store.get_states(missing))
+
+    def process(self, event: FeedbackEvent) -> list[Outcome]:
+        metrics.add_metric(
+            name=_metric_name("Feedback", event.raw_type if event.type else "Unknown"),
+            unit=MetricUnit.Count,
+            value=1,
+        )
+        if event.bounce is not None:
+            # Bounces by type for the dashboard; a type SES has not documented counts as Other.
+            kind = event.bounce.bounce_type if event.bounce.bounce_type in BOUNCE_TYPES else "Other"
+            metrics.add_metric(name=f"Bounce{kind}", unit=MetricUnit.Count, value=1)
+        if event.type is None:
+            # SES may add event types; acknowledge them rather than fail the batch.
+            logger.warning("unknown ses event type acknowledged", extra={"event_type": event.raw_type})
+            return []
+        self.prefetch([event])
+        outcomes = []
+        for address in affected_addresses(event):
+            outcome = self._apply_one(event, address)
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
+
+    def _apply_one(self, event: FeedbackEvent, address: str) -> Outcome | None:
+        # Prefetched addresses start from the state read for the whole batch; a conflict
+        # makes the write path re-read (ConcurrentUpdate after its last attempt: the record
+        # fails and SQS redelivers it later).
+        written = self.writes.write(
+            address,
+            lambda state, now: decide_one(event, address, state, now, self.policy),
+            self.states.get(address) or AddressState(address=address),
+        )
+        self.states[address] = written.state
+        if written.decision is None or written.result is None:
+            return None
+        self._record(written.decision, written.result)
+        return Outcome(written.decision, written.result)
+
+    def _record(self, decision: Decision, result: ApplyResult) -> None:
+        if result is ApplyResult.DUPLICATE:
+            metrics.add_metric(name="DuplicateFeedback", unit=MetricUnit.Count, value=1)
+        else:
+            metrics.add_metric(name=_metric_name("Decision", decision.action), unit=MetricUnit.Count, value=1)
+            if decision.reason is not None and decision.new_state is not None:
+                metrics.add_metric(
+                    name=_metric_name("Suppressed", decision.reason), unit=MetricUnit.Count, value=1
+                )
+        logger.info(
+            "feedback applied",
+            extra={
+                "event_type": decision.event_type,
+                "detail": decision.detail,
+                "action": decision.action.value,
+                "result": result.value,
+                "address_hash": address_hash(decision.address),
+            },
+        )
+
+
+def _metric_name(prefix: str, name: str) -> str:
+    return prefix + "".join(
+        part.capitalize() if part.islower() else part for part in name.replace("_", " ").split()
+    )
