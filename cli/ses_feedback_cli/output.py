@@ -12,7 +12,6 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 _answer: TextIO = sys.stdout
@@ -74,7 +73,3 @@ def print_json(value: Any) -> None:
 
 def error(text: str) -> None:
     print(f"error: {text}", file=sys.stderr, flush=True)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None

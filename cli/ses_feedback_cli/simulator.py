@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from ses_feedback.model.moments import iso_z
+
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
 USER_AGENT = "Amazon SES Mailbox Simulator"
 REPORTING_MTA = "dsn; a8-70.smtp-out.amazonses.com"
@@ -82,10 +84,6 @@ class AutoReply:
     headers: dict[str, str]
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _feedback_id(moment: datetime) -> str:
     return f"0100{int(moment.timestamp() * 1000):012x}-{uuid.uuid4()}-000000"
 
@@ -113,7 +111,7 @@ def _mail(message: SentMessage, sent_at: datetime) -> dict[str, Any]:
     if message.cc:
         common["cc"] = message.cc
     return {
-        "timestamp": _iso(sent_at),
+        "timestamp": iso_z(sent_at, "milliseconds"),
         "source": message.source,
         "sourceArn": f"arn:aws:ses:{message.region}:{message.sending_account_id}:identity/{domain}",
         "sourceIp": message.source_ip,
@@ -143,7 +141,7 @@ def notifications(message: SentMessage, sent_at: datetime) -> list[dict[str, Any
                 "eventType": "Delivery",
                 "mail": mail,
                 "delivery": {
-                    "timestamp": _iso(later),
+                    "timestamp": iso_z(later, "milliseconds"),
                     "processingTimeMillis": 700,
                     "recipients": [bare_address(r) for r in delivered],
                     "smtpResponse": "250 2.6.0 Message received",
@@ -180,7 +178,7 @@ def notifications(message: SentMessage, sent_at: datetime) -> list[dict[str, Any
                             }
                             for r in bounced
                         ],
-                        "timestamp": _iso(later),
+                        "timestamp": iso_z(later, "milliseconds"),
                         "feedbackId": _feedback_id(later),
                         "reportingMTA": REPORTING_MTA,
                     },
@@ -195,12 +193,12 @@ def notifications(message: SentMessage, sent_at: datetime) -> list[dict[str, Any
                 "mail": mail,
                 "complaint": {
                     "complainedRecipients": [{"emailAddress": r} for r in complainers],
-                    "timestamp": _iso(complained_at),
+                    "timestamp": iso_z(complained_at, "milliseconds"),
                     "feedbackId": _feedback_id(complained_at),
                     "complaintSubType": None,
                     "userAgent": USER_AGENT,
                     "complaintFeedbackType": "abuse",
-                    "arrivalDate": _iso(complained_at),
+                    "arrivalDate": iso_z(complained_at, "milliseconds"),
                 },
             }
         )

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from ses_feedback.model.moments import iso_z
 from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, standing
 
 from ses_feedback_cli.commands.redrive_cmd import queue_urls
 from ses_feedback_cli.commands.suppressions_cmd import build_admin
 from ses_feedback_cli.local import LocalStack, region
-from ses_feedback_cli.output import iso, print_json, say
+from ses_feedback_cli.output import print_json, say
 from ses_feedback_cli.redrive import queue_depth
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
@@ -53,7 +54,7 @@ def read_rate(cloudwatch: Any, lines: ReputationLines, start: datetime, end: dat
     return {
         "metric": lines.metric,
         "latest": points[-1]["Maximum"] if points else None,
-        "latest_at": iso(points[-1]["Timestamp"]) if points else None,
+        "latest_at": iso_z(points[-1]["Timestamp"]) if points else None,
         "highest": max(p["Maximum"] for p in points) if points else None,
         "aws_review": lines.review,
         "aws_pause": lines.pause,
@@ -87,7 +88,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             {
-                "since": iso(since),
+                "since": iso_z(since),
                 "history": counts.as_dict(),
                 "suppressed_now": suppressed_now,
                 "reputation": reputation,
@@ -95,7 +96,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    window = f" since {iso(since)}" if since else ""
+    window = f" since {iso_z(since)}" if since else ""
     say(f"feedback applied{window}: {counts.total} history entries for {counts.addresses} address(es)")
     for kind, actions in sorted(counts.by_event_type_and_action.items()):
         say(f"  {kind:<12} " + ", ".join(f"{action} {n}" for action, n in sorted(actions.items())))
