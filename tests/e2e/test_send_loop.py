@@ -110,7 +110,7 @@ def test_a_refused_request_exits_non_zero(cli: Cli, refs: dict[str, str]) -> Non
     )
     # Then
     assert rejected[0] == 1 and rejected[1]["status"] == "rejected"
-    assert foreign.returncode == 1
+    assert foreign.returncode == 2  # invalid_request: the error table's exit status for input to fix
     assert "invalid_request" in foreign.stdout and "from" in foreign.stdout
     assert recipients_ses_took() == 0
 

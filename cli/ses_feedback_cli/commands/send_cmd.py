@@ -4,7 +4,8 @@ Without ``--function-name`` it runs the template's SenderFunction in-process aga
 local stack (``AWS_ENDPOINT_URL``), as a direct invoke; with it, it calls the deployed
 function with ``lambda:Invoke``. Either way the payload is the request and the result the
 answer. Exit status: 0 sent (to everyone or to those not suppressed, or nobody was left),
-1 refused (rejected, or an error answer), 2 a bad command line.
+1 refused (rejected, or an error answer), 2 a bad command line or a request the error table
+calls invalid (``invalid_request``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from ses_feedback.errors import exit_status_of_code
 
 from ses_feedback_cli.local import LocalContext, LocalStack, load_handler
 from ses_feedback_cli.output import error, print_json, say
@@ -77,12 +80,14 @@ def cmd_send(args: argparse.Namespace) -> int:
         answer = invoke_deployed(args.function_name, payload)
     else:
         answer = invoke_local(args.prefix, payload)
-    refused = "error" in answer or answer.get("status") == "rejected"
+    status = exit_status_of_code(answer["error"]["code"]) if "error" in answer else 0
+    if answer.get("status") == "rejected":
+        status = 1
     if args.json:
         print_json(answer)
     else:
         say(describe(answer))
-    return 1 if refused else 0
+    return status
 
 
 def describe(answer: dict[str, Any]) -> str:

@@ -163,5 +163,10 @@ def refusal_of(error: SesFeedbackError) -> Refusal:
     raise NotARefusal(type(error).__name__)
 
 
+def exit_status_of_code(code: str) -> int:
+    """The CLI's exit status for an answer's ``error.code`` (1 for a code not in the table)."""
+    return next((r.exit_status for r in REFUSALS.values() if r.code == code), 1)
+
+
 def is_refusal(error: BaseException) -> bool:
     return isinstance(error, SesFeedbackError) and any(k in REFUSALS for k in type(error).__mro__)

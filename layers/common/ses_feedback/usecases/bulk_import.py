@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ses_feedback.edges.ses_account import SES_REASONS
+from ses_feedback.edges.store import BATCH_GET_LIMIT
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.model.state import AddressState, Decision
 from ses_feedback.observability import logger, metrics
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 SES_SYNC_ACTOR = "ses:account-suppression-list"
 SES_SYNC_NOTE = "on the SES account-level suppression list"
-# BatchGetItem takes at most 100 keys: one read per chunk of distinct addresses.
-CHUNK = 100
 
 
 @dataclass
@@ -118,7 +117,7 @@ class BulkImport:
             if previous is not None:
                 summary.duplicates += 1
             chunk[row.address] = row if previous is None else stronger_entry(previous, row)
-            if len(chunk) == CHUNK:
+            if len(chunk) == BATCH_GET_LIMIT:  # one BatchGetItem per chunk of distinct addresses
                 self._import_chunk(list(chunk.values()), who, summary)
                 chunk.clear()
                 if on_progress is not None:
