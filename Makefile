@@ -17,8 +17,13 @@ TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV_STAMP := $(CHECKOV)/.installed
 PYTHON313_DIR := $(dir $(PYTHON))
 LINT_HOSTED_ZONE := Z0123456789EXAMPLE
+# pytest on xdist workers, one per core (each e2e worker starts its own moto server);
+# `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+STATIC_CHECKS := lint typecheck validate checkov build
 
-.PHONY: help venv tools demo test lint typecheck validate checkov build unit integration e2e bench clean openapi
+.PHONY: help venv tools demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -80,8 +85,13 @@ integration: $(APP_STAMP) ## integration tests (in-process moto)
 e2e: $(APP_STAMP) ## end-to-end tests (moto_server on loopback)
 	$(PY) -m pytest tests/e2e
 
-test: lint typecheck validate checkov build ## everything CI runs: lint, types, template checks, sam build, all tests
-	$(PY) -m pytest
+check: lint typecheck ## the inner loop (under a minute): lint, types, unit and integration tests
+	$(PY) -m pytest $(PYTEST_PARALLEL) tests/unit tests/infrastructure tests/integration
+
+# The static checks run two at a time (each is one process on one core), then the tests.
+test: $(APP_STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) ## everything CI runs: lint, types, template checks, sam build, all tests
+	$(MAKE) --no-print-directory --output-sync=target -j 2 $(STATIC_CHECKS)
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 bench: $(APP_STAMP) ## benchmarks against a local moto server process (figures, not pass/fail)
 	$(PY) -m benchmarks
