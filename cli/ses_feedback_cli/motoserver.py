@@ -13,11 +13,14 @@ simulator's notifications (``ses_feedback_cli.simulator``) to the destinations' 
 topics, for the event types they match. Out-of-office auto-replies land in a mailbox that
 ``GET /_local/mailbox`` lists.
 
-Two costs of moto that grow with the data, not with the request, are cut here (what the
+Costs of moto that grow with the data, not with the request, are cut here (what the
 server answers does not change; ``speed_up_moto``): TransactWriteItems deep-copies every
-table it touches to be able to roll back, and SQS checks each message's visibility through
-a slow clock conversion on every send and receive. Without this a soak of 20,000
-notifications (tests/e2e/test_soak.py) would take hours instead of minutes.
+table it touches to be able to roll back; SQS checks each message's visibility through a
+slow clock conversion on every send and receive, and reads a queue's retention period by
+building all of its attributes, message counts included (three passes over the queue),
+three times for every message it hands out; and the server lists moto's package folder
+on disk for every request. Without this a soak of 20,000 notifications
+(tests/e2e/test_soak.py) would take hours instead of minutes.
 """
 
 from __future__ import annotations
@@ -38,13 +41,17 @@ LOOPBACK = "127.0.0.1"
 
 
 def speed_up_moto() -> None:
-    """Make two of moto's O(data) steps cheap without changing what moto answers."""
+    """Make moto's O(data) steps cheap without changing what moto answers."""
     import copy
+    import functools
     from typing import Any
 
+    import moto.backends
     import moto.dynamodb.models as dynamodb_models
+    import moto.sqs.models as sqs_models
+    from moto.core.utils import camelcase_to_underscores, unix_time
     from moto.dynamodb.models.table import Table
-    from moto.sqs.models import Message
+    from moto.sqs.models import Message, SQSBackend
 
     backend_class = dynamodb_models.DynamoDBBackend
     transact_write_items = backend_class.transact_write_items
@@ -101,6 +108,23 @@ def speed_up_moto() -> None:
 
     Message.visible = property(visible)  # type: ignore[method-assign,assignment]
     Message.delayed = property(delayed)  # type: ignore[method-assign,assignment]
+
+    # ReceiveMessage asks, for every message it hands out, whether the message is past the
+    # queue's retention period, and moto answers through GetQueueAttributes, which builds
+    # every attribute of the queue, the message counts included, once per name it checks.
+    # The retention period is a plain attribute of the queue: read it, with moto's clock.
+    def within_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+
+    SQSBackend.is_message_valid_based_on_retention_period = within_retention_period  # type: ignore[method-assign]
+    # Building a queue's attributes (every SendMessage does) converts the same 27 attribute
+    # names from CamelCase each time: a pure function, so remember its answers.
+    setattr(sqs_models, "camelcase_to_underscores", functools.cache(camelcase_to_underscores))  # noqa: B010
+    # The server asks, for every request, whether the Host header names one of moto's
+    # packages, by listing moto's folder on disk: the packages do not change while it runs.
+    moto_modules = tuple(moto.backends.list_of_moto_modules())
+    setattr(moto.backends, "list_of_moto_modules", lambda: moto_modules)  # noqa: B010
 
 
 def serve(host: str, port: int) -> None:
