@@ -17,8 +17,13 @@ TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV_STAMP := $(CHECKOV)/.installed
 PYTHON313_DIR := $(dir $(PYTHON))
 LINT_HOSTED_ZONE := Z0123456789EXAMPLE
+# pytest on xdist workers, one per core (each e2e worker starts its own moto server);
+# `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+STATIC_CHECKS := lint typecheck validate checkov build
 
-.PHONY: help venv tools demo test lint typecheck validate checkov build unit integration e2e bench clean openapi
+.PHONY: help venv tools demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,12 +59,12 @@ lint: $(APP_STAMP) ## ruff format check and lint; import-linter holds the layers
 typecheck: $(APP_STAMP) ## mypy (strict, pydantic plugin) over the layer, handlers and CLI
 	$(VENV)/bin/mypy layers/common/ses_feedback cli/ses_feedback_cli functions
 
-validate: $(TOOLS_STAMP) ## sam validate --lint and cfn-lint on template.yaml, without and with a HostedZoneId
+validate: $(TOOLS_STAMP) ## sam validate --lint (cfn-lint included) on template.yaml, without and with a HostedZoneId
+	@# `sam validate --lint` runs cfn-lint itself; plain cfn-lint on both variants runs in the
+	@# tests (tests/infrastructure/test_sending_identity.py), so it is not run a second time here.
 	$(TOOLS)/bin/sam validate --lint --template template.yaml --region us-east-1
-	$(TOOLS)/bin/cfn-lint template.yaml
 	@# The Route 53 records exist only with a HostedZoneId: lint that variant too (sam validate
 	@# takes no parameters, so it reads a copy whose default is set).
-	$(TOOLS)/bin/cfn-lint template.yaml --parameters HostedZoneId=$(LINT_HOSTED_ZONE)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  sed '/^  HostedZoneId:$$/,/Default:/ s/Default: ""/Default: $(LINT_HOSTED_ZONE)/' template.yaml >"$$tmp/template.yaml" && \
 	  grep -q 'Default: $(LINT_HOSTED_ZONE)' "$$tmp/template.yaml" && \
@@ -81,8 +86,13 @@ integration: $(APP_STAMP) ## integration tests (in-process moto)
 e2e: $(APP_STAMP) ## end-to-end tests (moto_server on loopback)
 	$(PY) -m pytest tests/e2e
 
-test: lint typecheck validate checkov build ## everything CI runs: lint, types, template checks, sam build, all tests
-	$(PY) -m pytest
+check: lint typecheck ## the inner loop (under a minute): lint, types, unit and integration tests
+	$(PY) -m pytest $(PYTEST_PARALLEL) tests/unit tests/infrastructure tests/integration
+
+# The static checks run two at a time (each is one process on one core), then the tests.
+test: $(APP_STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) ## everything CI runs: lint, types, template checks, sam build, all tests
+	$(MAKE) --no-print-directory --output-sync=target -j 2 $(STATIC_CHECKS)
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 bench: $(APP_STAMP) ## benchmarks against a local moto server process (figures, not pass/fail)
 	$(PY) -m benchmarks

@@ -41,6 +41,13 @@ class _Recorder(logging.Handler):
         self.lines.append(self.format(record))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `long` tests first (order otherwise kept): `make test` runs the suite on xdist
+    workers, and each long test then starts at once on a worker of its own while the other
+    workers share the rest, instead of one of them starting last and running alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(autouse=True)
 def no_address_in_logs() -> Iterator[_Recorder]:
     """Every log line the service writes, formatted as Powertools writes it, holds no address."""

@@ -13,11 +13,16 @@ simulator's notifications (``ses_feedback_cli.simulator``) to the destinations' 
 topics, for the event types they match. Out-of-office auto-replies land in a mailbox that
 ``GET /_local/mailbox`` lists.
 
-Two costs of moto that grow with the data, not with the request, are cut here (what the
-server answers does not change; ``speed_up_moto``): TransactWriteItems deep-copies every
-table it touches to be able to roll back, and SQS checks each message's visibility through
-a slow clock conversion on every send and receive. Without this a soak of 20,000
-notifications (tests/e2e/test_soak.py) would take hours instead of minutes.
+Costs of moto that grow with the data, not with the request, are cut here (what the
+server answers does not change, but for the serial number and dates of SNS's signing
+certificate; ``speed_up_moto``): TransactWriteItems deep-copies every
+table it touches to be able to roll back; SQS checks each message's visibility through a
+slow clock conversion on every send and receive, and reads a queue's retention period by
+building all of its attributes, message counts included (three passes over the queue),
+three times for every message it hands out; SNS issues a new certificate for every message
+it signs; and the server lists moto's package folder on disk for every request. Without
+this a soak of 20,000 notifications (tests/e2e/test_soak.py) would take hours instead of
+minutes.
 """
 
 from __future__ import annotations
@@ -38,13 +43,17 @@ LOOPBACK = "127.0.0.1"
 
 
 def speed_up_moto() -> None:
-    """Make two of moto's O(data) steps cheap without changing what moto answers."""
+    """Make moto's O(data) steps cheap without changing what moto answers."""
     import copy
+    import functools
     from typing import Any
 
+    import moto.backends
     import moto.dynamodb.models as dynamodb_models
+    import moto.sqs.models as sqs_models
+    from moto.core.utils import camelcase_to_underscores, unix_time
     from moto.dynamodb.models.table import Table
-    from moto.sqs.models import Message
+    from moto.sqs.models import Message, SQSBackend
 
     backend_class = dynamodb_models.DynamoDBBackend
     transact_write_items = backend_class.transact_write_items
@@ -101,6 +110,63 @@ def speed_up_moto() -> None:
 
     Message.visible = property(visible)  # type: ignore[method-assign,assignment]
     Message.delayed = property(delayed)  # type: ignore[method-assign,assignment]
+
+    # ReceiveMessage asks, for every message it hands out, whether the message is past the
+    # queue's retention period, and moto answers through GetQueueAttributes, which builds
+    # every attribute of the queue, the message counts included, once per name it checks.
+    # The retention period is a plain attribute of the queue: read it, with moto's clock.
+    def within_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+
+    SQSBackend.is_message_valid_based_on_retention_period = within_retention_period  # type: ignore[method-assign]
+    # Building a queue's attributes (every SendMessage does) converts the same 27 attribute
+    # names from CamelCase each time: a pure function, so remember its answers.
+    setattr(sqs_models, "camelcase_to_underscores", functools.cache(camelcase_to_underscores))  # noqa: B010
+    # The server asks, for every request, whether the Host header names one of moto's
+    # packages, by listing moto's folder on disk: the packages do not change while it runs.
+    moto_modules = tuple(moto.backends.list_of_moto_modules())
+    setattr(moto.backends, "list_of_moto_modules", lambda: moto_modules)  # noqa: B010
+    _one_sns_certificate_per_key()
+
+
+def _one_sns_certificate_per_key() -> None:
+    """moto's SNS issues a new X.509 certificate (an RSA signature) for every message it
+    delivers, before signing the message with the subscription's one key. Issue it once per
+    key: every message is still signed, and its SigningCertURL still serves a certificate
+    for that key (only its serial number and dates no longer change from one to the next).
+    """
+    import types
+    from typing import Any
+
+    import moto.sns.models as sns_models
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    issued: dict[bytes, x509.Certificate] = {}
+
+    class CertificateBuilder:
+        def __init__(self, builder: x509.CertificateBuilder | None = None) -> None:
+            self._builder = builder or x509.CertificateBuilder()
+
+        def __getattr__(self, name: str) -> Any:
+            step = getattr(self._builder, name)
+            return lambda *args, **kwargs: CertificateBuilder(step(*args, **kwargs))
+
+        def sign(self, private_key: Any, algorithm: Any) -> x509.Certificate:
+            public = private_key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            if public not in issued:
+                issued[public] = self._builder.sign(private_key, algorithm)
+            return issued[public]
+
+    shim = types.SimpleNamespace(
+        x509=types.SimpleNamespace(
+            CertificateBuilder=CertificateBuilder, random_serial_number=x509.random_serial_number
+        )
+    )
+    setattr(sns_models, "cryptography", shim)  # noqa: B010
 
 
 def serve(host: str, port: int) -> None:

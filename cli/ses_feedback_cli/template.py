@@ -7,6 +7,8 @@ drift from what `sam deploy` creates.
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,14 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 _SHORT_FUNCTIONS = {"Ref", "Condition"}
 
 
-class _CfnLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (six times faster), else the pure-Python one.
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _CfnLoader(_SafeLoader):
     """YAML with CloudFormation's short intrinsic forms (!Ref, !GetAtt, !Sub, !If …)."""
 
 
@@ -41,6 +50,13 @@ _CfnLoader.add_multi_constructor("!", _construct_intrinsic)  # type: ignore[no-u
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template as data: a fresh copy each call (callers may change it), parsed once per version."""
+    stat = path.stat()
+    return copy.deepcopy(_parse_template(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.cache
+def _parse_template(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     with path.open() as handle:
         document = yaml.load(handle, Loader=_CfnLoader)
     if not isinstance(document, dict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -11,9 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
+from ses_feedback import wiring
 from ses_feedback_cli import motoserver
+from ses_feedback_cli.main import main
 
 CLI = str(Path(sys.executable).with_name("ses-feedback"))
 
@@ -45,6 +50,25 @@ class Cli:
 
     def json(self, *args: str) -> Any:
         return json.loads(self.run(*args).stdout)
+
+    def read_json(self, *args: str) -> Any:
+        """The same command and environment, run in this process: for reading state back where
+        the CLI process is not what the test is about (starting one costs about a second).
+
+        It starts as a new process would (fresh settings and clients) and leaves none of its
+        own behind, so it is not for a test that holds the service's cached objects.
+        """
+        answer, errors = io.StringIO(), io.StringIO()
+        with mock.patch.dict(os.environ, self.env, clear=True):
+            wiring.reset()
+            try:
+                with contextlib.redirect_stdout(answer), contextlib.redirect_stderr(errors):
+                    code = main(list(args))
+            finally:
+                wiring.reset()
+        if code != 0:
+            raise AssertionError(f"ses-feedback {' '.join(args)} exited {code}:\n{errors.getvalue()[-3000:]}")
+        return json.loads(answer.getvalue())
 
 
 @pytest.fixture

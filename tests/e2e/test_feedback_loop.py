@@ -1,7 +1,8 @@
 """The feedback loop end to end: SNS topic → SQS → `local drain` → DynamoDB, on a moto server.
 
 Every row of DESIGN.md's policy table is published to the topic in both SES shapes (where
-SES has both), drained by the real CLI, and read back with `suppressions get --json`.
+SES has both), drained by the real CLI, and read back with `suppressions get --json` (run
+in-process: the reads are not what these tests are about).
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def test_every_row_of_the_policy_table_end_to_end(cli: Cli, refs: dict[str, str]
     assert summary["processed"] == len(POLICY_ROWS)
     assert summary["failed"] == 0
     for address, _, expected in POLICY_ROWS:
-        state = cli.json("suppressions", "get", address, "--json")
+        state = cli.read_json("suppressions", "get", address, "--json")
         assert state["address"] == address
         for key, value in expected.items():
             assert state[key] == value, (address, key, state)
@@ -152,9 +153,9 @@ def test_soft_bounces_three_distinct_suppress_repeats_count_once_delivery_resets
     # When
     cli.json("local", "drain")
     # Then
-    a = cli.json("suppressions", "get", "a@example.com", "--json")
-    b_state = cli.json("suppressions", "get", "b@example.com", "--json")
-    c = cli.json("suppressions", "get", "c@example.com", "--json")
+    a = cli.read_json("suppressions", "get", "a@example.com", "--json")
+    b_state = cli.read_json("suppressions", "get", "b@example.com", "--json")
+    c = cli.read_json("suppressions", "get", "c@example.com", "--json")
     assert (a["suppressed"], a["soft_bounce_count"]) == (False, 1)
     assert (b_state["suppressed"], b_state["soft_bounce_count"]) == (False, 0)
     assert b_state["history"][0]["action"] == "reset_soft_bounces"
@@ -174,7 +175,9 @@ def test_one_garbage_message_among_ten_ends_in_the_dlq(cli: Cli, refs: dict[str,
     assert queue_depth(refs["FeedbackQueue"]) == 0
     assert queue_depth(refs["FeedbackDeadLetterQueue"]) == 1
     for i in range(9):
-        assert cli.json("suppressions", "get", f"user{i}@example.com", "--json")["reason"] == "hard_bounce"
+        assert (
+            cli.read_json("suppressions", "get", f"user{i}@example.com", "--json")["reason"] == "hard_bounce"
+        )
     (dead,) = boto3.client("sqs").receive_message(QueueUrl=refs["FeedbackDeadLetterQueue"])["Messages"]
     assert json.loads(dead["Body"])["Message"] == "this is not SES feedback"
 

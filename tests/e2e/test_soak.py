@@ -275,6 +275,7 @@ def dead_letters(url: str) -> list[str]:
 
 
 @pytest.mark.e2e
+@pytest.mark.long
 def test_twenty_thousand_notifications_with_failing_dynamodb_are_applied_exactly_once(
     cli: Cli, soak_stack: LocalStack
 ) -> None:

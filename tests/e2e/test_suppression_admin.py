@@ -59,6 +59,7 @@ def hard_bounce_page(cli: Cli, cursor: str | None) -> Any:
     return cli.json("suppressions", "list", "--reason", "hard_bounce", "--limit", "1000", "--json", *paging)
 
 
+@pytest.mark.long
 def test_import_100k_rows_twice_page_the_list_and_lift_one(cli: Cli, table: str, tmp_path: Path) -> None:
     # Given: 100,000 rows from another provider (a header row, then line 2 = row 0), 50 broken
     path = tmp_path / "previous-provider.csv"

@@ -12,7 +12,7 @@ from ses_feedback.parsing.events import EventType, parse_ses_message
 from ses_feedback_cli.simulator import Outcome, SentMessage, auto_replies, notifications, outcome_for
 from ses_feedback_cli.template import REPO_ROOT
 
-SAMPLES = REPO_ROOT.parent / "shared" / "ses-samples"
+SAMPLES = REPO_ROOT / "tests" / "fixtures" / "ses-samples"
 SENT_AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
@@ -117,7 +117,7 @@ OPTIONAL = (".mail.tags.", ".mail.headers[]", ".mail.commonHeaders.date", ".deli
 def test_generated_payloads_have_the_structure_of_the_published_aws_examples(
     sample: str, recipient: str, event_type: str
 ) -> None:
-    # Given: AWS's own example of this event type (beside the repo, never copied into it)
+    # Given: AWS's own example of this event type (tests/fixtures/ses-samples, with its source)
     published = json.loads(Path(SAMPLES / sample).read_text())
     # When
     (generated,) = [e for e in notifications(sent(recipient), SENT_AT) if e["eventType"] == event_type]

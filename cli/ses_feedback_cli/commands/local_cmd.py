@@ -62,21 +62,23 @@ def cmd_up(args: argparse.Namespace) -> int:
         env_file.write_text(
             json.dumps(sam_env_vars(stack, f"http://{CONTAINER_HOST}:{server.port}"), indent=2) + "\n"
         )
-        _print_banner(endpoint, resources, env_file)
         stop = threading.Event()
         worker = threading.Thread(target=_drain_forever, args=(stack, stop, args.interval), daemon=True)
-        worker.start()
         # Ctrl-C, and SIGTERM from a process manager, stop the server with us rather than
-        # orphaning it; Python leaves SIGINT ignored when started as a background job.
+        # orphaning it; Python leaves SIGINT ignored when started as a background job. Set
+        # before the banner says "Ctrl-C stops": a signal right after it must stop us cleanly.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
+            _print_banner(endpoint, resources, env_file)
+            worker.start()
             while worker.is_alive():
                 worker.join(timeout=0.5)
         except KeyboardInterrupt:
             say("stopping")
         stop.set()
-        worker.join(timeout=10)
+        if worker.ident is not None:  # started
+            worker.join(timeout=10)
     finally:
         server.stop()
     return 0
