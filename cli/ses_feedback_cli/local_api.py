@@ -40,6 +40,7 @@ import json
 import multiprocessing
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -426,7 +427,8 @@ def http_answer(result: Any) -> HttpAnswer:
 def _instance_main(
     connection: Connection, prefix: str, parameters: dict[str, str], logical_id: str, quiet: bool
 ) -> None:
-    """A function instance: load the handler once (the cold start), then serve invocations."""
+    """A function instance: load the handler once (the cold start), then serve invocations
+    one at a time until the pool closes its end."""
     stack = LocalStack(prefix=prefix, parameters=parameters)
     # Only this function's environment: not what other functions' handlers set in the parent.
     own = environment_variable_names(stack.template, logical_id)
@@ -460,16 +462,17 @@ def _instance_main(
 
 @dataclass
 class _Instance:
-    process: multiprocessing.process.BaseProcess
+    process: subprocess.Popen[bytes]
     connection: Connection
 
     def stop(self) -> None:
         self.connection.close()
         self.process.terminate()
-        self.process.join(timeout=5)
-        if self.process.is_alive():
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join()
+            self.process.wait()
 
 
 class FunctionError(Exception):
@@ -528,15 +531,14 @@ class FunctionPool:
                 self._condition.notify()
 
     def _start(self) -> _Instance:
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=_instance_main,
-            args=(child, self.stack.prefix, dict(self.stack.parameters), self.logical_id, self.quiet),
-            name=f"{self.logical_id}-instance",
-            daemon=True,
+        # A fresh interpreter (`python -m ses_feedback_cli.local_api`), as Lambda starts a new
+        # execution environment; it talks over one end of a socket pair it inherits.
+        parent, child = multiprocessing.Pipe()
+        settings = {"prefix": self.stack.prefix, "parameters": self.stack.parameters, "quiet": self.quiet}
+        process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(child.fileno()), self.logical_id, json.dumps(settings)],
+            pass_fds=(child.fileno(),),
         )
-        process.start()
         child.close()
         instance = _Instance(process, parent)
         if not parent.poll(INSTANCE_START_TIMEOUT_SECONDS):
@@ -645,6 +647,9 @@ class _Server(ThreadingHTTPServer):
 def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway
+        # Headers and body leave in two writes: with Nagle's algorithm the body would wait
+        # for the client's delayed ACK (40 ms on Linux) on every keep-alive request.
+        disable_nagle_algorithm = True
         server_version = "ses-feedback-local-api"
 
         def _serve(self) -> None:
@@ -707,3 +712,14 @@ def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                 sys.stderr.write(f"{time.strftime('%H:%M:%S')} api {format % args}\n")
 
     return Handler
+
+
+def main() -> None:
+    """``python -m ses_feedback_cli.local_api FD FUNCTION SETTINGS``: one function instance."""
+    fd, logical_id, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    connection = Connection(int(fd))
+    _instance_main(connection, settings["prefix"], settings["parameters"], logical_id, settings["quiet"])
+
+
+if __name__ == "__main__":
+    main()
