@@ -11,7 +11,8 @@ the event destinations that ``CreateConfigurationSetEventDestination`` (SES v2) 
 and after every SES v2 ``SendEmail`` that moto accepts it publishes the mailbox
 simulator's notifications (``ses_feedback_cli.simulator``) to the destinations' SNS
 topics, for the event types they match. Out-of-office auto-replies land in a mailbox that
-``GET /_local/mailbox`` lists.
+``GET /_local/mailbox`` lists; every accepted message is kept whole at ``GET /_local/messages``
+(``ses-feedback local mailbox``). It also keeps SES's account-level suppression list.
 
 Two costs of moto that grow with the data, not with the request, are cut here (what the
 server answers does not change; ``speed_up_moto``): TransactWriteItems deep-copies every
