@@ -489,16 +489,26 @@ class FunctionPool:
     quiet: bool = False
     timeout: float = INTEGRATION_TIMEOUT_SECONDS
     _idle: list[_Instance] = field(default_factory=list)
+    _running: list[_Instance] = field(default_factory=list)  # idle and busy
     _started: int = 0
     _condition: threading.Condition = field(default_factory=threading.Condition)
     _closed: bool = False
 
+    @property
+    def instances(self) -> int:
+        """How many instances are running (idle or busy)."""
+        with self._condition:
+            return len(self._running)
+
     def invoke(self, event: dict[str, Any], request_id: str) -> Any:
         with self._instance() as instance:
-            instance.connection.send((event, request_id))
-            if not instance.connection.poll(self.timeout):
-                raise TimeoutError(f"{self.logical_id} did not answer within {self.timeout:.0f}s")
-            kind, payload = instance.connection.recv()
+            try:
+                instance.connection.send((event, request_id))
+                if not instance.connection.poll(self.timeout):
+                    raise TimeoutError(f"{self.logical_id} did not answer within {self.timeout:.0f}s")
+                kind, payload = instance.connection.recv()
+            except (EOFError, OSError) as exc:  # the instance died mid-request (Lambda: Runtime.ExitError)
+                raise FunctionError(f"the instance exited ({type(exc).__name__})") from None
         if kind == "error":
             raise FunctionError(payload)
         return json.loads(payload)
@@ -506,7 +516,7 @@ class FunctionPool:
     @contextlib.contextmanager
     def _instance(self) -> Iterator[_Instance]:
         with self._condition:
-            while not self._idle and self._started >= self.concurrency:
+            while not self._idle and self._started >= self.concurrency and not self._closed:
                 self._condition.wait()
             if self._closed:
                 raise FunctionError("the local API is stopping")
@@ -520,6 +530,7 @@ class FunctionPool:
             yield instance
             healthy = True
         finally:
+            discarded = None
             with self._condition:
                 if healthy and instance is not None and not self._closed:
                     self._idle.append(instance)
@@ -527,8 +538,11 @@ class FunctionPool:
                     # A timed-out or broken instance is discarded, as Lambda discards it.
                     self._started -= 1
                     if instance is not None:
-                        instance.stop()
+                        self._running = [i for i in self._running if i is not instance]
+                        discarded = instance
                 self._condition.notify()
+            if discarded is not None:
+                discarded.stop()
 
     def _start(self) -> _Instance:
         # A fresh interpreter (`python -m ses_feedback_cli.local_api`), as Lambda starts a new
@@ -549,14 +563,16 @@ class FunctionPool:
         except EOFError:
             instance.stop()
             raise FunctionError(f"{self.logical_id} failed to start (see its error above)") from None
+        with self._condition:
+            self._running.append(instance)
         return instance
 
     def close(self) -> None:
         with self._condition:
             self._closed = True
-            idle, self._idle = self._idle, []
+            running, self._running, self._idle = self._running, [], []
             self._condition.notify_all()
-        for instance in idle:
+        for instance in running:
             instance.stop()
 
 
@@ -718,7 +734,8 @@ def main() -> None:
     """``python -m ses_feedback_cli.local_api FD FUNCTION SETTINGS``: one function instance."""
     fd, logical_id, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     connection = Connection(int(fd))
-    _instance_main(connection, settings["prefix"], settings["parameters"], logical_id, settings["quiet"])
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole group: local up stops us
+        _instance_main(connection, settings["prefix"], settings["parameters"], logical_id, settings["quiet"])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ a real HTTP client (urllib) from outside, as an app would, and uses addresses of
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 import urllib.error
@@ -22,6 +23,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from ses_feedback_cli.local import LocalStack, bootstrap
+from ses_feedback_cli.local_api import LocalApi, local_verifier
 from ses_feedback_cli.motoserver import free_port
 
 from tests.e2e.conftest import Cli
@@ -244,3 +247,23 @@ def test_local_mailbox_says_plainly_when_no_local_ses_answers() -> None:
     result = Cli(env=user_env()).run("local", "mailbox", "--endpoint", nobody, check=False)
     assert result.returncode == 1
     assert f"no local SES answers at {nobody}" in result.stderr
+
+
+def test_a_function_error_is_api_gateways_502_and_the_instance_serves_on(aws: str) -> None:
+    # Given: the local API on a stack whose table does not exist yet
+    stack = LocalStack(prefix="api-errors")
+    api = LocalApi(stack, local_verifier(aws), port=0, concurrency=1, quiet=True)
+    api.start()
+    try:
+        shell = LocalUp(api=api.url, aws=aws, log=Path(os.devnull), shell=Cli(env=user_env()))
+        # When: the function raises (DynamoDB: no such table)
+        failed = shell.call("GET", "/suppressions/someone@example.org")
+        # Then: API Gateway's answer for a function error
+        assert (failed.status, failed.body) == (502, {"message": "Internal server error"})
+        # And the same instance serves the next request once the table exists
+        bootstrap(stack)
+        served = shell.call("GET", "/suppressions/someone@example.org")
+        assert served.status == 200, served.body
+        assert api.pools["SuppressionsApiFunction"].instances == 1
+    finally:
+        api.stop()
