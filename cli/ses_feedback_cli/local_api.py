@@ -60,6 +60,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from ses_feedback_cli.local import LOCAL_ACCOUNT_ID, LocalContext, LocalStack, load_handler, region
+from ses_feedback_cli.motoserver import terminate
 from ses_feedback_cli.template import environment_variable_names, function_limits, functions
 
 DEFAULT_API_PORT = 3000
@@ -467,12 +468,7 @@ class _Instance:
 
     def stop(self) -> None:
         self.connection.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process, timeout=5)
 
 
 class FunctionError(Exception):
