@@ -6,6 +6,7 @@ import io
 import json
 import queue
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import boto3
+from botocore.exceptions import ClientError
 
 from ses_feedback_cli.local_mail import accepted_message
 from ses_feedback_cli.simulator import AutoReply, SentMessage, auto_replies, notifications
@@ -178,11 +180,17 @@ class LocalSes:
             if sns is None:
                 region = topic.split(":")[3]
                 sns = boto3.client("sns", endpoint_url=self.endpoint, region_name=region)
-            sns.publish(
-                TopicArn=topic,
-                Message=json.dumps(event) + "\n",
-                Subject="Amazon SES Email Event Notification",
-            )
+            try:
+                sns.publish(
+                    TopicArn=topic,
+                    Message=json.dumps(event) + "\n",
+                    Subject="Amazon SES Email Event Notification",
+                )
+            except ClientError as exc:
+                # The topic went away (moto reset it, or it was deleted): SES drops the event
+                # too. This worker must live on, or no event would ever be published again.
+                code = exc.response.get("Error", {}).get("Code", "")
+                print(f"local ses: event not published to {topic} ({code})", file=sys.stderr, flush=True)
 
 
 def _signed_region(environ: Environ) -> str:
