@@ -21,13 +21,8 @@ from ses_feedback_cli.local import (
     sam_env_vars,
     use_embedded_aws,
 )
-from ses_feedback_cli.local_api import (
-    DEFAULT_API_PORT,
-    DEFAULT_CONCURRENCY,
-    LOCAL_CALLER,
-    LocalApi,
-    local_verifier,
-)
+from ses_feedback_cli.local_api import DEFAULT_API_PORT, LOCAL_CALLER, LocalApi, local_verifier
+from ses_feedback_cli.local_instances import DEFAULT_CONCURRENCY
 from ses_feedback_cli.output import answer_stream, error, print_json, say
 from ses_feedback_cli.template import REPO_ROOT
 
