@@ -3,7 +3,9 @@
 A small campaign goes through SenderFunction to the SES mailbox simulator and to ordinary
 addresses; the local SES publishes what real SES would; FeedbackFunction drains it into
 the suppression list; then the same campaign is sent again and the suppressed recipients
-are skipped. Everything runs for real on a moto server process: nothing is faked here.
+are skipped. Last, an app's call: ``POST /messages`` over HTTP on the local REST API (what
+``local up`` serves), and the local SES's mailbox. Everything runs for real on a moto server
+process: nothing is faked here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.events import parse_sqs_body
 from ses_feedback.settings import Settings
 
-from ses_feedback_cli import motoserver
+from ses_feedback_cli import local_mailbox, motoserver
 from ses_feedback_cli.local import (
     LocalContext,
     LocalStack,
@@ -32,6 +34,7 @@ from ses_feedback_cli.local import (
     load_handler,
     use_embedded_aws,
 )
+from ses_feedback_cli.local_api import LocalApi, local_verifier
 from ses_feedback_cli.simulator import SentMessage, notifications
 
 SENDER = "Demo <noreply@example.com>"
@@ -46,6 +49,13 @@ CAMPAIGN = [
     "grace@example.net",
 ]
 FEEDBACK_TIMEOUT = 30.0
+# The app's call in step 5: one recipient fine, one that bounced in the campaign.
+API_REQUEST = {
+    "from": "noreply@example.com",
+    "to": ["ada@example.org", "bounce@simulator.amazonses.com"],
+    "subject": "Your receipt",
+    "text": "Thank you for your order.",
+}
 
 
 @dataclass
@@ -66,6 +76,9 @@ class DemoResult:
     rows: list[Row] = field(default_factory=list)
     feedback_applied: int = 0
     seconds: float = 0.0
+    api_status: int = 0  # POST /messages over HTTP: the status and the answer
+    api_answer: dict[str, Any] = field(default_factory=dict)
+    mailbox: list[dict[str, Any]] = field(default_factory=list)  # what the local SES accepted
 
     @property
     def consistent(self) -> bool:
@@ -81,14 +94,14 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
     server = motoserver.start()
     use_embedded_aws(server.endpoint)
     try:
-        say(f"1/5 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
+        say(f"1/6 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
         stack = LocalStack()
         bootstrap(stack)
         sender = load_handler(stack, "SenderFunction", quiet=True)
         feedback = load_handler(stack, "FeedbackFunction", quiet=True)
         rows = {address: Row(address) for address in campaign}
 
-        say(f"2/5 sending the campaign to {len(campaign)} recipients through SenderFunction")
+        say(f"2/6 sending the campaign to {len(campaign)} recipients through SenderFunction")
         expected = 0
         for address in campaign:
             answer = _send(sender, address)
@@ -97,7 +110,7 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
                 sent = SentMessage(message_id=answer["message_id"], source=SENDER, to=[address])
                 expected += len(notifications(sent, datetime.now(UTC)))
 
-        say(f"3/5 SES feedback flowing: SNS → SQS → FeedbackFunction (expecting {expected} notifications)")
+        say(f"3/6 SES feedback flowing: SNS → SQS → FeedbackFunction (expecting {expected} notifications)")
         seen = _drain_feedback(stack, feedback, expected, rows, say)
 
         with urllib.request.urlopen(f"{server.endpoint}/_local/mailbox", timeout=5) as response:
@@ -113,15 +126,54 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
             row.suppressed = suppression.reason is not None
             row.reason = suppression.reason.value if suppression.reason else None
 
-        say("4/5 sending the same campaign again")
+        say("4/6 sending the same campaign again")
         for address in campaign:
             answer = _send(sender, address)
             rows[address].round2 = "skipped" if answer["status"] == "suppressed" else answer["status"]
-        say("5/5 done")
-        return DemoResult(rows=list(rows.values()), feedback_applied=seen, seconds=time.monotonic() - started)
+
+        api = LocalApi(stack, local_verifier(server.endpoint), port=0, concurrency=1, quiet=True)
+        api.start()
+        try:
+            say(f"5/6 an app's call to the REST API (`local up` serves it):\n    {curl_line(api.url)}")
+            status, api_answer = post_messages(api.url)
+            say(f"    HTTP {status} {json.dumps(api_answer)}")
+        finally:
+            api.stop()
+        mailbox = local_mailbox.fetch(server.endpoint)
+        say(f"6/6 the local SES's mailbox (`ses-feedback local mailbox`): {len(mailbox)} messages; the last:")
+        for line in local_mailbox.describe(mailbox[-1]):
+            say(f"    {line}")
+        return DemoResult(
+            rows=list(rows.values()),
+            feedback_applied=seen,
+            seconds=time.monotonic() - started,
+            api_status=status,
+            api_answer=api_answer,
+            mailbox=mailbox,
+        )
     finally:
         server.stop()
         del os.environ["AWS_ENDPOINT_URL"]
+
+
+def curl_line(api_url: str) -> str:
+    return (
+        f"curl -s -X POST {api_url}/messages -H 'Content-Type: application/json' "
+        f"-d '{json.dumps(API_REQUEST)}'"
+    )
+
+
+def post_messages(api_url: str) -> tuple[int, dict[str, Any]]:
+    """What the curl line does: POST /messages over HTTP, unsigned (the local caller)."""
+    request = urllib.request.Request(
+        f"{api_url}/messages",
+        data=json.dumps(API_REQUEST).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer: dict[str, Any] = json.loads(response.read())
+        return response.status, answer
 
 
 def _send(sender: Callable[[dict[str, Any], Any], Any], address: str) -> dict[str, Any]:
@@ -193,5 +245,11 @@ def table(result: DemoResult) -> list[str]:
 
 def as_json(result: DemoResult) -> str:
     return json.dumps(
-        {"rows": [asdict(row) for row in result.rows], "feedback_applied": result.feedback_applied}, indent=2
+        {
+            "rows": [asdict(row) for row in result.rows],
+            "feedback_applied": result.feedback_applied,
+            "api": {"status": result.api_status, "answer": result.api_answer},
+            "mailbox": result.mailbox,
+        },
+        indent=2,
     )

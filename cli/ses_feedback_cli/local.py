@@ -266,15 +266,18 @@ def quiet_stdout() -> Iterator[None]:
 
 
 def load_handler(
-    stack: LocalStack, logical_id: str, quiet: bool = False
+    stack: LocalStack, logical_id: str, quiet: bool = False, overrides: dict[str, str] | None = None
 ) -> Callable[[dict[str, Any], Any], Any]:
-    """Import a function's handler from CodeUri/Handler, with the template's environment set.
+    """Import a function's handler from CodeUri/Handler, with the template's environment set
+    (``overrides`` on top: an ``--env-vars`` file's values).
 
     ``quiet``: the function logs at WARNING, and what it prints on stdout is dropped (only
     EMF documents, its logs go to the logger's stream; Powertools prints the cold-start
     metric even with metrics disabled).
     """
-    os.environ.update({**stack.function_environment(logical_id), **(_QUIET if quiet else {})})
+    os.environ.update(
+        {**stack.function_environment(logical_id), **(overrides or {}), **(_QUIET if quiet else {})}
+    )
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("AWS_REGION", region())
     # Lambda sets both; boto3 reads only AWS_DEFAULT_REGION (clients are built without a region).

@@ -6,14 +6,19 @@ import io
 import json
 import queue
 import re
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 import boto3
+from botocore.exceptions import ClientError
 
+from ses_feedback_cli.local_mail import accepted_message
 from ses_feedback_cli.simulator import AutoReply, SentMessage, auto_replies, notifications
 
 StartResponse = Callable[..., Any]
@@ -21,7 +26,9 @@ Environ = dict[str, Any]
 
 _DESTINATIONS = re.compile(r"^/v2/email/configuration-sets/(?P<name>[^/]+)/event-destinations/?$")
 _SEND = "/v2/email/outbound-emails"
+_SUPPRESSED = re.compile(r"^/v2/email/suppression/addresses(?:/(?P<address>[^/]+))?/?$")
 _MAILBOX = "/_local/mailbox"
+_MESSAGES = "/_local/messages"
 _RESET = "/moto-api/reset"
 # SES v2's names for the event types an event destination matches.
 _V2_TYPE = {
@@ -44,6 +51,10 @@ class LocalSes:
         self.endpoint = endpoint
         self.destinations: dict[str, dict[str, dict[str, Any]]] = {}
         self.mailbox: list[AutoReply] = []
+        # Every message SendEmail accepted, oldest first (`ses-feedback local mailbox`).
+        self.messages: list[dict[str, Any]] = []
+        # SES's account-level suppression list (moto has none): address → reason, time.
+        self.suppressed: dict[str, tuple[str, float]] = {}
         # One worker publishes in order, after the request that caused it has been answered
         # (this server answers one request at a time).
         self.outbox: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
@@ -55,11 +66,18 @@ class LocalSes:
             # moto's reset forgets every resource; what SES keeps here goes with it.
             self.destinations.clear()
             self.mailbox.clear()
+            self.messages.clear()
+            self.suppressed.clear()
         if path == _MAILBOX:
             return _json(start_response, [asdict(reply) for reply in self.mailbox])
+        if path == _MESSAGES:
+            return _json(start_response, self.messages)
         match = _DESTINATIONS.match(path)
         if match:
             return self._event_destinations(match["name"], method, _read_body(environ), start_response)
+        suppressed = _SUPPRESSED.match(path)
+        if suppressed:
+            return self._suppression_list(environ, suppressed["address"], method, start_response)
         if path == _SEND and method == "POST":
             return self._send(environ, start_response)
         return self.app(environ, start_response)
@@ -77,6 +95,42 @@ class LocalSes:
         listed = [{"Name": name, **definition} for name, definition in destinations.items()]
         return _json(start_response, {"EventDestinations": listed})
 
+    # ---- the account-level suppression list (SES v2 *SuppressedDestination*) -------------
+
+    def _suppression_list(
+        self, environ: Environ, address: str | None, method: str, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if address is None and method == "PUT":
+            request = json.loads(_read_body(environ) or b"{}")
+            self.suppressed[request["EmailAddress"].lower()] = (request["Reason"], time.time())
+            return _json(start_response, {})
+        if address is None:
+            # One page: the local list is small (SES pages at 1,000).
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            reasons = set(query.get("Reason", [])) or {"BOUNCE", "COMPLAINT"}
+            summaries = [
+                {"EmailAddress": a, "Reason": reason, "LastUpdateTime": at}
+                for a, (reason, at) in self.suppressed.items()
+                if reason in reasons
+            ]
+            return _json(start_response, {"SuppressedDestinationSummaries": summaries})
+        address = unquote(address).lower()
+        if address not in self.suppressed:
+            return _json(
+                start_response,
+                {"message": f"Email address {address} does not exist on your suppression list."},
+                status="404 Not Found",
+                error_type="NotFoundException",
+            )
+        if method == "DELETE":
+            del self.suppressed[address]
+            return _json(start_response, {})
+        reason, at = self.suppressed[address]
+        return _json(
+            start_response,
+            {"SuppressedDestination": {"EmailAddress": address, "Reason": reason, "LastUpdateTime": at}},
+        )
+
     # ---- SendEmail: let moto accept it, then publish what SES would ----------------------
 
     def _send(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -90,10 +144,13 @@ class LocalSes:
 
         response = b"".join(self.app(environ, capture))
         if captured.get("status", "").startswith("200"):
-            self._after_send(json.loads(body or b"{}"), json.loads(response)["MessageId"])
+            self._after_send(
+                json.loads(body or b"{}"), json.loads(response)["MessageId"], _signed_region(environ)
+            )
         return [response]
 
-    def _after_send(self, request: dict[str, Any], message_id: str) -> None:
+    def _after_send(self, request: dict[str, Any], message_id: str, region: str) -> None:
+        self.messages.append(accepted_message(request, message_id, datetime.now(UTC), region).as_json())
         destination = request.get("Destination", {})
         simple = request.get("Content", {}).get("Simple", {})
         message = SentMessage(
@@ -123,11 +180,23 @@ class LocalSes:
             if sns is None:
                 region = topic.split(":")[3]
                 sns = boto3.client("sns", endpoint_url=self.endpoint, region_name=region)
-            sns.publish(
-                TopicArn=topic,
-                Message=json.dumps(event) + "\n",
-                Subject="Amazon SES Email Event Notification",
-            )
+            try:
+                sns.publish(
+                    TopicArn=topic,
+                    Message=json.dumps(event) + "\n",
+                    Subject="Amazon SES Email Event Notification",
+                )
+            except ClientError as exc:
+                # The topic went away (moto reset it, or it was deleted): SES drops the event
+                # too. This worker must live on, or no event would ever be published again.
+                code = exc.response.get("Error", {}).get("Code", "")
+                print(f"local ses: event not published to {topic} ({code})", file=sys.stderr, flush=True)
+
+
+def _signed_region(environ: Environ) -> str:
+    """The region of the request's SigV4 credential scope (``Credential=KEY/DATE/REGION/…``)."""
+    scope = re.search(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return scope[1] if scope else "us-east-1"
 
 
 def _read_body(environ: Environ) -> bytes:
@@ -135,7 +204,12 @@ def _read_body(environ: Environ) -> bytes:
     return environ["wsgi.input"].read(length) if length else b""
 
 
-def _json(start_response: StartResponse, value: Any) -> list[bytes]:
+def _json(
+    start_response: StartResponse, value: Any, status: str = "200 OK", error_type: str | None = None
+) -> list[bytes]:
     body = json.dumps(value).encode()
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    start_response(status, headers)
     return [body]

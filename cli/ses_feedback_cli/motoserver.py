@@ -11,7 +11,8 @@ the event destinations that ``CreateConfigurationSetEventDestination`` (SES v2) 
 and after every SES v2 ``SendEmail`` that moto accepts it publishes the mailbox
 simulator's notifications (``ses_feedback_cli.simulator``) to the destinations' SNS
 topics, for the event types they match. Out-of-office auto-replies land in a mailbox that
-``GET /_local/mailbox`` lists.
+``GET /_local/mailbox`` lists; every accepted message is kept whole at ``GET /_local/messages``
+(``ses-feedback local mailbox``). It also keeps SES's account-level suppression list.
 
 Costs of moto that grow with the data, not with the request, are cut here (what the
 server answers does not change, but for the serial number and dates of SNS's signing
@@ -204,13 +205,18 @@ class MotoServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout=10)
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def start(

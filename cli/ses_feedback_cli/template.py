@@ -197,3 +197,12 @@ def function_source(template: dict[str, Any], logical_id: str) -> tuple[Path, st
     properties = template["Resources"][logical_id]["Properties"]
     module, _, function = properties["Handler"].rpartition(".")
     return REPO_ROOT / properties["CodeUri"], module, function
+
+
+def function_limits(template: dict[str, Any], logical_id: str) -> tuple[float, int]:
+    """(timeout seconds, memory MB) of a function: its own, else Globals', else Lambda's defaults."""
+    properties = template["Resources"][logical_id]["Properties"]
+    globals_ = template.get("Globals", {}).get("Function", {})
+    timeout = float(properties.get("Timeout", globals_.get("Timeout", 3)))
+    memory = int(properties.get("MemorySize", globals_.get("MemorySize", 128)))
+    return timeout, memory

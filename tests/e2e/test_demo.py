@@ -44,6 +44,18 @@ def test_demo_runs_the_loop_and_the_second_round_skips_exactly_the_suppressed() 
     assert rows["bounce+campaign7@simulator.amazonses.com"]["bounced"] == "Permanent/General"
     assert rows["suppressionlist@simulator.amazonses.com"]["bounced"] == "Permanent/Suppressed"
     assert all(row["round1"] == "sent" for row in rows.values())
+    # Then the app's call over HTTP: the bounced recipient is dropped, the other is sent to
+    api = json.loads(result.stdout)["api"]
+    assert (api["status"], api["answer"]["status"], api["answer"]["sent_to"]) == (
+        200,
+        "partially_suppressed",
+        ["ada@example.org"],
+    )
+    # and the mailbox holds every accepted message: 8, then the 4 not suppressed, then the app's
+    mailbox = json.loads(result.stdout)["mailbox"]
+    assert len(mailbox) == 8 + 4 + 1
+    assert mailbox[-1]["message_id"] == api["answer"]["message_id"]
+    assert mailbox[-1]["to"] == ["ada@example.org"]
 
 
 def test_demo_prints_a_table_for_people() -> None:
@@ -54,5 +66,7 @@ def test_demo_prints_a_table_for_people() -> None:
     bounce_row = next(line for line in lines if line.startswith("bounce@simulator.amazonses.com"))
     assert "yes (hard_bounce)" in bounce_row and bounce_row.rstrip().endswith("skipped")
     assert "the second round skipped 4 suppressed recipient(s)" in result.stdout
+    assert "curl -s -X POST http://127.0.0.1:" in result.stdout and "/messages" in result.stdout
+    assert "the local SES's mailbox (`ses-feedback local mailbox`): 13 messages" in result.stdout
     # The functions run at WARNING in the demo: progress and the table, no INFO log lines.
     assert not [line for line in result.stdout.splitlines() + result.stderr.splitlines() if '"level"' in line]

@@ -100,11 +100,14 @@ def user_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
 
 
-def start_local_up(log: Path, port: int, **popen: Any) -> subprocess.Popen[bytes]:
-    """`ses-feedback local up --port PORT` as a user starts it; returns once it serves."""
+def start_local_up(
+    log: Path, port: int, api_port: int | None = None, **popen: Any
+) -> subprocess.Popen[bytes]:
+    """`ses-feedback local up --port PORT --api-port API_PORT` as a user starts it; returns once
+    it serves (the REST API on a free port unless given: tests may run side by side)."""
     with log.open("w") as sink:
         up = subprocess.Popen(
-            [CLI, "local", "up", "--port", str(port)],
+            [CLI, "local", "up", "--port", str(port), "--api-port", str(api_port or free_port())],
             env=user_env(),
             stdout=sink,
             stderr=subprocess.STDOUT,

@@ -6,12 +6,13 @@ import argparse
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from ses_feedback_cli import motoserver
+from ses_feedback_cli import local_invoke, local_mailbox, motoserver
 from ses_feedback_cli.local import (
     LocalStack,
     bootstrap,
@@ -20,7 +21,9 @@ from ses_feedback_cli.local import (
     sam_env_vars,
     use_embedded_aws,
 )
-from ses_feedback_cli.output import print_json, say
+from ses_feedback_cli.local_api import DEFAULT_API_PORT, LOCAL_CALLER, LocalApi, local_verifier
+from ses_feedback_cli.local_instances import DEFAULT_CONCURRENCY
+from ses_feedback_cli.output import answer_stream, error, print_json, say
 from ses_feedback_cli.template import REPO_ROOT
 
 # Docker Desktop's name for the host; on Linux add `--add-host host.docker.internal:host-gateway`.
@@ -54,6 +57,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     server = motoserver.start(port=args.port, host=args.host)
     endpoint = f"http://127.0.0.1:{server.port}"
     use_embedded_aws(endpoint)
+    api: LocalApi | None = None
     try:
         stack = LocalStack(prefix=args.prefix)
         resources = bootstrap(stack)
@@ -62,6 +66,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         env_file.write_text(
             json.dumps(sam_env_vars(stack, f"http://{CONTAINER_HOST}:{server.port}"), indent=2) + "\n"
         )
+        api = LocalApi(
+            stack, local_verifier(endpoint), host=args.host, port=args.api_port, concurrency=args.concurrency
+        )
+        api.start()
         stop = threading.Event()
         worker = threading.Thread(target=_drain_forever, args=(stack, stop, args.interval), daemon=True)
         # Ctrl-C, and SIGTERM from a process manager, stop the server with us rather than
@@ -70,7 +78,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
-            _print_banner(endpoint, resources, env_file)
+            _print_banner(endpoint, resources, env_file, api)
             worker.start()
             while worker.is_alive():
                 worker.join(timeout=0.5)
@@ -80,21 +88,37 @@ def cmd_up(args: argparse.Namespace) -> int:
         if worker.ident is not None:  # started
             worker.join(timeout=10)
     finally:
+        if api is not None:
+            api.stop()
         server.stop()
     return 0
 
 
-def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path) -> None:
+def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path, api: LocalApi) -> None:
     say(f"ses-feedback local stack on {endpoint} (an embedded AWS: moto, with SES event publishing)")
     say()
     for logical_id, value in resources.items():
         say(f"  {logical_id:<38} {value}")
     say()
+    say(f"REST API (the template's RestApi) on {api.url}:")
+    for route in sorted(api.routes, key=lambda r: (r.resource, r.method)):
+        say(f"  {route.method:<7} {api.url}{route.resource:<40} → {route.function}")
+    say(f"  unsigned requests are served as {LOCAL_CALLER.user_arn}")
+    say(
+        f"  SigV4-signed ones (service execute-api, key {api.verifier.access_key}) as "
+        f"{api.verifier.signer.user_arn}"
+    )
+    say(f"  each function: up to {api.concurrency} instances, one request at a time each")
+    say()
     say("In another shell:")
+    say(f"  curl -s -X POST {api.url}/messages -H 'Content-Type: application/json' \\")
+    say(
+        """    -d '{"from": "noreply@example.com", "to": ["bounce@simulator.amazonses.com"], """
+        """"subject": "Hi", "text": "Hello"}'"""
+    )
     say(f"  export AWS_ENDPOINT_URL={endpoint} AWS_REGION=us-east-1")
     say("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
-    say("  ses-feedback send --from noreply@example.com --to bounce@simulator.amazonses.com \\")
-    say("      --subject Hi --text Hello")
+    say("  ses-feedback local mailbox                                    # what the local SES accepted")
     say("  ses-feedback suppressions get bounce@simulator.amazonses.com")
     say()
     say("With Docker (the server must listen where a container reaches it: `local up --host 0.0.0.0`):")
@@ -103,7 +127,57 @@ def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path) -> N
         f"--event events/feedback/sqs_bounce_permanent.json --env-vars {os.path.relpath(env_file)}"
     )
     say()
+    say(f"Endpoints: AWS {endpoint}  REST API {api.url}")
     say("Feedback is drained continuously, as Lambda's event source mapping would. Ctrl-C stops.")
+
+
+def cmd_mailbox(args: argparse.Namespace) -> int:
+    endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL") or "http://127.0.0.1:5000"
+    try:
+        messages = local_mailbox.fetch(endpoint)
+    except OSError as exc:
+        error(f"no local SES answers at {endpoint} ({exc}); is `ses-feedback local up` running?")
+        return 1
+    if args.to:
+        messages = local_mailbox.addressed_to(messages, args.to)
+    if args.json:
+        print_json(messages)
+        return 0
+    if not messages:
+        say("no messages" + (f" to {args.to}" if args.to else ""))
+    for message in messages:
+        for line in local_mailbox.describe(message):
+            say(line)
+        say()
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    stack = LocalStack(prefix=args.prefix)
+    try:
+        event = local_invoke.read_json(Path(args.event), local_invoke.MAX_EVENT_BYTES, "event file")
+        overrides: dict[str, str] = {}
+        if args.env_vars:
+            document = local_invoke.read_json(
+                Path(args.env_vars), local_invoke.MAX_ENV_VARS_BYTES, "env-vars file"
+            )
+            overrides, ignored = local_invoke.env_var_overrides(stack, args.function, document)
+            if ignored:
+                print(
+                    f"ignored from {args.env_vars} (not in {args.function}'s environment in the template, "
+                    f"as sam local invoke ignores them): {', '.join(ignored)}",
+                    file=sys.stderr,
+                )
+        print(f"Invoking {args.function} (in this process, no container)", file=sys.stderr, flush=True)
+        invocation = local_invoke.invoke(stack, args.function, event, overrides)
+    except local_invoke.InvokeInputError as exc:
+        error(str(exc))
+        return 2
+    for line in local_invoke.report_lines(invocation):
+        print(line, file=sys.stderr, flush=True)
+    answer_stream().write(json.dumps(invocation.result) + "\n")
+    answer_stream().flush()
+    return 1 if invocation.failed else 0
 
 
 def _drain_forever(stack: LocalStack, stop: threading.Event, interval: float) -> None:
@@ -138,7 +212,33 @@ def register(commands: Any) -> None:
     up.add_argument(
         "--interval", type=float, default=0.5, help="seconds between drains (default: %(default)s)"
     )
+    up.add_argument(
+        "--api-port",
+        type=int,
+        default=DEFAULT_API_PORT,
+        help="the REST API's port (default: %(default)s, as sam local start-api)",
+    )
+    up.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help="instances per function serving the REST API, each one request at a time (default: %(default)s)",
+    )
     up.set_defaults(func=cmd_up)
+    mailbox = local_commands.add_parser(
+        "mailbox", help="every message the local SES accepted, oldest first (AWS_ENDPOINT_URL)"
+    )
+    mailbox.add_argument("--to", help="only messages with this address among to, cc or bcc")
+    mailbox.add_argument("--json", action="store_true", help="print the messages as JSON")
+    mailbox.add_argument("--endpoint", help="the moto server (default: AWS_ENDPOINT_URL, else :5000)")
+    mailbox.set_defaults(func=cmd_mailbox)
+    invoke = local_commands.add_parser(
+        "invoke", help="run one function with an event, as sam local invoke does (no Docker)"
+    )
+    invoke.add_argument("function", help="the function's logical id in template.yaml")
+    invoke.add_argument("--event", "-e", required=True, help="the event file (see events/)")
+    invoke.add_argument("--env-vars", "-n", help="a sam --env-vars file: Parameters and per-function values")
+    invoke.set_defaults(func=cmd_invoke)
     env_vars = local_commands.add_parser("env-vars", help="print the --env-vars file for sam local invoke")
     env_vars.add_argument("--port", type=int, default=5000)
     env_vars.set_defaults(func=cmd_env_vars)
