@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from ses_feedback_cli.commands import (
     demo_cmd,
+    dmarc_cmd,
     doctor_cmd,
     local_cmd,
     openapi_cmd,
@@ -29,6 +30,7 @@ COMMAND_GROUPS = [
     redrive_cmd,
     stats_cmd,
     doctor_cmd,
+    dmarc_cmd,
     openapi_cmd,
 ]
 

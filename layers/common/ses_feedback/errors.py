@@ -122,3 +122,13 @@ class ReputationGuard(SendError):
 
     code = "reputation_guard"
     http_status = 503
+
+
+# ---- DMARC reports ----------------------------------------------------------------------
+
+
+class UnreadableReport(SesFeedbackError, ValueError):
+    """A file or message that holds no DMARC aggregate report we can read; the message says why.
+
+    Permanent: the same bytes fail the same way, so it is set aside, never retried.
+    """
