@@ -36,3 +36,28 @@ def reset() -> None:
     for legacy in (get_settings, get_store, get_admin, get_ses_account_list):
         legacy.cache_clear()
     clear_caches()
+
+
+# ---- DMARC reports ------------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from ses_feedback.edges.dmarc_store import DmarcReportStore  # noqa: E402
+from ses_feedback.edges.report_mail import ReportMailBucket  # noqa: E402
+from ses_feedback.settings import get_settings  # noqa: E402
+from ses_feedback.usecases.dmarc import DmarcReports  # noqa: E402
+
+
+@cached
+def dmarc_reports() -> DmarcReports:
+    """The DMARC use case on the container's table and bucket (DmarcReportFunction's environment)."""
+
+    settings = get_settings()
+    if not settings.dmarc_report_table:
+        raise RuntimeError("DMARC_REPORT_TABLE is not set")
+    bucket = ReportMailBucket(settings.dmarc_report_bucket) if settings.dmarc_report_bucket else None
+    return DmarcReports(
+        store=DmarcReportStore(settings.dmarc_report_table),
+        bucket=bucket,
+        retention=timedelta(days=settings.dmarc_report_retention_days),
+    )
