@@ -21,7 +21,7 @@ from ses_feedback.addresses import normalize_address
 from ses_feedback.events import parse_sqs_body
 from ses_feedback.store import SuppressionStore
 
-from ses_feedback_cli import motoserver
+from ses_feedback_cli import dmarc_local, motoserver
 from ses_feedback_cli.local import (
     LocalContext,
     LocalStack,
@@ -114,6 +114,9 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
         for address in campaign:
             answer = _send(sender, address)
             rows[address].round2 = "skipped" if answer["status"] == "suppressed" else answer["status"]
+        say("    DMARC: a receiver's aggregate report arrives (SES receiving → bucket → DmarcReportFunction)")
+        for line in dmarc_local.demo(stack, sent=sum(row.round1 == "sent" for row in rows.values())):
+            say(line)
         say("5/5 done")
         return DemoResult(rows=list(rows.values()), feedback_applied=seen, seconds=time.monotonic() - started)
     finally:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ses_feedback.edges.dmarc_store import DmarcReportStore
 from ses_feedback.errors import UnreadableReport
 from ses_feedback.parsing.dmarc import DEFAULT_LIMITS, read_reports
+from ses_feedback.rules.dmarc import DmarcSummary, OwnSending
+from ses_feedback.usecases.dmarc import DmarcReports
 
-from ses_feedback_cli.output import answer_stream, error, say
+from ses_feedback_cli.commands.stats_cmd import parse_since
+from ses_feedback_cli.local import LocalStack
+from ses_feedback_cli.output import answer_stream, error, iso, print_json, say
 
 
 def read_file(path: Path) -> bytes:
@@ -49,6 +56,93 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ses_feedback_cli.dmarc_local import ingest
+
+    stack = LocalStack(prefix=args.prefix)
+    failed = False
+    for name in args.files:
+        path = Path(name)
+        try:
+            outcome = ingest(stack, path, read_file(path))
+        except (UnreadableReport, OSError) as problem:
+            error(f"{name}: {problem}")
+            failed = True
+            continue
+        if outcome["rejected_to"]:
+            error(f"{name}: {outcome['reason']} (moved to {outcome['rejected_to']})")
+            failed = True
+        if args.json:
+            print(json.dumps({"file": name, **outcome}), file=answer_stream(), flush=True)
+        elif not outcome["rejected_to"]:
+            say(f"{name}: {outcome['stored']} report(s) stored, {outcome['duplicates']} already stored")
+    return 1 if failed else 0
+
+
+def dmarc_use_case(args: argparse.Namespace) -> DmarcReports:
+    """The use case on --table, else $DMARC_REPORT_TABLE, else the local stack's table."""
+    table = args.table or os.environ.get("DMARC_REPORT_TABLE")
+    if not table:
+        table = LocalStack(prefix=args.prefix).resolver().refs["DmarcReportTable"]
+    return DmarcReports(store=DmarcReportStore(table))
+
+
+def own_sending(args: argparse.Namespace, domain: str) -> OwnSending:
+    """This stack's MAIL FROM domain: --mail-from-domain, else the template's MailFromSubdomain."""
+    mail_from = args.mail_from_domain
+    if not mail_from:
+        subdomain = LocalStack(prefix=args.prefix).resolver().parameter("MailFromSubdomain")
+        mail_from = f"{subdomain}.{domain}"
+    return OwnSending(domain=domain.lower(), mail_from_domain=mail_from.lower())
+
+
+def read_summary(args: argparse.Namespace) -> DmarcSummary:
+    return dmarc_use_case(args).summary(args.domain, own_sending(args, args.domain), args.since)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    summary = read_summary(args)
+    if args.json:
+        print_json({"since": iso(args.since), **summary.as_dict()})
+        return 0
+    rate = f"{summary.pass_rate:.1%}" if summary.pass_rate is not None else "-"
+    say(
+        f"{summary.domain} since {iso(args.since)}: {summary.reports} report(s), "
+        f"{summary.messages} message(s), {summary.passed} passed DMARC ({rate}); "
+        f"published p={summary.published_policy or '-'}"
+    )
+    verdict = summary.verdict
+    say(f"verdict: p={verdict.policy}: {verdict.reason}")
+    if verdict.fix_first:
+        say("fix first: " + ", ".join(verdict.fix_first))
+    if summary.sources:
+        say(f"{'source':<40} {'messages':>9} {'passed':>9}  own  SPF domains / DKIM domains / reporters")
+    for source in summary.sources:
+        own = "yes" if source.own else "no"
+        spf = ",".join(sorted(source.spf_domains)) or "-"
+        dkim = ",".join(sorted(source.dkim_domains)) or "-"
+        reporters = ",".join(sorted(source.reporters))
+        say(
+            f"{source.source_ip:<40} {source.messages:>9} {source.passed:>9}  {own:<4} "
+            f"{spf} / {dkim} / {reporters}"
+        )
+    return 0
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("domain", metavar="DOMAIN")
+    parser.add_argument(
+        "--since",
+        type=lambda text: parse_since(text, datetime.now(UTC)),
+        default="30d",
+        help="reports that began since: 30d (default), 24h, or an ISO date",
+    )
+    parser.add_argument("--table", help="report table (default: $DMARC_REPORT_TABLE, else the local stack's)")
+    parser.add_argument(
+        "--mail-from-domain", help="this stack's MAIL FROM domain (default: MailFromSubdomain.DOMAIN)"
+    )
+
+
 def register(commands: Any) -> None:
     parser = commands.add_parser("dmarc", help="DMARC aggregate reports: parse, ingest, summary, report")
     dmarc = parser.add_subparsers(dest="dmarc_command", required=True)
@@ -60,3 +154,17 @@ def register(commands: Any) -> None:
     parse.add_argument("files", nargs="+", metavar="FILE")
     parse.add_argument("--json", action="store_true", help="one JSON object per report, one per line")
     parse.set_defaults(func=cmd_parse)
+
+    ingest = dmarc.add_parser(
+        "ingest", help="local mode: deliver report files to the local stack as SES would, and store them"
+    )
+    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.add_argument("--json", action="store_true", help="one JSON object per file")
+    ingest.set_defaults(func=cmd_ingest)
+
+    summary = dmarc.add_parser(
+        "summary", help="messages, pass rate, sources, and which DMARC policy the reports support"
+    )
+    _add_store_options(summary)
+    summary.add_argument("--json", action="store_true", help="print JSON")
+    summary.set_defaults(func=cmd_summary)
