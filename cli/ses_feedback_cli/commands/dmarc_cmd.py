@@ -129,6 +129,15 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from ses_feedback_cli.dmarc_html import render
+
+    summary = read_summary(args)
+    Path(args.html).write_text(render(summary, args.since, datetime.now(UTC)), encoding="utf-8")
+    say(f"wrote {args.html}: {summary.reports} report(s), {summary.messages} message(s)")
+    return 0
+
+
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("domain", metavar="DOMAIN")
     parser.add_argument(
@@ -168,3 +177,8 @@ def register(commands: Any) -> None:
     _add_store_options(summary)
     summary.add_argument("--json", action="store_true", help="print JSON")
     summary.set_defaults(func=cmd_summary)
+
+    report = dmarc.add_parser("report", help="one self-contained HTML page: daily pass rate, failing sources")
+    _add_store_options(report)
+    report.add_argument("--html", required=True, metavar="FILE", help="where to write the page")
+    report.set_defaults(func=cmd_report)
