@@ -13,6 +13,7 @@ from ses_feedback_cli.commands import (
     doctor_cmd,
     local_cmd,
     openapi_cmd,
+    production_access_cmd,
     redrive_cmd,
     send_cmd,
     stats_cmd,
@@ -31,6 +32,7 @@ COMMAND_GROUPS = [
     stats_cmd,
     doctor_cmd,
     dmarc_cmd,
+    production_access_cmd,
     openapi_cmd,
 ]
 
