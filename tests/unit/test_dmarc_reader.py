@@ -9,14 +9,13 @@ import io
 import tracemalloc
 import zipfile
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from ses_feedback.errors import UnreadableReport
-from ses_feedback.parsing.dmarc import DEFAULT_LIMITS, read_reports
+from ses_feedback.parsing.dmarc import DEFAULT_LIMITS, ReadLimits, read_reports
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "dmarc"
 LARGE = "aggregate/!large-example.com!1711897200!1711983600.xml"
@@ -336,29 +335,31 @@ def test_garbage_after_a_gzip_stream_is_refused() -> None:
 TWO_GIB = 2 * 2**30
 
 
-def _zeros(total: int) -> Iterator[bytes]:
-    block = bytes(2**22)
-    for _ in range(total // len(block)):
-        yield block
-
-
 @pytest.fixture(scope="module")
 def zero_bomb_deflate() -> tuple[bytes, int]:
-    """2 GiB of zeros as one raw deflate stream (~2 MB), and its CRC-32: built once, never on disk."""
+    """2 GiB of zeros as one raw deflate stream (~2 MB) and its CRC-32, built in memory.
+
+    After a full flush deflate forgets what came before, so every 4 MiB block of zeros
+    compresses to the same bytes: compress one, repeat it (the stream stays valid).
+    """
+    block = bytes(2**22)
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    pieces, crc = [], 0
-    for block in _zeros(TWO_GIB):
-        pieces.append(compressor.compress(block))
+    compressor.compress(block)
+    compressor.flush(zlib.Z_FULL_FLUSH)
+    repeated = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    blocks = TWO_GIB // len(block)
+    deflated = repeated * blocks + compressor.flush(zlib.Z_FINISH)
+    crc = 0
+    for _ in range(blocks):
         crc = zlib.crc32(block, crc)
-    pieces.append(compressor.flush())
-    return b"".join(pieces), crc
+    return deflated, crc
 
 
-def _assert_refused_within_memory(data: bytes, reason: str) -> None:
+def _assert_refused_within_memory(data: bytes, reason: str, limits: ReadLimits = DEFAULT_LIMITS) -> None:
     tracemalloc.start()
     try:
         with pytest.raises(UnreadableReport, match=reason):
-            read_reports(data)
+            read_reports(data, limits)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -456,6 +457,15 @@ def test_200000_deep_nesting_is_refused() -> None:
     bomb = b"<feedback>" + b"<a>" * 200_000 + b"</a>" * 200_000 + b"</feedback>"
 
     _assert_refused_within_memory(bomb, f"nested more than {DEFAULT_LIMITS.max_xml_depth} elements deep")
+
+
+def test_a_flat_run_of_millions_of_elements_is_refused() -> None:
+    # Shallow and small on the wire (4 bytes an element), but a tree of millions of nodes;
+    # the limit is lowered here so the test stays quick: the count is what stops it.
+    limits = ReadLimits(max_xml_elements=20_000)
+    bomb = b"<feedback>" + b"<a/>" * 2_000_000 + b"</feedback>"
+
+    _assert_refused_within_memory(bomb, "XML of more than 20000 elements", limits)
 
 
 def test_a_message_of_3000_parts_is_refused() -> None:

@@ -62,6 +62,9 @@ class ReadLimits:
     max_mime_parts: int = 100
     # A report is 6 elements deep; a wrapper or two more is what reporters do.
     max_xml_depth: int = 16
+    # About 25 elements a record: room for 40,000 records; the tree stays within a few
+    # hundred MB however the bytes are shaped (a flat run of empty elements included).
+    max_xml_elements: int = 1_000_000
 
 
 DEFAULT_LIMITS = ReadLimits()
@@ -113,7 +116,9 @@ class _Reader:
         elif data.startswith(_ZIP_MAGIC):
             self._read_zip(data, self._deeper(depth))
         elif _looks_like_xml(data):
-            self.outcome.reports.append(parse_report_xml(data, self.limits.max_xml_depth))
+            if len(data) > self.limits.max_expanded_bytes:
+                raise _Refused(f"XML of {len(data)} bytes (at most {self.limits.max_expanded_bytes})")
+            self.outcome.reports.append(parse_report_xml(data, self.limits))
         elif _HEADER_LINE.match(data):
             self._read_message(data, depth)
         else:
@@ -217,16 +222,20 @@ def _looks_like_xml(data: bytes) -> bool:
 class _Builder:
     """Builds the tree with local names (namespaces dropped), refusing deep nesting early."""
 
-    def __init__(self, max_depth: int) -> None:
+    def __init__(self, limits: ReadLimits) -> None:
         self._tree = TreeBuilder()
         self._depth = 0
-        self._max_depth = max_depth
+        self._elements = 0
+        self._limits = limits
         self.feedback: Element | None = None
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         self._depth += 1
-        if self._depth > self._max_depth:
-            raise _Refused(f"XML nested more than {self._max_depth} elements deep")
+        self._elements += 1
+        if self._depth > self._limits.max_xml_depth:
+            raise _Refused(f"XML nested more than {self._limits.max_xml_depth} elements deep")
+        if self._elements > self._limits.max_xml_elements:
+            raise _Refused(f"XML of more than {self._limits.max_xml_elements} elements")
         self._tree.start(_local(tag), {})
 
     def end(self, tag: str) -> None:
@@ -246,10 +255,10 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def parse_report_xml(data: bytes, max_depth: int = DEFAULT_LIMITS.max_xml_depth) -> DmarcReport:
+def parse_report_xml(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> DmarcReport:
     """One ``<feedback>`` document → a report; ``_NotAReport`` / ``_Refused`` say why not."""
     _check_utf8(data)
-    builder = _Builder(max_depth)
+    builder = _Builder(limits)
     parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
         # Stray whitespace before the XML declaration is the one thing expat would trip on.
