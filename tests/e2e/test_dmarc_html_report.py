@@ -12,16 +12,11 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 from ses_feedback.edges.dmarc_store import DmarcReportStore
-from ses_feedback.model.dmarc import (
-    AuthResults,
-    DkimResult,
-    DmarcRecord,
-    DmarcReport,
-    PublishedPolicy,
-    SpfResult,
-)
+from ses_feedback.model.dmarc import DmarcReport
 from ses_feedback_cli.local import LocalStack, bootstrap
 from ses_feedback_cli.main import main
+
+from tests.support import dmarc_reports as build
 
 CHROMIUM = shutil.which("chromium") or "chromium"  # .ci/run installs Debian's chromium
 
@@ -49,38 +44,12 @@ def chromium(*args: str) -> subprocess.CompletedProcess[str]:
         )
 
 
-def _report(day: datetime, passing: int, failing: int, reporter: str) -> DmarcReport:
-    return DmarcReport(
-        org_name=reporter,
-        report_id=f"{reporter}-{day:%Y%m%d}",
-        domain="example.com",
-        begin=day,
-        end=day + timedelta(days=1) - timedelta(seconds=1),
-        policy=PublishedPolicy(p="none"),
-        records=(
-            DmarcRecord(
-                source_ip="54.240.8.1",
-                count=passing,
-                disposition="none",
-                dkim="pass",
-                spf="pass",
-                header_from="example.com",
-                auth_results=AuthResults(
-                    dkim=(DkimResult(domain="example.com", result="pass"),),
-                    spf=(SpfResult(domain="mail.example.com", result="pass"),),
-                ),
-            ),
-            DmarcRecord(
-                source_ip="203.0.113.7",
-                count=failing,
-                disposition="none",
-                dkim="fail",
-                spf="fail",
-                header_from="example.com",
-                # A hostile reporter's text must show as text, never run as markup.
-                auth_results=AuthResults(spf=(SpfResult(domain="<script>alert(1)</script>", result="fail"),)),
-            ),
-        ),
+def _report(day: datetime, passing: int, failing: int) -> DmarcReport:
+    # A hostile reporter's text must show as text, never run as markup.
+    return build.report(
+        day,
+        build.passing("54.240.8.1", passing),
+        build.failing("203.0.113.7", failing, spf_domain="<script>alert(1)</script>"),
     )
 
 
@@ -92,7 +61,7 @@ def page(tmp_path: Path) -> Iterator[Path]:
         start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=14)
         for offset in range(14):
             day = start + timedelta(days=offset)
-            store.put(_report(day, 100 + 10 * offset, 40 - 3 * offset, "google.com"), day, timedelta(days=30))
+            store.put(_report(day, 100 + 10 * offset, 40 - 3 * offset), day, timedelta(days=30))
         html = tmp_path / "report.html"
         assert (
             main(["dmarc", "report", "example.com", "--since", "30d", "--table", table, "--html", str(html)])

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto import mock_aws
 from ses_feedback.edges.dmarc_store import DmarcReportStore
-from ses_feedback.model.dmarc import AuthResults, DkimResult, DmarcRecord, DmarcReport, PublishedPolicy
+from ses_feedback.model.dmarc import DmarcReport
 from ses_feedback_cli.doctor.model import Status, Target
 from ses_feedback_cli.doctor.reports import dmarc_reports_check
 from ses_feedback_cli.local import LocalStack, bootstrap
+
+from tests.support import dmarc_reports as build
 
 TARGET = Target(domain="example.com", region="us-east-1", mail_from_domain="mail.example.com")
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -25,34 +27,10 @@ def table() -> Iterator[str]:
 
 
 def _report(day: int, passing: int, failing: int) -> DmarcReport:
-    begin = NOW - timedelta(days=day + 1)
-    dkim = AuthResults(dkim=(DkimResult(domain="example.com", result="pass"),))
-    return DmarcReport(
-        org_name="google.com",
-        report_id=f"r{day}",
-        domain="example.com",
-        begin=begin,
-        end=begin + timedelta(days=1),
-        policy=PublishedPolicy(p="none"),
-        records=(
-            DmarcRecord(
-                source_ip="54.240.8.1",
-                count=passing,
-                disposition="none",
-                dkim="pass",
-                spf="pass",
-                header_from="example.com",
-                auth_results=dkim,
-            ),
-            DmarcRecord(
-                source_ip="203.0.113.7",
-                count=failing,
-                disposition="none",
-                dkim="fail",
-                spf="fail",
-                header_from="example.com",
-            ),
-        ),
+    return build.report(
+        NOW - timedelta(days=day + 1),
+        build.passing("54.240.8.1", passing),
+        build.failing("203.0.113.7", failing),
     )
 
 

@@ -5,57 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ses_feedback.model.dmarc import (
-    AuthResults,
-    DkimResult,
-    DmarcRecord,
-    DmarcReport,
-    PublishedPolicy,
-    SpfResult,
-)
+from ses_feedback.model.dmarc import DmarcRecord, DmarcReport
 from ses_feedback.rules.dmarc import OwnSending, summarize
+
+from tests.support import dmarc_reports as build
+from tests.support.dmarc_reports import record
 
 OWN = OwnSending(domain="example.com", mail_from_domain="mail.example.com")
 DAY = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def record(
-    ip: str,
-    count: int,
-    *,
-    dkim: str = "pass",
-    spf: str = "fail",
-    dkim_domain: str = "example.com",
-    spf_domain: str = "mail.example.com",
-    spf_result: str = "fail",
-) -> DmarcRecord:
-    return DmarcRecord(
-        source_ip=ip,
-        count=count,
-        disposition="none",
-        dkim=dkim,
-        spf=spf,
-        header_from="example.com",
-        auth_results=AuthResults(
-            dkim=(DkimResult(domain=dkim_domain, result=dkim),),
-            spf=(SpfResult(domain=spf_domain, result=spf_result),),
-        ),
-    )
-
-
-def report(
-    day: int, *records: DmarcRecord, reporter: str = "google.com", report_id: str | None = None
-) -> DmarcReport:
-    begin = DAY + timedelta(days=day)
-    return DmarcReport(
-        org_name=reporter,
-        report_id=report_id or f"{reporter}-{day}",
-        domain="example.com",
-        begin=begin,
-        end=begin + timedelta(days=1) - timedelta(seconds=1),
-        policy=PublishedPolicy(p="none"),
-        records=records,
-    )
+def report(day: int, *records: DmarcRecord, reporter: str = "google.com") -> DmarcReport:
+    return build.report(DAY + timedelta(days=day), *records, reporter=reporter)
 
 
 def test_totals_sources_and_daily_rates_add_up() -> None:
