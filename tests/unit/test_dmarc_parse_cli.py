@@ -68,3 +68,17 @@ def test_a_missing_file_is_an_error_not_a_traceback(
 
     assert status == 1
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'nope.xml'}: ")
+
+
+def test_a_report_read_past_a_broken_wrapper_says_so_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    ikea = SAMPLES / "aggregate/ikea.com!example.de!1538690400!1538776800.xml"
+
+    status = main(["dmarc", "parse", "--json", str(ikea)])
+
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert json.loads(out)["report_id"] == "aggr_report_2018_10_05_5bc7e9b4f3e8a"
+    assert err == (
+        f"note: {ikea}: ignored what follows the report, which is not well-formed XML: "
+        "no element found: line 47, column 11\n"
+    )

@@ -189,6 +189,19 @@ def test_known_bad_sample_is_refused_with_its_reason(name: str) -> None:
         read_reports((SAMPLES / name).read_bytes())
 
 
+def test_broken_xml_after_a_complete_report_is_ignored_and_said() -> None:
+    # The ikea sample wraps its report in an <xs:schema> element it never closes.
+    outcome = read_reports((SAMPLES / "aggregate/ikea.com!example.de!1538690400!1538776800.xml").read_bytes())
+
+    assert outcome.notes == [
+        "ignored what follows the report, which is not well-formed XML: no element found: line 47, column 11"
+    ]
+
+
+def test_a_clean_report_has_no_notes() -> None:
+    assert read_reports(VEEAM).notes == []
+
+
 def test_rfc9990_fields_and_namespace_are_read() -> None:
     report = read_reports((SAMPLES / "aggregate/rfc9990-sample.xml").read_bytes()).reports[0]
 

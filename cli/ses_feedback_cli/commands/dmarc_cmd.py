@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
             continue
         for skipped in outcome.problems:
             error(f"{name}: skipped {skipped}")
+        for note in outcome.notes:
+            print(f"note: {name}: {note}", file=sys.stderr, flush=True)
         for report in outcome.reports:
             if args.json:
                 print(json.dumps(report.as_json()), file=answer_stream(), flush=True)

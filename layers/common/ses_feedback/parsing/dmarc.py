@@ -76,6 +76,8 @@ class ReadOutcome:
 
     reports: list[DmarcReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # What was read but is worth saying (broken XML after a complete report, ignored).
+    notes: list[str] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -118,7 +120,7 @@ class _Reader:
         elif _looks_like_xml(data):
             if len(data) > self.limits.max_expanded_bytes:
                 raise _Refused(f"XML of {len(data)} bytes (at most {self.limits.max_expanded_bytes})")
-            self.outcome.reports.append(parse_report_xml(data, self.limits))
+            self.outcome.reports.append(parse_report_xml(data, self.limits, self.outcome.notes))
         elif _HEADER_LINE.match(data):
             self._read_message(data, depth)
         else:
@@ -255,7 +257,9 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def parse_report_xml(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> DmarcReport:
+def parse_report_xml(
+    data: bytes, limits: ReadLimits = DEFAULT_LIMITS, notes: list[str] | None = None
+) -> DmarcReport:
     """One ``<feedback>`` document → a report; ``_NotAReport`` / ``_Refused`` say why not."""
     _check_utf8(data)
     builder = _Builder(limits)
@@ -270,6 +274,8 @@ def parse_report_xml(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> DmarcR
         if builder.feedback is None:
             raise _NotAReport(f"not well-formed XML: {problem}") from None
         # The report closed well-formed; only what follows it is broken (see the module doc).
+        if notes is not None:
+            notes.append(f"ignored what follows the report, which is not well-formed XML: {problem}")
     if builder.feedback is None:
         raise _NotAReport("the XML is not a DMARC aggregate report (no <feedback> element)")
     try:

@@ -70,6 +70,8 @@ class DmarcReports:
                 "dmarc message rejected", extra={"key": outcome.rejected_to, "reason": outcome.reason}
             )
             return outcome
+        for note in read.notes:
+            logger.info("dmarc report note", extra={"key": key, "note": _ADDRESS.sub("<address>", note)})
         for problem in read.problems:
             logger.warning(
                 "dmarc part skipped", extra={"key": key, "reason": _ADDRESS.sub("<address>", problem)}
