@@ -314,6 +314,14 @@ def test_nested_archives_and_mislabelled_parts_are_read() -> None:
     assert outcome.problems == []
 
 
+def test_a_report_in_a_declared_single_byte_encoding_is_read() -> None:
+    latin1 = VEEAM.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"').replace(
+        b"<org_name>veeam.com</org_name>", "<org_name>Société Générale</org_name>".encode("latin-1")
+    )
+
+    assert read_reports(latin1).reports[0].org_name == "Société Générale"
+
+
 def test_html_instead_of_xml_is_refused_with_a_reason() -> None:
     with pytest.raises(UnreadableReport, match="no <feedback> element"):
         read_reports(b"<html><body><p>Your DMARC report</p></body></html>")

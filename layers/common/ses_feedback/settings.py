@@ -39,11 +39,10 @@ class Settings(BaseModel):
     reputation_alarm_names_text: str = Field(default="", alias="REPUTATION_ALARM_NAMES")
 
     # DMARC aggregate reports (DmarcReportFunction): where SES stores each message, where the
-    # reports are kept and for how long; the MAIL FROM domain tells this stack's own sending.
+    # reports are kept and for how long.
     dmarc_report_table: str | None = Field(default=None, alias="DMARC_REPORT_TABLE")
     dmarc_report_bucket: str | None = Field(default=None, alias="DMARC_REPORT_BUCKET")
     dmarc_report_retention_days: int = Field(default=400, alias="DMARC_REPORT_RETENTION_DAYS", ge=1)
-    mail_from_domain: str | None = Field(default=None, alias="MAIL_FROM_DOMAIN")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
