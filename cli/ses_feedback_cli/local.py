@@ -183,7 +183,7 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
 
 
 def _create_bucket(name: str, properties: dict[str, Any]) -> str:
-    """A bucket with the template's encryption, public access block and lifecycle."""
+    """A bucket with the template's encryption and public access block."""
     s3: Any = boto3.client("s3", region_name=region())
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=name)

@@ -39,18 +39,23 @@ def reset() -> None:
 
 
 # ---- DMARC reports ------------------------------------------------------------------------
+# Imported when first built: the other functions' containers never load the DMARC reader.
 
-from datetime import timedelta  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
-from ses_feedback.edges.dmarc_store import DmarcReportStore  # noqa: E402
-from ses_feedback.edges.report_mail import ReportMailBucket  # noqa: E402
-from ses_feedback.settings import get_settings  # noqa: E402
-from ses_feedback.usecases.dmarc import DmarcReports  # noqa: E402
+if TYPE_CHECKING:
+    from ses_feedback.usecases.dmarc import DmarcReports
 
 
 @cached
 def dmarc_reports() -> DmarcReports:
     """The DMARC use case on the container's table and bucket (DmarcReportFunction's environment)."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from ses_feedback.edges.dmarc_store import DmarcReportStore  # noqa: PLC0415
+    from ses_feedback.edges.report_mail import ReportMailBucket  # noqa: PLC0415
+    from ses_feedback.settings import get_settings  # noqa: PLC0415
+    from ses_feedback.usecases.dmarc import DmarcReports  # noqa: PLC0415
 
     settings = get_settings()
     if not settings.dmarc_report_table:
