@@ -10,7 +10,13 @@ import warnings
 from ses_feedback_cli import motoserver
 
 # Modules are optional so that each area can add its own; the order is the report's order.
-MODULES = ["benchmarks.feedback", "benchmarks.sender", "benchmarks.admin", "benchmarks.local_api"]
+MODULES = [
+    "benchmarks.feedback",
+    "benchmarks.sender",
+    "benchmarks.admin",
+    "benchmarks.local_api",
+    "benchmarks.dmarc",
+]
 
 
 def main() -> int:

@@ -25,7 +25,7 @@ from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.events import parse_sqs_body
 from ses_feedback.settings import Settings
 
-from ses_feedback_cli import local_mailbox, motoserver
+from ses_feedback_cli import dmarc_local, local_mailbox, motoserver
 from ses_feedback_cli.local import (
     LocalContext,
     LocalStack,
@@ -139,6 +139,9 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
             say(f"    HTTP {status} {json.dumps(api_answer)}")
         finally:
             api.stop()
+        say("    DMARC: a receiver's aggregate report arrives (SES receiving → bucket → DmarcReportFunction)")
+        for line in dmarc_local.demo(stack, sent=sum(row.round1 == "sent" for row in rows.values())):
+            say(line)
         mailbox = local_mailbox.fetch(server.endpoint)
         say(f"6/6 the local SES's mailbox (`ses-feedback local mailbox`): {len(mailbox)} messages; the last:")
         for line in local_mailbox.describe(mailbox[-1]):

@@ -88,6 +88,10 @@ class LocalStack:
                 resolver.attributes[(logical_id, "Arn")] = arn.format(
                     service="cloudwatch", name=f"alarm:{name}"
                 )
+            elif kind == "AWS::S3::Bucket":
+                # S3 bucket names are lower case.
+                resolver.refs[logical_id] = name.lower()
+                resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name.lower()}"
             elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
                 resolver.refs[logical_id] = name
                 resolver.attributes[(logical_id, "Arn")] = arn.format(
@@ -171,7 +175,30 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
         created[logical_id] = destination["Name"]
     for logical_id, resource in resources_of_type(stack.template, "AWS::SES::EmailIdentity").items():
         created[logical_id] = _create_email_identity(resolver.resolve(resource["Properties"]))
+    for logical_id, resource in resources_of_type(stack.template, "AWS::S3::Bucket").items():
+        created[logical_id] = _create_bucket(
+            resolver.refs[logical_id], resolver.resolve(resource["Properties"])
+        )
     return created
+
+
+def _create_bucket(name: str, properties: dict[str, Any]) -> str:
+    """A bucket with the template's encryption and public access block."""
+    s3: Any = boto3.client("s3", region_name=region())
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=name)
+    if "BucketEncryption" in properties:
+        # CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault.
+        rules = [
+            {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+            for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "PublicAccessBlockConfiguration" in properties:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+        )
+    return name
 
 
 def _v2_event_type(cloudformation_name: str) -> Any:

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 
 from ses_feedback_cli.commands import (
     demo_cmd,
+    dmarc_cmd,
     doctor_cmd,
     local_cmd,
     openapi_cmd,
+    production_access_cmd,
     redrive_cmd,
     send_cmd,
     stats_cmd,
@@ -29,6 +31,8 @@ COMMAND_GROUPS = [
     redrive_cmd,
     stats_cmd,
     doctor_cmd,
+    dmarc_cmd,
+    production_access_cmd,
     openapi_cmd,
 ]
 

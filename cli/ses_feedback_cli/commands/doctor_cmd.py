@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from ses_feedback_cli.doctor.diagnose import (
@@ -31,6 +32,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             mail_from=args.mail_from,
             configuration_set=args.configuration_set,
             topic_arn=args.topic_arn,
+            dmarc_table=None if args.dns_only else args.dmarc_table or os.environ.get("DMARC_REPORT_TABLE"),
         )
         dns = DnsLookup(nameserver=args.nameserver, timeout=args.timeout)
         checks = diagnose(request, dns)
@@ -46,10 +48,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def print_report(checks: list[Check]) -> None:
     width = max(len(check.id) for check in checks)
+    status_width = max(len(check.status.value) for check in checks)
     for check in checks:
-        say(f"{check.status.value:<4}  {check.id:<{width}}  {check.detail}")
+        say(f"{check.status.value:<{status_width}}  {check.id:<{width}}  {check.detail}")
         if check.fix:
-            say(f"{'':<4}  {'':<{width}}  fix: {check.fix}")
+            say(f"{'':<{status_width}}  {'':<{width}}  fix: {check.fix}")
 
 
 def register(commands: Any) -> None:
@@ -86,5 +89,10 @@ def register(commands: Any) -> None:
     )
     doctor.add_argument(
         "--timeout", type=float, default=5.0, help="seconds per DNS query (default: %(default)s)"
+    )
+    doctor.add_argument(
+        "--dmarc-table",
+        help="the stack's DMARC report table (DmarcReportTableName output; default $DMARC_REPORT_TABLE): "
+        "adds the dmarc.reports check",
     )
     doctor.set_defaults(func=cmd_doctor)

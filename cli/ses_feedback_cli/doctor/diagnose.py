@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError
 
@@ -60,6 +61,7 @@ class DoctorRequest:
     mail_from: str | None = None  # as given on the command line
     configuration_set: str | None = None
     topic_arn: str | None = None
+    dmarc_table: str | None = None  # where the stack stores DMARC reports (dmarc.reports check)
 
 
 def diagnose(request: DoctorRequest, dns: DnsLookup, ses: SesGateway | None = None) -> list[Check]:
@@ -95,4 +97,8 @@ def diagnose(request: DoctorRequest, dns: DnsLookup, ses: SesGateway | None = No
     checks += dns_checks(
         target, dns.facts(target.domain, target.mail_from_domain, target.dkim_tokens), ses_facts
     )
+    if request.dmarc_table:
+        from ses_feedback_cli.doctor.reports import dmarc_reports_check
+
+        checks.append(dmarc_reports_check(target, request.dmarc_table, datetime.now(UTC)))
     return checks

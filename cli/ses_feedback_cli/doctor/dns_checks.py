@@ -19,9 +19,30 @@ from ses_feedback_cli.doctor.records import (
     suggested_dmarc_record,
 )
 
+UNREACHABLE_FIX = (
+    "check that the DNS server answers (the --nameserver given, else the system's resolver), "
+    "then run doctor again"
+)
+
 
 def _failed_query(check_id: str, name: str, lookup: Lookup, fix: str) -> Check:
-    return Check(check_id, Status.FAIL, f"could not query {name}: {lookup.error}", fix)
+    """The query failed: nothing is known about the record, so the doctor says it could not check."""
+    return Check(
+        check_id, Status.UNKNOWN, f"could not check: query {name} failed: {lookup.error}", UNREACHABLE_FIX
+    )
+
+
+def _unknown_from(check_id: str, causes: list[Check], what: str) -> Check | None:
+    """UNKNOWN when a check this one depends on could not be checked."""
+    unknown = [c.id for c in causes if c.status is Status.UNKNOWN]
+    if not unknown:
+        return None
+    return Check(
+        check_id,
+        Status.UNKNOWN,
+        f"could not check {what}: {', '.join(unknown)} could not be checked",
+        UNREACHABLE_FIX,
+    )
 
 
 def check_dkim_records(target: Target, dns_facts: DnsFacts, ses: SesFacts | None = None) -> list[Check]:
@@ -261,6 +282,9 @@ def check_spf_alignment(
 ) -> Check:
     mode = record_.spf_alignment if record_ else "r"
     identity = ses.identity if ses else None
+    unknown = _unknown_from("alignment.spf", [mx, spf_check], "SPF alignment")
+    if unknown:
+        return unknown
     if identity is not None and not identity.mail_from_domain:
         return Check(
             "alignment.spf",
@@ -318,6 +342,9 @@ def check_dkim_alignment(target: Target, dkim_checks: list[Check], ses: SesFacts
             f"(DKIM status {identity.dkim_status or 'NOT_STARTED'})",
             "see ses.dkim",
         )
+    unknown = _unknown_from("alignment.dkim", dkim_checks, "DKIM alignment")
+    if unknown:
+        return unknown
     broken = next((c for c in dkim_checks if c.status is Status.FAIL), None)
     if broken:
         return Check(
@@ -342,6 +369,11 @@ def check_dkim_alignment(target: Target, dkim_checks: list[Check], ses: SesFacts
 
 
 def verdict(target: Target, dmarc_check: Check, spf_alignment: Check, dkim_alignment: Check) -> Check:
+    unknown = _unknown_from("dmarc.verdict", [dmarc_check], "whether mail passes DMARC")
+    if unknown is None and Status.PASS not in (spf_alignment.status, dkim_alignment.status):
+        unknown = _unknown_from("dmarc.verdict", [spf_alignment, dkim_alignment], "whether mail passes DMARC")
+    if unknown:
+        return unknown
     if dmarc_check.status is Status.FAIL:
         return Check(
             "dmarc.verdict",

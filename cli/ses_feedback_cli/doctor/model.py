@@ -11,6 +11,9 @@ class Status(StrEnum):
     PASS = "PASS"
     WARN = "WARN"
     FAIL = "FAIL"
+    # The doctor could not check (a DNS server did not answer): not a verdict on the record,
+    # and still exit 1, since nothing says the domain is ready.
+    UNKNOWN = "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Check:
 
 
 def failed(checks: list[Check]) -> bool:
-    return any(check.status is Status.FAIL for check in checks)
+    return any(check.status in (Status.FAIL, Status.UNKNOWN) for check in checks)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,16 @@ class SesFailure(SesFeedbackError):
     """Any other SES error; the message names the SES error code."""
 
 
+# ---- DMARC reports ----------------------------------------------------------------------
+
+
+class UnreadableReport(SesFeedbackError, ValueError):
+    """A file or message that holds no DMARC aggregate report we can read; the message says why.
+
+    Permanent: the same bytes fail the same way, so it is set aside, never retried.
+    """
+
+
 # ---- the one error table ----------------------------------------------------------------------
 
 

@@ -46,6 +46,12 @@ class Settings(BaseModel):
     sending_guard: bool = Field(default=False, alias="SENDING_GUARD")
     reputation_alarm_names_text: str = Field(default="", alias="REPUTATION_ALARM_NAMES")
 
+    # DMARC aggregate reports (DmarcReportFunction): where SES stores each message, where the
+    # reports are kept and for how long.
+    dmarc_report_table: str | None = Field(default=None, alias="DMARC_REPORT_TABLE")
+    dmarc_report_bucket: str | None = Field(default=None, alias="DMARC_REPORT_BUCKET")
+    dmarc_report_retention_days: int = Field(default=400, alias="DMARC_REPORT_RETENTION_DAYS", ge=1)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls.model_validate({name: value for name, value in environ.items() if name.isupper()})

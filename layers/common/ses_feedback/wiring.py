@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ses_feedback.edges.alarms import AlarmStates
 from ses_feedback.edges.ses import SesGateway
@@ -26,6 +26,9 @@ from ses_feedback.usecases.bulk_import import BulkImport
 from ses_feedback.usecases.feedback import FeedbackProcessor
 from ses_feedback.usecases.sending import Sender
 from ses_feedback.usecases.write_path import WritePath
+
+if TYPE_CHECKING:
+    from ses_feedback.usecases.dmarc import DmarcReports
 
 T = TypeVar("T")
 
@@ -129,4 +132,36 @@ def sender() -> Sender:
         settings=config,
         # Off: no CloudWatch client, no call. On: read at most once a minute (AlarmStates).
         alarms=AlarmStates(config.reputation_alarm_names) if config.sending_guard else None,
+    )
+
+
+# ---- DMARC reports ------------------------------------------------------------------------------
+
+
+def dmarc_reports_for(
+    table: str, bucket: str | None = None, retention: timedelta | None = None
+) -> DmarcReports:
+    """The DMARC use case on a named table (and bucket). Its modules are imported when first
+    built: the other functions' containers never load the DMARC reader."""
+    from ses_feedback.edges.dmarc_store import DmarcReportStore  # noqa: PLC0415
+    from ses_feedback.edges.report_mail import ReportMailBucket  # noqa: PLC0415
+    from ses_feedback.usecases.dmarc import DmarcReports  # noqa: PLC0415
+
+    return DmarcReports(
+        store=DmarcReportStore(table),
+        bucket=ReportMailBucket(bucket) if bucket else None,
+        retention=retention or timedelta(days=Settings.model_fields["dmarc_report_retention_days"].default),
+    )
+
+
+@cached
+def dmarc_reports() -> DmarcReports:
+    """The DMARC use case on the container's table and bucket (DmarcReportFunction's environment)."""
+    config = settings()
+    if not config.dmarc_report_table:
+        raise RuntimeError("DMARC_REPORT_TABLE is not set")
+    return dmarc_reports_for(
+        config.dmarc_report_table,
+        config.dmarc_report_bucket,
+        timedelta(days=config.dmarc_report_retention_days),
     )

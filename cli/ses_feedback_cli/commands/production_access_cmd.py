@@ -1,0 +1,170 @@
+"""`ses-feedback production-access`: ready to leave the SES sandbox? Then ask, in words taken
+from the stack itself."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from ses_feedback.settings import Settings
+
+from ses_feedback_cli.doctor import dmarc
+from ses_feedback_cli.doctor.diagnose import BadDoctorInput, DoctorRequest, diagnose, normalize_domain
+from ses_feedback_cli.doctor.dns_lookup import BadNameserver, DnsLookup
+from ses_feedback_cli.doctor.model import Check, Status
+from ses_feedback_cli.local import LocalStack, region
+from ses_feedback_cli.output import error, print_json, say
+from ses_feedback_cli.production_access import (
+    MAIL_TYPES,
+    StackFacts,
+    readiness,
+    submit,
+    use_case_description,
+)
+
+
+def stack_of(args: argparse.Namespace) -> tuple[LocalStack, dict[str, str]]:
+    """The template with the deployed stack's parameters (--stack-name), else the local stack's."""
+    if not args.stack_name:
+        stack = LocalStack(prefix=args.prefix)
+        return stack, dict(stack.resolver().refs)
+    described = boto3.client("cloudformation", region_name=args.region or region()).describe_stacks(
+        StackName=args.stack_name
+    )["Stacks"][0]
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    return LocalStack(prefix=args.stack_name, parameters=parameters), {
+        "SuppressionTable": outputs.get("SuppressionTableName", ""),
+        "ConfigurationSet": outputs.get("ConfigurationSetName", ""),
+        "FeedbackTopic": outputs.get("FeedbackTopicArn", ""),
+    }
+
+
+def suppression_check(table: str, region_name: str) -> Check:
+    try:
+        status = boto3.client("dynamodb", region_name=region_name).describe_table(TableName=table)["Table"][
+            "TableStatus"
+        ]
+    except (BotoCoreError, ClientError) as exc:
+        return Check("stack.suppression", Status.FAIL, f"cannot read the suppression table {table}: {exc}")
+    return Check("stack.suppression", Status.PASS, f"suppression table {table} is {status}")
+
+
+def published_dmarc_policy(dns: DnsLookup, domain: str) -> str | None:
+    for text in dns.query(f"_dmarc.{domain}", "TXT").records:
+        if dmarc.is_dmarc(text):
+            try:
+                return dmarc.parse(text).policy
+            except dmarc.DmarcSyntaxError:
+                return None
+    return None
+
+
+def cmd_production_access(args: argparse.Namespace) -> int:
+    stack, refs = stack_of(args)
+    resolver = stack.resolver()
+    region_name = args.region or region()
+    try:
+        domain = normalize_domain(args.domain or resolver.parameter("SendingDomain"))
+        dns = DnsLookup(nameserver=args.nameserver, timeout=args.timeout)
+    except (BadDoctorInput, BadNameserver) as exc:
+        error(str(exc))
+        return 2
+    mail_from = f"{resolver.parameter('MailFromSubdomain')}.{domain}"
+    checks = diagnose(
+        DoctorRequest(
+            domain=domain,
+            region=region_name,
+            configuration_set=refs.get("ConfigurationSet") or None,
+            topic_arn=refs.get("FeedbackTopic") or None,
+        ),
+        dns,
+    )
+    items = readiness(checks, suppression_check(refs["SuppressionTable"], region_name))
+    environment = {
+        **stack.function_environment("FeedbackFunction"),
+        **stack.function_environment("SenderFunction"),
+    }
+    facts = StackFacts(
+        domain=domain,
+        mail_from_domain=mail_from,
+        settings=Settings.from_env(environment),
+        configuration_set=refs.get("ConfigurationSet") or None,
+        dmarc_policy=published_dmarc_policy(dns, domain),
+        bounce_warning=float(resolver.parameter("BounceRateWarning")),
+        complaint_warning=float(resolver.parameter("ComplaintRateWarning")),
+        receives_dmarc_reports=resolver.parameter("ReceiveDmarcReports") == "true",
+    )
+    website = args.website_url or "https://" + domain
+    description = use_case_description(facts, args.mail_type, website)
+    ready = all(item.ready for item in items)
+    if args.json:
+        print_json(
+            {
+                "ready": ready,
+                "readiness": [item.as_dict() for item in items],
+                "mail_type": args.mail_type,
+                "website_url": website,
+                "use_case_description": description,
+                "submitted": False,
+            }
+        )
+    else:
+        for item in items:
+            say(f"{'ready' if item.ready else 'NOT READY':<9}  {item.what}: {item.detail}")
+            if not item.ready and item.fix:
+                say(f"{'':<9}  fix: {item.fix}")
+        say("")
+        say(f"use case description ({args.mail_type}, {website}), for review:")
+        say("")
+        say(description)
+        say("")
+    if not args.submit:
+        if not args.json:
+            say("review it, then run again with --submit to send the request (SES v2 PutAccountDetails)")
+        return 0 if ready else 1
+    if not ready:
+        error("not submitted: fix what is NOT READY first (AWS turns such requests down)")
+        return 1
+    try:
+        submit(
+            boto3.client("sesv2", region_name=region_name),
+            args.mail_type,
+            website,
+            description,
+            args.contact_email or [],
+        )
+    except (BotoCoreError, ClientError) as exc:
+        error(f"PutAccountDetails failed: {exc}")
+        return 1
+    say(
+        f"submitted the request for production access in {region_name}; "
+        "AWS answers by email, usually within a day"
+    )
+    return 0
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "production-access",
+        help="check readiness, then ask to leave the SES sandbox in words taken from the stack's settings",
+    )
+    parser.add_argument("--domain", help="the sending domain (default: the template's SendingDomain)")
+    parser.add_argument("--stack-name", help="a deployed stack: its parameters and outputs are the settings")
+    parser.add_argument("--region", help="SES region (default: $AWS_REGION, else us-east-1)")
+    parser.add_argument("--website-url", help="your website (default: https://DOMAIN)")
+    parser.add_argument("--mail-type", choices=MAIL_TYPES, default="TRANSACTIONAL")
+    parser.add_argument(
+        "--contact-email", action="append", metavar="ADDRESS", help="also tell this address (repeatable)"
+    )
+    parser.add_argument(
+        "--nameserver", metavar="HOST[:PORT]", help="ask this DNS server (default: the system's)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds per DNS query (default: %(default)s)"
+    )
+    parser.add_argument("--submit", action="store_true", help="send the request (SES v2 PutAccountDetails)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=cmd_production_access)

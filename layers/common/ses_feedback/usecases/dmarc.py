@@ -1,0 +1,111 @@
+"""DMARC reports: store what arrives by mail (once per reporter and report id), set aside
+what cannot be read, and summarise what the stored reports say."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ses_feedback.edges.dmarc_store import DmarcReportStore, ReportTooLarge
+from ses_feedback.edges.report_mail import MessageTooLarge, ReportMailBucket
+from ses_feedback.errors import UnreadableReport
+from ses_feedback.model.dmarc import DmarcReport
+from ses_feedback.observability import logger, metrics
+from ses_feedback.parsing.dmarc import DEFAULT_LIMITS, ReadLimits, read_reports
+from ses_feedback.rules.dmarc import DmarcSummary, OwnSending, summarize
+
+_ADDRESS = re.compile(r"[^\s@<>\"']+@[^\s@<>\"']+")
+
+
+@dataclass
+class IngestOutcome:
+    key: str
+    stored: int = 0
+    duplicates: int = 0
+    rejected_to: str | None = None
+    reason: str | None = None
+    report_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected_to": self.rejected_to,
+            "reason": self.reason,
+            "report_ids": self.report_ids,
+        }
+
+
+@dataclass
+class DmarcReports:
+    store: DmarcReportStore
+    bucket: ReportMailBucket | None = None
+    retention: timedelta = timedelta(days=400)
+    limits: ReadLimits = DEFAULT_LIMITS
+
+    def receive(self, message_id: str, data: bytes) -> str:
+        """Put a message where SES receiving puts it (local mode plays SES); returns its key."""
+        if self.bucket is None:
+            raise RuntimeError("no report bucket configured")
+        return self.bucket.put_incoming(message_id, data)
+
+    def ingest(self, key: str, now: datetime) -> IngestOutcome:
+        """Read one received message from the bucket and store its reports.
+
+        A message that holds no readable report is moved under ``rejected/`` and counted: the
+        same bytes would fail the same way, so it is never retried. Storage errors raise (the
+        invocation is retried, and storing twice changes nothing).
+        """
+        if self.bucket is None:
+            raise RuntimeError("no report bucket configured")
+        outcome = IngestOutcome(key=key)
+        try:
+            read = read_reports(self.bucket.read(key, self.limits.max_input_bytes), self.limits)
+            self._store(read.reports, now, outcome)
+        except (UnreadableReport, MessageTooLarge, ReportTooLarge) as refusal:
+            outcome.reason = _ADDRESS.sub("<address>", str(refusal))
+            outcome.rejected_to = self.bucket.reject(key)
+            metrics.add_metric(name="DmarcReportRejected", unit=MetricUnit.Count, value=1)
+            logger.warning(
+                "dmarc message rejected", extra={"key": outcome.rejected_to, "reason": outcome.reason}
+            )
+            return outcome
+        for note in read.notes:
+            logger.info("dmarc report note", extra={"key": key, "note": _ADDRESS.sub("<address>", note)})
+        for problem in read.problems:
+            logger.warning(
+                "dmarc part skipped", extra={"key": key, "reason": _ADDRESS.sub("<address>", problem)}
+            )
+        return outcome
+
+    def store_reports(self, reports: Iterable[DmarcReport], now: datetime, key: str = "") -> IngestOutcome:
+        outcome = IngestOutcome(key=key)
+        self._store(reports, now, outcome)
+        return outcome
+
+    def _store(self, reports: Iterable[DmarcReport], now: datetime, outcome: IngestOutcome) -> None:
+        for report in reports:
+            if self.store.put(report, now, self.retention):
+                outcome.stored += 1
+                metrics.add_metric(name="DmarcReportStored", unit=MetricUnit.Count, value=1)
+                metrics.add_metric(name="DmarcMessagesReported", unit=MetricUnit.Count, value=report.messages)
+            else:
+                outcome.duplicates += 1
+                metrics.add_metric(name="DmarcReportDuplicate", unit=MetricUnit.Count, value=1)
+            outcome.report_ids.append(report.report_id)
+            logger.info(
+                "dmarc report read",
+                extra={"org_name": report.org_name, "report_id": report.report_id, "domain": report.domain},
+            )
+
+    def summary(self, domain: str, own: OwnSending, since: datetime | None = None) -> DmarcSummary:
+        return summarize(domain, self.store.reports(domain, since), own)
+
+    def last_stored_at(self, domain: str) -> datetime | None:
+        return self.store.latest_stored_at(domain)

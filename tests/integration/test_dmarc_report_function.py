@@ -1,0 +1,184 @@
+"""DmarcReportFunction on in-process moto: SES stored a message, the function stores its
+reports once per reporter and report id, and sets aside what it cannot read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+from ses_feedback.edges.dmarc_store import PART_BYTES, DmarcReportStore
+from ses_feedback.edges.report_mail import ReportMailBucket
+from ses_feedback.model.dmarc import DmarcRecord, DmarcReport, PublishedPolicy
+from ses_feedback.parsing.dmarc import read_reports
+from ses_feedback_cli.dmarc_local import as_mail, ingest, report_address
+from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
+from ses_feedback_cli.template import REPO_ROOT
+
+from tests.integration.test_feedback_function import emitted_metrics
+
+SAMPLES = REPO_ROOT / "tests" / "fixtures" / "dmarc"
+LARGE = SAMPLES / "aggregate" / "!large-example.com!1711897200!1711983600.xml"
+TWILIGHT = SAMPLES / "aggregate" / "twilight.eml"
+
+
+@dataclass
+class DmarcStack:
+    local: LocalStack
+    refs: dict[str, str]
+    store: DmarcReportStore
+    bucket: ReportMailBucket
+
+    def keys(self, prefix: str) -> list[str]:
+        s3 = boto3.client("s3")
+        listed = s3.list_objects_v2(Bucket=self.bucket.bucket, Prefix=prefix)
+        return [item["Key"] for item in listed.get("Contents", [])]
+
+
+@pytest.fixture
+def dmarc_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[DmarcStack]:
+    with mock_aws():
+        local = LocalStack(prefix="it")
+        refs = bootstrap(local)
+        for name, value in local.function_environment("DmarcReportFunction").items():
+            monkeypatch.setenv(name, value)
+        # Local ingest loads the function quietly (metrics off); put both back after each test.
+        monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+        yield DmarcStack(
+            local=local,
+            refs=refs,
+            store=DmarcReportStore(refs["DmarcReportTable"]),
+            bucket=ReportMailBucket(refs["DmarcReportBucket"]),
+        )
+
+
+def test_the_event_file_runs_the_function_on_the_message_ses_stored(dmarc_stack: DmarcStack) -> None:
+    # Given SES stored a report mail under the receipt rule's prefix + the event's message id
+    event = json.loads((REPO_ROOT / "events" / "dmarc_report" / "ses_receipt.json").read_text())
+    message_id = event["Records"][0]["ses"]["mail"]["messageId"]
+    dmarc_stack.bucket.put_incoming(message_id, TWILIGHT.read_bytes())
+    handler = load_handler(dmarc_stack.local, "DmarcReportFunction")
+
+    # When
+    result = handler(event, LocalContext(function_name="DmarcReportFunction"))
+
+    # Then
+    assert result["messages"][0] | {"key": None} == {
+        "key": None,
+        "stored": 1,
+        "duplicates": 0,
+        "rejected_to": None,
+        "reason": None,
+        "report_ids": ["1627703331531660819"],
+    }
+    (stored,) = dmarc_stack.store.reports("twlnet.com")
+    assert (stored.org_name, stored.messages, stored.dmarc_pass) == ("google.com", 1, 1)
+
+
+def test_the_same_report_twice_is_stored_once(dmarc_stack: DmarcStack) -> None:
+    first = ingest(dmarc_stack.local, TWILIGHT, TWILIGHT.read_bytes())
+    again = ingest(dmarc_stack.local, TWILIGHT, TWILIGHT.read_bytes())
+
+    assert (first["stored"], first["duplicates"]) == (1, 0)
+    assert (again["stored"], again["duplicates"]) == (0, 1)
+    assert len(list(dmarc_stack.store.reports("twlnet.com"))) == 1
+
+
+def test_an_unreadable_message_is_moved_under_rejected_and_counted(
+    dmarc_stack: DmarcStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a message whose only attachment is not well-formed XML
+    bad = SAMPLES / "aggregate" / "invalid_xml.xml"
+
+    # When
+    outcome = ingest(dmarc_stack.local, bad, bad.read_bytes())
+
+    # Then it is set aside with its reason, and nothing is left to retry
+    assert outcome["rejected_to"] == "rejected/" + outcome["key"].removeprefix("incoming/")
+    assert (
+        outcome["reason"]
+        == "invalid_xml.xml: not well-formed XML: not well-formed (invalid token): line 5, column 17"
+    )
+    assert dmarc_stack.keys("incoming/") == []
+    assert dmarc_stack.keys("rejected/") == [outcome["rejected_to"]]
+    assert dmarc_stack.bucket.rejected_count() == 1
+
+
+def test_the_rejection_is_a_metric(dmarc_stack: DmarcStack, capsys: pytest.CaptureFixture[str]) -> None:
+    dmarc_stack.bucket.put_incoming("m1", b"\x00 not a report")
+    handler = load_handler(dmarc_stack.local, "DmarcReportFunction")
+    event = json.loads((REPO_ROOT / "events" / "dmarc_report" / "ses_receipt.json").read_text())
+    event["Records"][0]["ses"]["mail"]["messageId"] = "m1"
+
+    handler(event, LocalContext(function_name="DmarcReportFunction"))
+
+    assert emitted_metrics(capsys.readouterr().out)["DmarcReportRejected"] == 1
+
+
+def test_the_2286_record_report_fits_in_one_item(dmarc_stack: DmarcStack) -> None:
+    outcome = ingest(dmarc_stack.local, LARGE, LARGE.read_bytes())
+
+    assert outcome["stored"] == 1
+    items = boto3.client("dynamodb").scan(TableName=dmarc_stack.refs["DmarcReportTable"])["Items"]
+    parts = [item for item in items if item["pk"]["S"].startswith("DOMAIN#")]
+    assert len(parts) == 1
+    assert len(parts[0]["body"]["B"]) < PART_BYTES
+    (stored,) = dmarc_stack.store.reports("example.com")
+    assert stored == read_reports(LARGE.read_bytes()).reports[0]
+
+
+def _random_report(records: int) -> DmarcReport:
+    import random
+
+    pick = random.Random(7)
+    return DmarcReport(
+        org_name="big.example",
+        report_id="big-1",
+        domain="example.com",
+        begin=datetime(2026, 11, 1, tzinfo=UTC),
+        end=datetime(2026, 11, 2, tzinfo=UTC),
+        policy=PublishedPolicy(p="none"),
+        records=tuple(
+            DmarcRecord(
+                source_ip=f"10.{pick.randrange(256)}.{pick.randrange(256)}.{pick.randrange(256)}",
+                count=pick.randrange(1, 1000),
+                disposition="none",
+                dkim="fail",
+                spf="pass",
+                header_from=f"{pick.getrandbits(64):x}.example.com",
+                envelope_from=f"{pick.getrandbits(64):x}.example.net",
+            )
+            for _ in range(records)
+        ),
+    )
+
+
+def test_a_report_bigger_than_an_item_is_stored_in_parts_and_read_back_whole(dmarc_stack: DmarcStack) -> None:
+    # Given 20,000 records of random sources and domains (compresses to well over 400 KB)
+    report = _random_report(20_000)
+
+    # When
+    stored = dmarc_stack.store.put(report, datetime.now(UTC), timedelta(days=1))
+
+    # Then it took several items, each within DynamoDB's 400 KB, and reads back equal
+    assert stored is True
+    items = boto3.client("dynamodb").scan(TableName=dmarc_stack.refs["DmarcReportTable"])["Items"]
+    parts = [item for item in items if item["pk"]["S"].startswith("DOMAIN#")]
+    assert len(parts) > 1
+    assert all(len(item["body"]["B"]) <= PART_BYTES for item in parts)
+    assert list(dmarc_stack.store.reports("example.com")) == [report]
+    assert dmarc_stack.store.put(report, datetime.now(UTC), timedelta(days=1)) is False
+
+
+def test_a_plain_report_file_is_mailed_to_the_report_address(dmarc_stack: DmarcStack) -> None:
+    recipient = report_address(dmarc_stack.local)
+    mail = as_mail(Path("r.xml.gz"), b"\x1f\x8b data", recipient)
+
+    assert recipient == "reports@dmarc.example.com"
+    assert b"Content-Type: application/gzip" in mail
+    assert as_mail(TWILIGHT, b"kept as is", recipient) == b"kept as is"

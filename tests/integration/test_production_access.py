@@ -1,0 +1,86 @@
+"""`ses-feedback production-access`: readiness from doctor, the description from the stack's
+settings, and the request itself (SES v2 PutAccountDetails, which moto lacks: a Stubber)."""
+
+from __future__ import annotations
+
+import boto3
+from botocore.stub import Stubber
+from ses_feedback.settings import Settings
+from ses_feedback_cli.doctor.model import Check, Status
+from ses_feedback_cli.production_access import StackFacts, readiness, submit, use_case_description
+
+
+def facts(**environment: str) -> StackFacts:
+    return StackFacts(
+        domain="example.org",
+        mail_from_domain="bounce.example.org",
+        settings=Settings.from_env({"SUPPRESSION_TABLE": "table", **environment}),
+        configuration_set="feedback-set",
+        dmarc_policy="quarantine",
+        bounce_warning=0.02,
+        complaint_warning=0.0005,
+        receives_dmarc_reports=True,
+    )
+
+
+def test_the_description_states_the_policy_numbers_in_force() -> None:
+    text = use_case_description(
+        facts(SOFT_BOUNCE_THRESHOLD="4", SOFT_BOUNCE_WINDOW_DAYS="10", SOFT_BOUNCE_SUPPRESSION_DAYS="3"),
+        "MARKETING",
+        "https://shop.example.org",
+    )
+
+    assert text.startswith("We send marketing email from example.org (https://shop.example.org)")
+    assert "the configuration set feedback-set" in text
+    assert "4 transient bounces within 10 days suppress it for 3 days" in text
+    assert "alarms warn us at a 2.0% bounce rate and a 0.05% complaint rate" in text
+    assert "sending guard" not in text
+    assert "custom MAIL FROM domain bounce.example.org, Easy DKIM signs with d=example.org" in text
+    assert "DMARC p=quarantine is published, and we read the DMARC aggregate reports" in text
+
+
+def test_the_sending_guard_is_mentioned_only_when_it_is_on() -> None:
+    text = use_case_description(facts(SENDING_GUARD="true"), "TRANSACTIONAL", "https://example.org")
+
+    assert "a sending guard holds back all mail not marked transactional" in text
+
+
+def test_readiness_needs_every_check_to_pass() -> None:
+    checks = [
+        Check("ses.identity", Status.PASS, "verified"),
+        Check("ses.dkim", Status.PASS, "signs"),
+        Check("ses.mail_from", Status.FAIL, "no MAIL FROM", "set it"),
+        Check("dns.dmarc", Status.UNKNOWN, "could not check"),
+    ]
+    items = readiness(checks, Check("stack.suppression", Status.PASS, "table ACTIVE"))
+
+    assert [(item.check_id, item.ready) for item in items] == [
+        ("ses.identity", True),
+        ("ses.dkim", True),
+        ("ses.mail_from", False),
+        ("dns.dmarc", False),
+        ("ses.event_destination", False),
+        ("stack.suppression", True),
+    ]
+    assert items[4].detail == "not checked"
+
+
+def test_submit_sends_put_account_details() -> None:
+    # moto has no PutAccountDetails: a Stubber on a real SES v2 client checks the request.
+    client = boto3.client("sesv2", region_name="eu-west-1")
+    stubber = Stubber(client)
+    stubber.add_response(
+        "put_account_details",
+        {},
+        {
+            "MailType": "TRANSACTIONAL",
+            "WebsiteURL": "https://example.org",
+            "ContactLanguage": "EN",
+            "UseCaseDescription": "the description",
+            "ProductionAccessEnabled": True,
+            "AdditionalContactEmailAddresses": ["ops@example.org"],
+        },
+    )
+    with stubber:
+        submit(client, "TRANSACTIONAL", "https://example.org", "the description", ["ops@example.org"])
+        stubber.assert_no_pending_responses()
