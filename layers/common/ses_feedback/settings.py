@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ses_feedback.model.streams import Streams
 from ses_feedback.rules.policy import PolicySettings
 
 _POLICY = PolicySettings()
@@ -46,6 +47,13 @@ class Settings(BaseModel):
     sending_guard: bool = Field(default=False, alias="SENDING_GUARD")
     reputation_alarm_names_text: str = Field(default="", alias="REPUTATION_ALARM_NAMES")
 
+    # Streams (README, "Streams and one-click unsubscribe"): which are transactional, the
+    # secret whose keys sign unsubscribe links and name erasure tombstones, and the public
+    # base URL of the unsubscribe routes (the REST API's stage URL, or a custom domain).
+    transactional_streams_text: str = Field(default="transactional", alias="TRANSACTIONAL_STREAMS")
+    streams_secret_id: str | None = Field(default=None, alias="STREAMS_SECRET_ID")
+    unsubscribe_base_url: str | None = Field(default=None, alias="UNSUBSCRIBE_BASE_URL")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls.model_validate({name: value for name, value in environ.items() if name.isupper()})
@@ -56,7 +64,12 @@ class Settings(BaseModel):
             soft_bounce_threshold=self.soft_bounce_threshold,
             soft_bounce_window=timedelta(days=self.soft_bounce_window_days),
             soft_bounce_suppression=timedelta(days=self.soft_bounce_suppression_days),
+            streams=self.streams,
         )
+
+    @property
+    def streams(self) -> Streams:
+        return Streams.parse(self.transactional_streams_text)
 
     @property
     def history_retention(self) -> timedelta:

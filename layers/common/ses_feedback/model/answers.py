@@ -39,11 +39,21 @@ class SuppressedRecipient(BaseModel):
     since: datetime | None
 
 
+class SentMessage(BaseModel):
+    to: str
+    message_id: str
+
+
 class SendAnswer(BaseModel):
     status: SendStatus
     message_id: str | None = Field(default=None, description="SES message id; null when nothing was sent")
     sent_to: list[str] = Field(default_factory=list, description="normalised addresses given to SES")
     suppressed: list[SuppressedRecipient] = Field(default_factory=list)
+    messages: list[SentMessage] = Field(
+        default_factory=list,
+        description="bulk streams: one message per recipient, each with its SES message id "
+        "(message_id is the first); empty on transactional streams",
+    )
 
 
 # ---- refusals (every door) ----------------------------------------------------------------------

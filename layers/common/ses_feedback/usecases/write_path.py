@@ -63,6 +63,9 @@ class WritePath:
         for attempt in range(self.retry.attempts):
             now = self.clock()
             current = state if state is not None else self.store.get_state(address)
+            if current.erased:
+                # Erased: only a tombstone is left, and nothing may put the address back in clear.
+                return Written(None, None, current)
             decision = rule(current, now)
             if decision is None:
                 return Written(None, None, current)
