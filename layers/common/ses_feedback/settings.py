@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ses_feedback.model.streams import Streams
 from ses_feedback.rules.policy import PolicySettings
@@ -53,6 +53,18 @@ class Settings(BaseModel):
     transactional_streams_text: str = Field(default="transactional", alias="TRANSACTIONAL_STREAMS")
     streams_secret_id: str | None = Field(default=None, alias="STREAMS_SECRET_ID")
     unsubscribe_base_url: str | None = Field(default=None, alias="UNSUBSCRIBE_BASE_URL")
+
+    @field_validator("transactional_streams_text")
+    @classmethod
+    def _stream_names(cls, text: str) -> str:
+        Streams.parse(text)  # a name that is not a stream name fails at start, not at the first send
+        return text
+
+    @field_validator("streams_secret_id", "unsubscribe_base_url")
+    @classmethod
+    def _empty_is_none(cls, text: str | None) -> str | None:
+        # The template passes an unset parameter as "".
+        return text or None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
