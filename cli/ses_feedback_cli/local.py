@@ -14,6 +14,8 @@ import io
 import json
 import os
 import re
+import secrets as secrets_module
+import string
 import sys
 import time
 import uuid
@@ -171,7 +173,23 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
         created[logical_id] = destination["Name"]
     for logical_id, resource in resources_of_type(stack.template, "AWS::SES::EmailIdentity").items():
         created[logical_id] = _create_email_identity(resolver.resolve(resource["Properties"]))
+    for logical_id, resource in resources_of_type(stack.template, "AWS::SecretsManager::Secret").items():
+        created[logical_id] = _create_secret(stack.name(logical_id), resource["Properties"])
     return created
+
+
+def _create_secret(name: str, properties: dict[str, Any]) -> str:
+    """A secret as CloudFormation's GenerateSecretString makes it (kept if it exists: its keys sign links)."""
+    secrets = boto3.client("secretsmanager", region_name=region())
+    generate = properties["GenerateSecretString"]
+    value = json.loads(generate.get("SecretStringTemplate", "{}"))
+    alphabet = string.ascii_letters + string.digits
+    value[generate["GenerateStringKey"]] = "".join(
+        secrets_module.choice(alphabet) for _ in range(int(generate.get("PasswordLength", 32)))
+    )
+    with contextlib.suppress(secrets.exceptions.ResourceExistsException):
+        secrets.create_secret(Name=name, SecretString=json.dumps(value))
+    return name
 
 
 def _v2_event_type(cloudformation_name: str) -> Any:

@@ -219,14 +219,19 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
         ("GET", "/suppressions/{address}/events"),
         ("PUT", "/suppressions/{address}"),
         ("DELETE", "/suppressions/{address}"),
+        ("POST", "/suppressions/{address}/erasure"),
     }
     assert all(e["Properties"]["RestApiId"] == {"Ref": "RestApi"} for e in api["Events"].values())
-    (always, conditional) = api["Policies"]
+    assert not any("Auth" in e["Properties"] for e in api["Events"].values()), "no route opts out of IAM"
+    (always, secret, conditional) = api["Policies"]
     assert {a for s in always["Statement"] for a in actions_of(s)} == {
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
     }
+    assert secret == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "StreamsSecret"}}}
     condition, when_on, when_off = conditional["Fn::If"]
     assert (condition, when_off) == ("SyncSesAccountList", {"Ref": "AWS::NoValue"})
     assert [a for s in when_on["Statement"] for a in actions_of(s)] == ["ses:DeleteSuppressedDestination"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from ses_feedback.model.state import Action, AddressState
 from ses_feedback.model.streams import ALL_BULK, EVERY, ScopedSuppression, Streams
 from ses_feedback.parsing.events import parse_ses_message
 from ses_feedback.rules.policy import PolicySettings, decide
-from ses_feedback.rules.scopes import scope_of, suppress_scoped
+from ses_feedback.rules.scopes import scope_of, suppress_scoped, unsubscribe_decision
 
 from tests.support import ses_events as b
 
@@ -123,9 +124,34 @@ def test_scoped_entries_add_up() -> None:
     assert state.suppression_on("transactional", False, NOW) is None
 
 
-def test_an_every_stream_suppression_makes_a_scoped_one_needless() -> None:
+def test_an_every_stream_complaint_makes_a_bulk_one_needless() -> None:
+    held = AddressState(address=ADDRESS, reason=Reason.COMPLAINT, since=NOW - timedelta(days=3))
+    assert suppress_scoped(held, ALL_BULK, Reason.COMPLAINT, NOW) is held
+
+
+def test_an_unsubscribe_outlives_a_lifted_bounce() -> None:
+    # Given a hard-bounced address that unsubscribes from the newsletter
     held = AddressState(address=ADDRESS, reason=Reason.HARD_BOUNCE, since=NOW - timedelta(days=3))
-    assert suppress_scoped(held, "newsletter", Reason.UNSUBSCRIBED, NOW) is held
+    decision = unsubscribe_decision(held, "newsletter", NOW, "k")
+    assert decision is not None and decision.new_state is not None
+    # When the bounce is lifted
+    lifted = replace(decision.new_state, reason=None, since=None)
+    # Then the newsletter still does not go, other mail does
+    assert lifted.suppression_on("newsletter", True, NOW) == (Reason.UNSUBSCRIBED, NOW)
+    assert lifted.suppression_on("promo", True, NOW) is None
+
+
+def test_an_unsubscribe_is_a_history_entry_naming_its_stream() -> None:
+    decision = unsubscribe_decision(AddressState(address=ADDRESS), "newsletter", NOW, "k")
+    assert decision is not None
+    assert (decision.event_type, decision.reason, decision.action) == (
+        "Unsubscribe",
+        Reason.UNSUBSCRIBED,
+        Action.SUPPRESS,
+    )
+    assert "newsletter" in decision.detail
+    assert decision.new_state is not None
+    assert unsubscribe_decision(decision.new_state, "newsletter", NOW, "k2") is None
 
 
 def test_an_expired_soft_bounce_leaves_the_scoped_entries_in_force() -> None:

@@ -28,6 +28,7 @@ from ses_feedback.usecases.admin import SuppressionAdmin
 from ses_feedback.usecases.bulk_import import BulkImport
 from ses_feedback.usecases.feedback import FeedbackProcessor
 from ses_feedback.usecases.sending import Sender
+from ses_feedback.usecases.unsubscribe import Unsubscriber
 from ses_feedback.usecases.write_path import WritePath
 
 T = TypeVar("T")
@@ -154,3 +155,8 @@ def sender() -> Sender:
         alarms=AlarmStates(config.reputation_alarm_names) if config.sending_guard else None,
         key_ring=key_ring if config.streams_secret_id else None,
     )
+
+
+@cached
+def unsubscriber() -> Unsubscriber:
+    return Unsubscriber(writes=write_path(), key_ring=key_ring)

@@ -446,7 +446,7 @@ class SuppressionStore:
 # ---- item (de)serialisation: the table layout, in one place ------------------------------
 
 _INDEX_KEY = ("gsi1pk", "gsi1sk", "pk", "sk")
-_BRIEF_ATTRIBUTES = ("address", "reason", "since", "expires_at", "lifted_at", "version", "scopes")
+_BRIEF_ATTRIBUTES = ("pk", "address", "reason", "since", "expires_at", "lifted_at", "version", "scopes")
 
 
 def _tombstone_pk(digest: str) -> str:
