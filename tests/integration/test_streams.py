@@ -405,3 +405,38 @@ def test_the_events_folder_unsubscribe_files_are_refused_without_a_real_token(st
         event = json.loads((REPO_ROOT / "events" / "unsubscribe" / name).read_text())
         response = streams.unsubscribe(event, LocalContext("UnsubscribeFunction"))
         assert response["statusCode"] == 400
+
+
+def test_the_cli_answers_per_stream_and_erases(
+    streams: Streams, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ses_feedback_cli.main import main
+
+    monkeypatch.delenv("POWERTOOLS_LOG_LEVEL")  # the functions' INFO logs would share stdout with the JSON
+
+    def run(*args: str) -> tuple[int, Any]:
+        capsys.readouterr()  # drop what the handlers printed before (logs, EMF metrics)
+        code = main(["suppressions", *args])
+        out, err = capsys.readouterr()
+        return code, (json.loads(out) if code == 0 else err)
+
+    # Given jane unsubscribed from the newsletter
+    streams.send_bulk()
+    token = token_of(streams.send_email_calls[0])
+    streams.call_unsubscribe("POST", token, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded")
+    # Then `get --stream` answers for each stream
+    code, newsletter = run("get", "jane@example.org", "--stream", "newsletter", "--json")
+    assert (code, newsletter["suppressed"], newsletter["reason"]) == (0, True, "unsubscribed")
+    code, transactional = run("get", "jane@example.org", "--stream", "transactional", "--json")
+    assert (code, transactional["suppressed"], transactional["reason"]) == (0, False, None)
+    code, message = run("get", "jane@example.org", "--stream", "Bad Name", "--json")
+    assert code == 2 and "stream" in message
+    # When an operator erases her
+    code, erased = run("erase", "jane@example.org", "--note", "GDPR-7", "--actor", "ops", "--json")
+    assert code == 0 and erased["erased"] is True and erased["deleted_items"] >= 2
+    code, after = run("get", "jane@example.org", "--stream", "transactional", "--json")
+    assert (after["suppressed"], after["reason"]) == (True, "erased")
+    assert not any("jane@example.org" in json.dumps(item) for item in streams.items())
+    with pytest.raises(SystemExit) as refused:
+        run("erase", "jane@example.org", "--json")
+    assert refused.value.code == 2  # argparse: --note is required
