@@ -46,7 +46,9 @@ def region() -> str:
 
 
 # Local mode publishes Send/Open/Click too, so the whole life of a message can be watched.
-LOCAL_PARAMETERS = {"PublishEngagementEvents": "true"}
+# Unsubscribe links point at the REST API that `local up` serves on loopback (port 3000,
+# paths without the stage).
+LOCAL_PARAMETERS = {"PublishEngagementEvents": "true", "UnsubscribeBaseUrl": "http://127.0.0.1:3000"}
 
 
 @dataclass

@@ -60,8 +60,15 @@ def table_name(args: argparse.Namespace) -> str:
 
 
 def settings(args: argparse.Namespace) -> Settings:
-    """The functions' settings from this shell's environment, with the table this command uses."""
-    return Settings.from_env({**os.environ, "SUPPRESSION_TABLE": table_name(args)})
+    """The functions' settings from this shell's environment, with the table this command uses.
+
+    On the local stack (no --table, no $SUPPRESSION_TABLE) the streams secret is the local
+    one too; a deployed stack's is $STREAMS_SECRET_ID (its StreamsSecretArn output).
+    """
+    environ = {**os.environ, "SUPPRESSION_TABLE": table_name(args)}
+    if not args.table and not os.environ.get("SUPPRESSION_TABLE") and not os.environ.get("STREAMS_SECRET_ID"):
+        environ["STREAMS_SECRET_ID"] = LocalStack(prefix=args.prefix).name("StreamsSecret")
+    return Settings.from_env(environ)
 
 
 def build_admin(args: argparse.Namespace, ses_sync: bool | None = None) -> SuppressionAdmin:

@@ -59,15 +59,18 @@ def settings() -> Settings:
 
 @cached
 def store() -> SuppressionStore:
-    return store_for(settings())
+    return _store(settings(), key_ring)
 
 
 def store_for(config: Settings) -> SuppressionStore:
+    return _store(config, cache(lambda: key_ring_for(config)))
+
+
+def _store(config: Settings, ring: Callable[[], KeyRing]) -> SuppressionStore:
     """The store; with the streams secret configured it also reads and writes erasure tombstones."""
     if not config.streams_secret_id:
         return SuppressionStore(config.table_name)
     # The secret is read on the first state read that needs a tombstone key, not before.
-    ring = cache(lambda: key_ring() if config == settings() else key_ring_for(config))
     return SuppressionStore(config.table_name, tombstone_of=lambda address: ring().erasure_digest(address))
 
 
