@@ -11,7 +11,8 @@ and calls the unsubscribe routes with API Gateway's events.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -94,8 +95,15 @@ class Loop:
 
 
 @pytest.fixture
-def loop(cli: Cli) -> Loop:
-    return Loop(cli)
+def loop(cli: Cli) -> Iterator[Loop]:
+    # load_handler sets the functions' environment in this process (quiet ones log nothing and
+    # disable metrics): put it back for the tests that follow.
+    saved = dict(os.environ)
+    try:
+        yield Loop(cli)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def test_a_newsletter_its_one_click_unsubscribe_and_scoped_feedback(loop: Loop) -> None:
