@@ -440,3 +440,36 @@ def test_the_cli_answers_per_stream_and_erases(
     with pytest.raises(SystemExit) as refused:
         run("erase", "jane@example.org", "--json")
     assert refused.value.code == 2  # argparse: --note is required
+
+
+def test_an_import_reads_unsubscribes_per_stream(
+    streams: Streams, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    from ses_feedback_cli.main import main
+
+    # Given another provider's export: jane left two lists, john one, ann every list
+    export = tmp_path / "unsubscribes.csv"
+    export.write_text(
+        "email,type,stream\n"
+        "jane@example.org,unsubscribed,newsletter\n"
+        "jane@example.org,unsubscribed,promo\n"
+        "john@example.org,opt_out,promo\n"
+        "ann@example.org,global_unsubscribe,\n"
+    )
+    # When
+    capsys.readouterr()
+    assert main(["suppressions", "import", str(export), "--actor", "ops", "--no-progress", "--json"]) == 0
+    capsys.readouterr()
+    # Then
+    jane = streams.send_bulk(to=["jane@example.org", "john@example.org", "ann@example.org"])
+    assert {s["address"]: s["reason"] for s in jane["suppressed"]} == {
+        "jane@example.org": "unsubscribed",
+        "ann@example.org": "manual",
+    }
+    promo = streams.send_bulk(stream="promo", to=["jane@example.org", "john@example.org"])
+    assert promo["status"] == "suppressed"
+    assert streams.send(to=["jane@example.org", "john@example.org"], text="Receipt")["status"] == "sent"
+    # And running it again changes nothing
+    items = streams.items()
+    assert main(["suppressions", "import", str(export), "--actor", "ops", "--no-progress", "--json"]) == 0
+    assert streams.items() == items

@@ -177,3 +177,46 @@ def test_transactional_streams_parameter(text: str, names: set[str]) -> None:
 def test_transactional_streams_parameter_refuses_what_is_not_a_stream_name(text: str) -> None:
     with pytest.raises(ValueError, match="not stream names"):
         Streams.parse(text)
+
+
+# ---- imports: unsubscribed rows with a stream column ---------------------------------------------
+
+
+def _rows(text: str) -> list[Any]:
+    from ses_feedback.parsing.csv_rows import read_rows
+
+    return list(read_rows(text.splitlines(), NOW))
+
+
+def test_an_unsubscribe_row_with_a_stream_is_scoped_to_that_stream() -> None:
+    (entry,) = _rows("email,reason,stream\njane@example.com,unsubscribed,newsletter\n")
+    assert (entry.reason, entry.stream) == (Reason.UNSUBSCRIBED, "newsletter")
+
+
+def test_an_unsubscribe_row_without_a_stream_still_blocks_every_stream() -> None:
+    (entry,) = _rows("email,reason,stream\njane@example.com,unsubscribed,\n")
+    assert (entry.reason, entry.stream) == (Reason.MANUAL, None)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("jane@example.com,hard_bounce,newsletter", "only unsubscribes are per stream"),
+        ("jane@example.com,unsubscribed,News Letter", "stream name"),
+    ],
+)
+def test_a_stream_on_another_reason_or_a_bad_stream_name_is_refused(row: str, message: str) -> None:
+    (error,) = _rows(f"email,reason,stream\n{row}\n")
+    assert error.field == "stream" and message in error.message
+
+
+def test_an_imported_unsubscribe_is_new_scoped_and_unchanged_the_second_time() -> None:
+    from ses_feedback.parsing.csv_rows import ImportEntry
+    from ses_feedback.rules.manual import Verdict, import_verdict
+
+    entry = ImportEntry(line=2, address=ADDRESS, reason=Reason.UNSUBSCRIBED, since=NOW, stream="newsletter")
+    verdict, state = import_verdict(entry, AddressState(address=ADDRESS), "ops", NOW, timedelta(days=7))
+    assert verdict is Verdict.NEW and state is not None
+    assert state.suppression_on("newsletter", True, NOW) == (Reason.UNSUBSCRIBED, NOW)
+    assert state.suppression_on("transactional", False, NOW) is None
+    assert import_verdict(entry, state, "ops", NOW, timedelta(days=7)) == (Verdict.UNCHANGED, None)
