@@ -7,8 +7,8 @@ Two layouts are read, detected from the first non-blank line:
   reason, note and date columns are one of ``REASON_COLUMNS``, ``NOTE_COLUMNS``,
   ``DATE_COLUMNS``; other columns are ignored.
 - **no header**: the columns are, in order, address, reason, note, date, and every one but
-  the address may be missing (a stream needs a header: ``STREAM_COLUMNS``). A plain one-address-per-line file is this layout; its
-  entries get reason ``manual``.
+  the address may be missing (a stream needs a header: ``STREAM_COLUMNS``). A plain
+  one-address-per-line file is this layout; its entries get reason ``manual``.
 
 A row with an empty reason gets ``manual``; an unsubscribe word (``UNSUBSCRIBE_WORDS``) with
 a stream becomes ``unsubscribed`` from that stream only (without one it stays ``manual``:
