@@ -473,3 +473,37 @@ def test_an_import_reads_unsubscribes_per_stream(
     items = streams.items()
     assert main(["suppressions", "import", str(export), "--actor", "ops", "--no-progress", "--json"]) == 0
     assert streams.items() == items
+
+
+def test_without_a_base_url_the_api_door_links_to_itself_and_a_direct_invoke_is_refused(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_sender_function import api_event
+
+    # Given a deployment whose UnsubscribeBaseUrl is empty
+    stack.local.parameters["UnsubscribeBaseUrl"] = ""
+    for name, value in stack.local.function_environment("SenderFunction").items():
+        monkeypatch.setenv(name, value)
+    handler = load_handler(stack.local, "SenderFunction")
+    calls: list[dict[str, Any]] = []
+    wiring.sender().ses.client.meta.events.register(
+        "before-parameter-build.sesv2.SendEmail", lambda params, **_: calls.append(params)
+    )
+    request = {
+        "from": "news@example.com",
+        "to": ["jane@example.org"],
+        "subject": "News",
+        "stream": "newsletter",
+    }
+    request.update(text=TEXT)
+    # When it comes through POST /messages, the link is on the API it came in on
+    response = handler(api_event("POST", "/messages", json.dumps(request)), LocalContext("SenderFunction"))
+    assert response["statusCode"] == 200
+    headers = {h["Name"]: h["Value"] for h in calls[0]["Content"]["Simple"]["Headers"]}
+    assert headers["List-Unsubscribe"].startswith(
+        "<https://abc123.execute-api.us-east-1.amazonaws.com/v1/unsubscribe/"
+    )
+    # When it is a direct invoke, there is no URL to give: refused, nothing sent
+    answer = handler(request, LocalContext("SenderFunction"))
+    assert (answer["error"]["code"], answer["error"]["field"]) == ("streams_not_configured", "stream")
+    assert len(calls) == 1

@@ -248,3 +248,4 @@ class SendJob(BaseModel):
 
     app: str
     request: SendRequest
+    unsubscribe_base_url: str | None = None  # where the request came in (bulk links), if known
