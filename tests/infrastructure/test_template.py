@@ -194,6 +194,7 @@ def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege
         "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:ConditionCheckItem",
         "ses:ListSuppressedDestinations",
     }
     assert sync["Properties"]["Environment"]["Variables"]["SYNC_SES_ACCOUNT_SUPPRESSION_LIST"] == {
@@ -230,6 +231,7 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
         "dynamodb:Query",
         "dynamodb:PutItem",
         "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
     }
     assert secret == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "StreamsSecret"}}}
     condition, when_on, when_off = conditional["Fn::If"]

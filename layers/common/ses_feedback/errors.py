@@ -49,6 +49,10 @@ class VersionConflict(SesFeedbackError):
     """The address changed between our read and our write; re-read and decide again."""
 
 
+class AddressErased(SesFeedbackError):
+    """A write found the address's erasure tombstone: nothing was written (the address stays forgotten)."""
+
+
 class InvalidRequest(SesFeedbackError, ValueError):
     """A field of a request is wrong (an SES limit, header injection, an address, a note, a cursor)."""
 

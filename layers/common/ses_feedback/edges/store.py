@@ -26,10 +26,14 @@ every-stream suppressions are in the ``gsi1`` listing.
 **Erasure.** Erasing an address deletes every item of its partition (state and history)
 and writes a *tombstone* ``ERASED#<HMAC-SHA256 of the address>`` / ``STATE`` (the key is
 the stack's secret, so the table alone does not reverse it), with its own audit history in
-the same partition. When a ``tombstone_of`` function is given, every state read also reads
-the addresses' tombstone keys in the same ``BatchGetItem`` (two keys per address: 50
-recipients are still one request); an erased address reads as reason ``erased`` and the
-write path writes nothing for it.
+the same partition. When a ``tombstone_of`` function is given, state reads also read the
+addresses' tombstone keys in the same ``BatchGetItem`` (two keys per address: the sender's 50
+recipients are still one request), and an erased address reads as reason ``erased``; every
+write is a transaction that also checks the tombstone's absence (``ConditionCheck``), so
+nothing writes an erased address back in clear, and feedback, which only writes, reads its
+batch without the tombstone keys (``tombstones=False``: one ``BatchGetItem`` per 100
+addresses, as before). An erasure that races a first write of the same address (no state
+item yet, read before the tombstone existed) is caught by that check too.
 
 Every state change is one ``TransactWriteItems``: a conditional Put of the history item
 (it must not exist yet: that makes a repeated notification change nothing) and a Put of
@@ -53,7 +57,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ses_feedback.errors import InvalidCursor, VersionConflict
+from ses_feedback.errors import AddressErased, InvalidCursor, VersionConflict
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import (
@@ -114,17 +118,21 @@ class SuppressionStore:
 
     # ---- reads -------------------------------------------------------------------------
 
-    def get_states(self, addresses: Iterable[str], brief: bool = False) -> dict[str, AddressState]:
+    def get_states(
+        self, addresses: Iterable[str], brief: bool = False, tombstones: bool = True
+    ) -> dict[str, AddressState]:
         """States of many addresses in as few BatchGetItem calls as possible (absent = clean).
 
         ``brief`` reads only what says whether and why an address is suppressed (reason,
         expiry, lift, version): smaller answers for bulk checks; never write such a state back.
+        ``tombstones=False`` leaves out the erasure keys, for a reader that only writes: every
+        write is conditional on the tombstone's absence anyway (``apply``).
         """
         wanted = list(dict.fromkeys(addresses))
         states = {address: AddressState(address=address) for address in wanted}
         # Each address's state key, and its tombstone's key when erasure is on.
         by_pk: dict[str, str] = {_pk(a): a for a in wanted}
-        if self.tombstone_of is not None:
+        if self.tombstone_of is not None and tombstones:
             by_pk.update({_tombstone_pk(self.tombstone_of(a)): a for a in wanted})
         partitions = list(by_pk)
         erased: dict[str, AddressState] = {}
@@ -249,7 +257,23 @@ class SuppressionStore:
             "Item": _history_item(decision, now, retention_until),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
-        if decision.new_state is None:
+        # With erasure on, every write also checks, in the same transaction, that the address
+        # has no tombstone: nothing writes an erased address back in clear, whatever it read.
+        not_erased: list[dict[str, Any]] = []
+        if self.tombstone_of is not None:
+            not_erased = [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": {
+                            "pk": {"S": _tombstone_pk(self.tombstone_of(decision.address))},
+                            "sk": {"S": STATE_SK},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        if decision.new_state is None and not not_erased:
             try:
                 self.client.put_item(**history)
             except ClientError as exc:
@@ -257,6 +281,13 @@ class SuppressionStore:
                     return Applied(ApplyResult.DUPLICATE)
                 raise
             return Applied(ApplyResult.APPLIED)
+        if decision.new_state is None:
+            codes = self._transact([{"Put": history}, *not_erased])
+            if codes is None:
+                return Applied(ApplyResult.APPLIED)
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                raise AddressErased("the address is erased")
+            return Applied(ApplyResult.DUPLICATE)
 
         new_state = replace(decision.new_state, version=expected.version + 1)
         state_put: dict[str, Any] = {"TableName": self.table_name, "Item": _state_item(new_state, now)}
@@ -265,17 +296,25 @@ class SuppressionStore:
         else:
             state_put["ConditionExpression"] = "version = :expected"
             state_put["ExpressionAttributeValues"] = {":expected": {"N": str(expected.version)}}
+        codes = self._transact([{"Put": history}, {"Put": state_put}, *not_erased])
+        if codes is None:
+            return Applied(ApplyResult.APPLIED, new_state)
+        if codes[2:3] == ["ConditionalCheckFailed"]:
+            raise AddressErased("the address is erased")
+        if codes and codes[0] == "ConditionalCheckFailed":
+            return Applied(ApplyResult.DUPLICATE)
+        raise VersionConflict(decision.address)
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str | None] | None:
+        """One TransactWriteItems; None when it committed, else each item's cancellation code."""
         try:
-            self.client.transact_write_items(TransactItems=[{"Put": history}, {"Put": state_put}])  # type: ignore[typeddict-item]
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons: list[dict[str, str]] = exc.response.get("CancellationReasons", [])  # type: ignore[assignment]
-            codes = [r.get("Code") for r in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return Applied(ApplyResult.DUPLICATE)
-            raise VersionConflict(decision.address) from None
-        return Applied(ApplyResult.APPLIED, new_state)
+            return [r.get("Code") for r in reasons]
+        return None
 
     def list_suppressed(
         self, reason: Reason | None, limit: int, cursor: str | None, now: datetime
