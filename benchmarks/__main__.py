@@ -13,6 +13,7 @@ from ses_feedback_cli import motoserver
 MODULES = [
     "benchmarks.feedback",
     "benchmarks.sender",
+    "benchmarks.streams",
     "benchmarks.admin",
     "benchmarks.local_api",
     "benchmarks.dmarc",

@@ -14,6 +14,8 @@ import io
 import json
 import os
 import re
+import secrets as secrets_module
+import string
 import sys
 import time
 import uuid
@@ -44,7 +46,9 @@ def region() -> str:
 
 
 # Local mode publishes Send/Open/Click too, so the whole life of a message can be watched.
-LOCAL_PARAMETERS = {"PublishEngagementEvents": "true"}
+# Unsubscribe links point at the REST API that `local up` serves on loopback (port 3000,
+# paths without the stage).
+LOCAL_PARAMETERS = {"PublishEngagementEvents": "true", "UnsubscribeBaseUrl": "http://127.0.0.1:3000"}
 
 
 @dataclass
@@ -179,6 +183,8 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
         created[logical_id] = _create_bucket(
             resolver.refs[logical_id], resolver.resolve(resource["Properties"])
         )
+    for logical_id, resource in resources_of_type(stack.template, "AWS::SecretsManager::Secret").items():
+        created[logical_id] = _create_secret(stack.name(logical_id), resource["Properties"])
     return created
 
 
@@ -198,6 +204,20 @@ def _create_bucket(name: str, properties: dict[str, Any]) -> str:
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
         )
+    return name
+
+
+def _create_secret(name: str, properties: dict[str, Any]) -> str:
+    """A secret as CloudFormation's GenerateSecretString makes it (kept if it exists: its keys sign links)."""
+    secrets = boto3.client("secretsmanager", region_name=region())
+    generate = properties["GenerateSecretString"]
+    value = json.loads(generate.get("SecretStringTemplate", "{}"))
+    alphabet = string.ascii_letters + string.digits
+    value[generate["GenerateStringKey"]] = "".join(
+        secrets_module.choice(alphabet) for _ in range(int(generate.get("PasswordLength", 32)))
+    )
+    with contextlib.suppress(secrets.exceptions.ResourceExistsException):
+        secrets.create_secret(Name=name, SecretString=json.dumps(value))
     return name
 
 

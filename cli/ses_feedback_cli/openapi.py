@@ -58,7 +58,8 @@ def generate(template: dict[str, Any] | None = None) -> str:
     merge = OpenAPIMerge(
         title="ses-feedback",
         version=version("ses-feedback"),
-        description="Suppression-aware sending through Amazon SES. Every route is IAM-signed (SigV4).",
+        description="Suppression-aware sending through Amazon SES. Every route is IAM-signed (SigV4), "
+        "except the public one-click unsubscribe routes.",
         security_schemes={"sigv4": SIGV4},  # type: ignore[dict-item]  # Powertools validates the dict itself
         security=[{"sigv4": []}],
         on_conflict="error",
@@ -71,8 +72,20 @@ def generate(template: dict[str, Any] | None = None) -> str:
         # Through Powertools' own serialiser: query and path parameters carry enum members
         # (ParameterInType) that json.dumps cannot write.
         document = json.loads(merge.get_openapi_json_schema())
-    document = _without_validation_422(document)
+    document = _public_routes_unsigned(_without_validation_422(document), template)
     return json.dumps(_without_unused_schemas(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def _public_routes_unsigned(document: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:
+    """Routes the template opens to everyone (``Auth: Authorizer: NONE``) need no signature."""
+    for resource in functions(template).values():
+        for event in resource["Properties"].get("Events", {}).values():
+            properties = event.get("Properties", {})
+            if event.get("Type") == "Api" and properties.get("Auth", {}).get("Authorizer") == "NONE":
+                operation = document["paths"].get(properties["Path"], {}).get(properties["Method"].lower())
+                if operation is not None:
+                    operation["security"] = []
+    return document
 
 
 def _without_validation_422(document: dict[str, Any]) -> dict[str, Any]:

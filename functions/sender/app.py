@@ -71,7 +71,10 @@ _RESPONSES[409]["content"]["application/json"]["model"] = SendAnswer | ErrorAnsw
 )
 def post_messages(request: Annotated[SendRequest, Body()]) -> Response[SendAnswer]:
     identity = app.current_event.request_context.identity
-    answer = send(request, app_name(identity.user_arn or identity.caller), app.lambda_context)
+    # Without an UnsubscribeBaseUrl, a bulk message's links point at the API it came in on.
+    context = app.current_event.request_context
+    called_on = f"https://{context.domain_name}/{context.stage}" if context.domain_name else None
+    answer = send(request, app_name(identity.user_arn or identity.caller), app.lambda_context, called_on)
     status = 409 if answer.status is SendStatus.REJECTED else 200
     return Response(status, content_types.APPLICATION_JSON, answer)
 
@@ -139,7 +142,7 @@ def _idempotent_send() -> Callable[..., SendAnswer]:
     )
 
     def send_once(job: SendJob) -> SendAnswer:
-        return wiring.sender().send(job.request, job.app)
+        return wiring.sender().send(job.request, job.app, job.unsubscribe_base_url)
 
     idempotent: Callable[..., SendAnswer] = idempotent_function(
         send_once,
@@ -151,14 +154,16 @@ def _idempotent_send() -> Callable[..., SendAnswer]:
     return idempotent
 
 
-def send(request: SendRequest, app_tag: str, context: LambdaContext | None) -> SendAnswer:
+def send(
+    request: SendRequest, app_tag: str, context: LambdaContext | None, called_on: str | None = None
+) -> SendAnswer:
     """Both doors: the use case, once per idempotency key when the request has one."""
     if request.idempotency_key is None:
-        return wiring.sender().send(request, app_tag)
+        return wiring.sender().send(request, app_tag, called_on)
     if context is not None:
         _idempotency_config().register_lambda_context(context)
     try:
-        return _idempotent_send()(job=SendJob(app=app_tag, request=request))
+        return _idempotent_send()(job=SendJob(app=app_tag, request=request, unsubscribe_base_url=called_on))
     except IdempotencyValidationError:
         raise IdempotencyConflict(
             "idempotency_key: already used for a different request", "idempotency_key"

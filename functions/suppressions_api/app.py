@@ -23,19 +23,24 @@ from ses_feedback.errors import (
     InvalidRequest,
     NotSuppressed,
     SesFeedbackError,
+    StreamsNotConfigured,
     is_refusal,
 )
 from ses_feedback.model.answers import (
+    ErasureAnswer,
     ErrorAnswer,
     HistoryPageModel,
     ManualChange,
+    StreamStatus,
     SuppressionDetail,
     SuppressionPage,
     refusal_responses,
 )
+from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import Reason
+from ses_feedback.model.streams import STREAM_PATTERN
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ManualSuppressionRequest
+from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ErasureRequest, ManualSuppressionRequest
 from ses_feedback.parsing.problems import invalid_request
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -45,7 +50,7 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor o
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
 
 
-def _responses(answer: type[Any], *refusals: type[SesFeedbackError]) -> dict[int, Any]:
+def _responses(answer: Any, *refusals: type[SesFeedbackError]) -> dict[int, Any]:
     """The OpenAPI responses of a route: its answer, and the refusals it can give."""
     return {
         200: {"description": "OK", "content": {"application/json": {"model": answer}}},
@@ -79,13 +84,27 @@ def list_suppressions(
 
 @app.get(
     "/suppressions/<address>",
-    summary="One address: its state and its newest history entries",
-    responses=_responses(SuppressionDetail, InvalidRequest),
+    summary="One address: its state and its newest history entries; with ?stream=, that stream's answer",
+    responses=_responses(SuppressionDetail | StreamStatus, InvalidRequest),
     tags=["suppressions"],
 )
 def get_suppression(
-    address: AddressPath, history: Annotated[int, Query(ge=1, le=100)] = 20
-) -> SuppressionDetail:
+    address: AddressPath,
+    history: Annotated[int, Query(ge=1, le=100)] = 20,
+    stream: Annotated[
+        str | None,
+        Query(pattern=STREAM_PATTERN, description="answer for this stream: suppressed, reason, since"),
+    ] = None,
+) -> SuppressionDetail | StreamStatus:
+    if stream is not None:
+        verdict = wiring.admin().on_stream(address, stream, wiring.settings().streams)
+        return StreamStatus(
+            address=verdict.address,
+            stream=verdict.stream,
+            suppressed=verdict.suppressed,
+            reason=verdict.reason,
+            since=iso_z(verdict.since),
+        )
     state, entries = wiring.admin().get(address, history_limit=history)
     return SuppressionDetail.of(state, entries, _now())
 
@@ -130,6 +149,18 @@ def delete_suppression(
     force: Annotated[bool, Query(description="needed to lift a complaint")] = False,
 ) -> ManualChange:
     return ManualChange.of(wiring.admin().lift(address, note, _actor(), force=force), _now())
+
+
+@app.post(
+    "/suppressions/<address>/erasure",
+    summary="Erase an address (GDPR art. 17): delete every item holding it; a keyed tombstone keeps it "
+    "suppressed on every stream",
+    responses=_responses(ErasureAnswer, InvalidRequest, StreamsNotConfigured),
+    tags=["suppressions"],
+)
+def erase_address(address: AddressPath, request: Annotated[ErasureRequest, Body()]) -> ErasureAnswer:
+    erased = wiring.admin().erase(address, request.note, _actor())
+    return ErasureAnswer(erased=True, deleted_items=erased.deleted_items, since=iso_z(erased.since))
 
 
 # ---- refusals → answers, in one place ---------------------------------------------------------

@@ -13,7 +13,9 @@ SENDER = RESOURCES["SenderFunction"]["Properties"]
 
 
 def statements() -> list[dict[str, Any]]:
-    (policy,) = SENDER["Policies"]
+    (policy, secret) = SENDER["Policies"]
+    # Besides its own statements, the sender may read the streams secret only (unsubscribe links).
+    assert secret == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "StreamsSecret"}}}
     found: list[dict[str, Any]] = policy["Statement"]
     return found
 

@@ -194,6 +194,7 @@ def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege
         "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:ConditionCheckItem",
         "ses:ListSuppressedDestinations",
     }
     assert sync["Properties"]["Environment"]["Variables"]["SYNC_SES_ACCOUNT_SUPPRESSION_LIST"] == {
@@ -219,14 +220,20 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
         ("GET", "/suppressions/{address}/events"),
         ("PUT", "/suppressions/{address}"),
         ("DELETE", "/suppressions/{address}"),
+        ("POST", "/suppressions/{address}/erasure"),
     }
     assert all(e["Properties"]["RestApiId"] == {"Ref": "RestApi"} for e in api["Events"].values())
-    (always, conditional) = api["Policies"]
+    assert not any("Auth" in e["Properties"] for e in api["Events"].values()), "no route opts out of IAM"
+    (always, secret, conditional) = api["Policies"]
     assert {a for s in always["Statement"] for a in actions_of(s)} == {
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
     }
+    assert secret == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "StreamsSecret"}}}
     condition, when_on, when_off = conditional["Fn::If"]
     assert (condition, when_off) == ("SyncSesAccountList", {"Ref": "AWS::NoValue"})
     assert [a for s in when_on["Statement"] for a in actions_of(s)] == ["ses:DeleteSuppressedDestination"]

@@ -179,6 +179,7 @@ def test_reject_mode_refuses_the_whole_message(sender: Sender) -> None:
         "message_id": None,
         "sent_to": [],
         "suppressed": [answer["suppressed"][0]],
+        "messages": [],
     }
     assert answer["suppressed"][0]["address"] == "b@example.org"
     assert (status, body) == (409, answer)
@@ -213,7 +214,9 @@ def test_fifty_recipients_are_checked_in_exactly_one_batch_get(sender: Sender) -
     # Then
     assert len(sender.batch_gets) == 1
     (keys,) = [table["Keys"] for table in sender.batch_gets[0]["RequestItems"].values()]
-    assert len(keys) == 50
+    # Each address's state, and its erasure tombstone's key, in the same request.
+    assert len(keys) == 100
+    assert sum(k["pk"]["S"].startswith("ADDR#") for k in keys) == 50
     assert len(answer["sent_to"]) == 49
 
 
@@ -230,8 +233,16 @@ def test_ses_gets_the_configuration_set_the_request_tags_and_the_calling_app(
     configuration_set = stack.local.name("ConfigurationSet")
     assert [c["ConfigurationSetName"] for c in sender.send_email_calls] == [configuration_set] * 2
     assert [c["EmailTags"] for c in sender.send_email_calls] == [
-        [{"Name": "campaign", "Value": "spring"}, {"Name": "app", "Value": "billing"}],
-        [{"Name": "campaign", "Value": "spring"}, {"Name": "app", "Value": "invoices-service"}],
+        [
+            {"Name": "campaign", "Value": "spring"},
+            {"Name": "app", "Value": "billing"},
+            {"Name": "stream", "Value": "transactional"},
+        ],
+        [
+            {"Name": "campaign", "Value": "spring"},
+            {"Name": "app", "Value": "invoices-service"},
+            {"Name": "stream", "Value": "transactional"},
+        ],
     ]
 
 
@@ -459,7 +470,7 @@ def test_get_openapi_json_serves_the_whole_rest_api(sender: Sender) -> None:
 def test_every_route_on_the_rest_api_is_in_the_document() -> None:
     template = load_template()
     document = json.loads(DOCUMENT_PATH.read_text())
-    assert api_functions(template) == ["SenderFunction", "SuppressionsApiFunction"]
+    assert api_functions(template) == ["SenderFunction", "SuppressionsApiFunction", "UnsubscribeFunction"]
     for logical_id in api_functions(template):
         for event in template["Resources"][logical_id]["Properties"]["Events"].values():
             path, method = event["Properties"]["Path"], event["Properties"]["Method"].lower()

@@ -208,6 +208,7 @@ def test_get_of_an_unknown_address_is_not_suppressed_with_no_history(call: Call)
         "soft_bounce_count": 0,
         "lifted_at": None,
         "history": [],
+        "scoped": [],
     }
 
 

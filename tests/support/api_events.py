@@ -12,7 +12,12 @@ ACCOUNT = "123456789012"
 USER_ARN = f"arn:aws:iam::{ACCOUNT}:user/ops"
 
 # The template's routes: the resource (with its {parameters}) that a path matches.
-_RESOURCES = ["/suppressions/{address}/events", "/suppressions/{address}", "/suppressions"]
+_RESOURCES = [
+    "/suppressions/{address}/events",
+    "/suppressions/{address}/erasure",
+    "/suppressions/{address}",
+    "/suppressions",
+]
 
 
 def _match(path: str) -> tuple[str, dict[str, str] | None]:

@@ -38,7 +38,7 @@ class CliContext(LocalContext):
 
 def request_payload(args: argparse.Namespace) -> dict[str, Any]:
     payload: dict[str, Any] = {"from": args.sender, "to": args.to, "subject": args.subject}
-    for name in ("cc", "bcc", "reply_to", "text", "html", "idempotency_key"):
+    for name in ("cc", "bcc", "reply_to", "text", "html", "idempotency_key", "stream"):
         value = getattr(args, name)
         if value:
             payload[name] = value
@@ -118,6 +118,11 @@ def register(commands: Any) -> None:
     send.add_argument("--html", help="HTML body")
     send.add_argument("--tag", action="append", help="SES message tag NAME=VALUE (repeatable)")
     send.add_argument("--idempotency-key", help="the same key within the window sends once")
+    send.add_argument(
+        "--stream",
+        help="message stream (default transactional); a bulk stream sends one message per recipient with "
+        "one-click unsubscribe, and --text/--html must contain {{unsubscribe_url}}",
+    )
     send.add_argument(
         "--on-suppressed", choices=["drop", "reject"], help="drop suppressed recipients (default) or refuse"
     )

@@ -23,14 +23,17 @@ from ses_feedback import wiring
 from ses_feedback.errors import InvalidRequest, SesFeedbackError, is_refusal
 from ses_feedback.model.answers import (
     AddressStatus,
+    ErasureAnswer,
     HistoryItem,
     HistoryPageModel,
     ManualChange,
+    StreamStatus,
     Suppression,
     SuppressionDetail,
     SuppressionPage,
 )
-from ses_feedback.model.reasons import Reason
+from ses_feedback.model.moments import iso_z
+from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import AddressState, ManualOutcome
 from ses_feedback.parsing.csv_rows import RowError, read_rows
 from ses_feedback.settings import Settings
@@ -40,7 +43,8 @@ from ses_feedback_cli.local import LocalStack, region
 from ses_feedback_cli.output import answer_stream, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 
-REASONS = [reason.value for reason in Reason]
+# The reasons the listing knows (unsubscribes are per stream, erasures keep no address).
+REASONS = [reason.value for reason in LISTING_ORDER]
 EXPORT_COLUMNS = ["address", "reason", "since", "expires_at", "note", "actor"]
 
 
@@ -56,8 +60,15 @@ def table_name(args: argparse.Namespace) -> str:
 
 
 def settings(args: argparse.Namespace) -> Settings:
-    """The functions' settings from this shell's environment, with the table this command uses."""
-    return Settings.from_env({**os.environ, "SUPPRESSION_TABLE": table_name(args)})
+    """The functions' settings from this shell's environment, with the table this command uses.
+
+    On the local stack (no --table, no $SUPPRESSION_TABLE) the streams secret is the local
+    one too; a deployed stack's is $STREAMS_SECRET_ID (its StreamsSecretArn output).
+    """
+    environ = {**os.environ, "SUPPRESSION_TABLE": table_name(args)}
+    if not args.table and not os.environ.get("SUPPRESSION_TABLE") and not os.environ.get("STREAMS_SECRET_ID"):
+        environ["STREAMS_SECRET_ID"] = LocalStack(prefix=args.prefix).name("StreamsSecret")
+    return Settings.from_env(environ)
 
 
 def build_admin(args: argparse.Namespace, ses_sync: bool | None = None) -> SuppressionAdmin:
@@ -97,6 +108,8 @@ def _json_line(model: Suppression | HistoryItem) -> str:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
+    if args.stream is not None:
+        return _get_on_stream(args)
     now = datetime.now(UTC)
     state, history = build_admin(args).get(args.address, history_limit=args.history)
     answer = AddressStatus.of_detail(SuppressionDetail.of(state, history, now))
@@ -109,6 +122,34 @@ def cmd_get(args: argparse.Namespace) -> int:
     say(f"{answer.address}: {status}; soft bounces in window: {answer.soft_bounce_count}")
     for item in answer.history:
         say(_history_line(item))
+    return 0
+
+
+def _get_on_stream(args: argparse.Namespace) -> int:
+    config = settings(args)
+    verdict = wiring.admin_for(config).on_stream(args.address, args.stream, config.streams)
+    answer = StreamStatus(
+        address=verdict.address,
+        stream=verdict.stream,
+        suppressed=verdict.suppressed,
+        reason=verdict.reason,
+        since=iso_z(verdict.since),
+    )
+    if args.json:
+        print_json(answer.model_dump(mode="json"))
+        return 0
+    status = f"suppressed ({answer.reason}) since {answer.since}" if answer.suppressed else "not suppressed"
+    say(f"{answer.address} on {answer.stream}: {status}")
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    erased = build_admin(args).erase(args.address, args.note, actor(args))
+    answer = ErasureAnswer(erased=True, deleted_items=erased.deleted_items, since=iso_z(erased.since))
+    if args.json:
+        print_json(answer.model_dump(mode="json"))
+    else:
+        say(f"erased: {answer.deleted_items} items deleted; suppressed on every stream (reason erased)")
     return 0
 
 
@@ -329,6 +370,8 @@ def register(commands: Any) -> None:
     remove.add_argument("--json", action="store_true", help="print JSON")
     remove.set_defaults(func=_run(cmd_remove))
 
+    _register_streams(sub, actor_help)
+
     load = sub.add_parser("import", help="load a CSV export from another provider (safe to run twice)")
     load.add_argument("file", help="CSV: one address a line, or with a header row (see README)")
     load.add_argument("--reason", choices=REASONS, help="give every row this reason (ignore the file's)")
@@ -343,3 +386,19 @@ def register(commands: Any) -> None:
     export.add_argument("--output", help="write to this file (default: stdout)")
     export.add_argument("--page-size", type=_limit, default=1000, help=argparse.SUPPRESS)
     export.set_defaults(func=_run(cmd_export))
+
+
+def _register_streams(sub: Any, actor_help: str) -> None:
+    """What streams added: `get --stream` and `erase`."""
+    sub.choices["get"].add_argument("--stream", help="answer for this stream only: suppressed, reason, since")
+    erase = sub.add_parser(
+        "erase",
+        help="forget an address (GDPR art. 17): delete every item holding it, keep it suppressed everywhere",
+    )
+    erase.add_argument("address")
+    erase.add_argument(
+        "--note", required=True, help="why, e.g. a ticket number; kept in the audit entry (never the address)"
+    )
+    erase.add_argument("--actor", help=actor_help)
+    erase.add_argument("--json", action="store_true", help="print JSON")
+    erase.set_defaults(func=_run(cmd_erase))

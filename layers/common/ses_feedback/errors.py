@@ -49,6 +49,10 @@ class VersionConflict(SesFeedbackError):
     """The address changed between our read and our write; re-read and decide again."""
 
 
+class AddressErased(SesFeedbackError):
+    """A write found the address's erasure tombstone: nothing was written (the address stays forgotten)."""
+
+
 class InvalidRequest(SesFeedbackError, ValueError):
     """A field of a request is wrong (an SES limit, header injection, an address, a note, a cursor)."""
 
@@ -80,6 +84,17 @@ class ComplaintLiftNeedsForce(SesFeedbackError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "force")
+
+
+class InvalidToken(SesFeedbackError):
+    """An unsubscribe token this stack did not sign: forged, truncated, altered or of an unknown key."""
+
+    def __init__(self, message: str = "not an unsubscribe link this service handed out") -> None:
+        super().__init__(message, "token")
+
+
+class StreamsNotConfigured(SesFeedbackError):
+    """Bulk streams, unsubscribe links or erasure need the stack's secret, which this deployment lacks."""
 
 
 class ConcurrentUpdate(SesFeedbackError):
@@ -136,6 +151,7 @@ class Refusal:
 
 REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     InvalidRequest: Refusal("invalid_request", 400, 2),
+    InvalidToken: Refusal("invalid_token", 400, 2),
     NotSuppressed: Refusal("not_suppressed", 404, 1),
     ComplaintLiftNeedsForce: Refusal("complaint_needs_force", 409, 1),
     IdempotencyConflict: Refusal("idempotency_conflict", 409, 1),
@@ -146,6 +162,7 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     SendingPaused: Refusal("sending_paused", 503, 1),
     ReputationGuard: Refusal("reputation_guard", 503, 1),
     ConcurrentUpdate: Refusal("concurrent_update", 503, 1),
+    StreamsNotConfigured: Refusal("streams_not_configured", 501, 1),
 }
 
 # The refusals each door can give (the OpenAPI responses list them by status).
@@ -158,8 +175,10 @@ SEND_REFUSALS = (
     SendingPaused,
     ReputationGuard,
     SesFailure,
+    StreamsNotConfigured,
 )
 ADMIN_REFUSALS = (InvalidRequest, NotSuppressed, ComplaintLiftNeedsForce, ConcurrentUpdate)
+UNSUBSCRIBE_REFUSALS = (InvalidRequest, InvalidToken, ConcurrentUpdate, StreamsNotConfigured)
 
 
 class NotARefusal(LookupError):

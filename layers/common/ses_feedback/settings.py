@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ses_feedback.model.streams import Streams
 from ses_feedback.rules.policy import PolicySettings
 
 _POLICY = PolicySettings()
@@ -52,6 +53,25 @@ class Settings(BaseModel):
     dmarc_report_bucket: str | None = Field(default=None, alias="DMARC_REPORT_BUCKET")
     dmarc_report_retention_days: int = Field(default=400, alias="DMARC_REPORT_RETENTION_DAYS", ge=1)
 
+    # Streams (README, "Streams and one-click unsubscribe"): which are transactional, the
+    # secret whose keys sign unsubscribe links and name erasure tombstones, and the public
+    # base URL of the unsubscribe routes (the REST API's stage URL, or a custom domain).
+    transactional_streams_text: str = Field(default="transactional", alias="TRANSACTIONAL_STREAMS")
+    streams_secret_id: str | None = Field(default=None, alias="STREAMS_SECRET_ID")
+    unsubscribe_base_url: str | None = Field(default=None, alias="UNSUBSCRIBE_BASE_URL")
+
+    @field_validator("transactional_streams_text")
+    @classmethod
+    def _stream_names(cls, text: str) -> str:
+        Streams.parse(text)  # a name that is not a stream name fails at start, not at the first send
+        return text
+
+    @field_validator("streams_secret_id", "unsubscribe_base_url")
+    @classmethod
+    def _empty_is_none(cls, text: str | None) -> str | None:
+        # The template passes an unset parameter as "".
+        return text or None
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls.model_validate({name: value for name, value in environ.items() if name.isupper()})
@@ -62,7 +82,12 @@ class Settings(BaseModel):
             soft_bounce_threshold=self.soft_bounce_threshold,
             soft_bounce_window=timedelta(days=self.soft_bounce_window_days),
             soft_bounce_suppression=timedelta(days=self.soft_bounce_suppression_days),
+            streams=self.streams,
         )
+
+    @property
+    def streams(self) -> Streams:
+        return Streams.parse(self.transactional_streams_text)
 
     @property
     def history_retention(self) -> timedelta:

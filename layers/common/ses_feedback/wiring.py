@@ -16,15 +16,19 @@ from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 from ses_feedback.edges.alarms import AlarmStates
+from ses_feedback.edges.secrets import load_key_ring
 from ses_feedback.edges.ses import SesGateway
 from ses_feedback.edges.ses_account import SesAccountSuppressionList
 from ses_feedback.edges.store import SuppressionStore
+from ses_feedback.errors import StreamsNotConfigured
 from ses_feedback.model.moments import utc_now
+from ses_feedback.rules.tokens import KeyRing
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
 from ses_feedback.usecases.bulk_import import BulkImport
 from ses_feedback.usecases.feedback import FeedbackProcessor
 from ses_feedback.usecases.sending import Sender
+from ses_feedback.usecases.unsubscribe import Unsubscriber
 from ses_feedback.usecases.write_path import WritePath
 
 if TYPE_CHECKING:
@@ -58,7 +62,30 @@ def settings() -> Settings:
 
 @cached
 def store() -> SuppressionStore:
-    return SuppressionStore(settings().table_name)
+    return _store(settings(), key_ring)
+
+
+def store_for(config: Settings) -> SuppressionStore:
+    return _store(config, cache(lambda: key_ring_for(config)))
+
+
+def _store(config: Settings, ring: Callable[[], KeyRing]) -> SuppressionStore:
+    """The store; with the streams secret configured it also reads and writes erasure tombstones."""
+    if not config.streams_secret_id:
+        return SuppressionStore(config.table_name)
+    # The secret is read on the first state read that needs a tombstone key, not before.
+    return SuppressionStore(config.table_name, tombstone_of=lambda address: ring().erasure_digest(address))
+
+
+@cached
+def key_ring() -> KeyRing:
+    return key_ring_for(settings())
+
+
+def key_ring_for(config: Settings) -> KeyRing:
+    if not config.streams_secret_id:
+        raise StreamsNotConfigured("this deployment has no streams secret (STREAMS_SECRET_ID)")
+    return load_key_ring(config.streams_secret_id)
 
 
 @cached
@@ -74,7 +101,7 @@ def write_path_for(
     config: Settings, suppressions: SuppressionStore | None = None, clock: Callable[[], datetime] = utc_now
 ) -> WritePath:
     return WritePath(
-        store=suppressions or SuppressionStore(config.table_name),
+        store=suppressions or store_for(config),
         history_retention=config.history_retention,
         clock=clock,
     )
@@ -132,7 +159,13 @@ def sender() -> Sender:
         settings=config,
         # Off: no CloudWatch client, no call. On: read at most once a minute (AlarmStates).
         alarms=AlarmStates(config.reputation_alarm_names) if config.sending_guard else None,
+        key_ring=key_ring if config.streams_secret_id else None,
     )
+
+
+@cached
+def unsubscriber() -> Unsubscriber:
+    return Unsubscriber(writes=write_path(), key_ring=key_ring)
 
 
 # ---- DMARC reports ------------------------------------------------------------------------------

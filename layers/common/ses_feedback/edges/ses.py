@@ -64,6 +64,11 @@ def send_email_request(message: OutgoingMessage, configuration_set: str | None) 
             if value is not None
         }
         content = {"Simple": {"Subject": {"Data": message.subject or "", "Charset": "UTF-8"}, "Body": body}}
+    if message.headers:
+        # SES v2 adds these to the message it signs with DKIM (RFC 8058 wants both
+        # List-Unsubscribe headers covered by the signature).
+        part = content["Template"] if "Template" in content else content["Simple"]
+        part["Headers"] = [{"Name": name, "Value": value} for name, value in message.headers.items()]
     request: dict[str, Any] = {
         "FromEmailAddress": message.sender,
         "Destination": destination,

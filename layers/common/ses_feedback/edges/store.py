@@ -14,6 +14,27 @@ history    ``ADDR#<address>`` /            one feedback event or manual change; 
 then the history newest first. A sparse index (``gsi1``) holds only suppressed addresses,
 keyed by reason, for listing. ``ttl`` is DynamoDB's TTL attribute on both item kinds.
 
+**Streams.** A suppression that covers every stream (bounces, manual, a complaint about
+transactional mail) is the state item's ``reason``, as before streams existed. One that
+covers less (a complaint about bulk mail: every bulk stream; an unsubscribe: one stream) is
+an entry of the state item's ``scopes`` map, ``{"*bulk" | <stream>: {"reason", "since"}}``.
+So the sender's check still reads one item per address (one ``BatchGetItem`` per 100 keys,
+whatever the scopes), and a table written before streams existed answers right unchanged:
+its items have no ``scopes``, and their ``reason`` applies on every stream. Only
+every-stream suppressions are in the ``gsi1`` listing.
+
+**Erasure.** Erasing an address deletes every item of its partition (state and history)
+and writes a *tombstone* ``ERASED#<HMAC-SHA256 of the address>`` / ``STATE`` (the key is
+the stack's secret, so the table alone does not reverse it), with its own audit history in
+the same partition. When a ``tombstone_of`` function is given, state reads also read the
+addresses' tombstone keys in the same ``BatchGetItem`` (two keys per address: the sender's 50
+recipients are still one request), and an erased address reads as reason ``erased``; every
+write is a transaction that also checks the tombstone's absence (``ConditionCheck``), so
+nothing writes an erased address back in clear, and feedback, which only writes, reads its
+batch without the tombstone keys (``tombstones=False``: one ``BatchGetItem`` per 100
+addresses, as before). An erasure that races a first write of the same address (no state
+item yet, read before the tombstone existed) is caught by that check too.
+
 Every state change is one ``TransactWriteItems``: a conditional Put of the history item
 (it must not exist yet: that makes a repeated notification change nothing) and a Put of
 the state conditional on the version that was read (so concurrent notifications for one
@@ -27,7 +48,7 @@ import binascii
 import json
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -36,7 +57,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ses_feedback.errors import InvalidCursor, VersionConflict
+from ses_feedback.errors import AddressErased, InvalidCursor, VersionConflict
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import (
@@ -48,6 +69,7 @@ from ses_feedback.model.state import (
     HistoryPage,
     StatePage,
 )
+from ses_feedback.model.streams import ScopedSuppression
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,6 +78,7 @@ if TYPE_CHECKING:
 Item = dict[str, "AttributeValueTypeDef"]
 
 STATE_SK = "STATE"
+TOMBSTONE_PREFIX = "ERASED#"
 HISTORY_PREFIX = "EVT#"
 SUPPRESSED_INDEX = "gsi1"
 # BatchGetItem takes at most 100 keys per request, BatchWriteItem at most 25 items.
@@ -80,25 +103,42 @@ def _epoch(moment: datetime) -> str:
 
 
 class SuppressionStore:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        tombstone_of: Callable[[str], str] | None = None,
+    ) -> None:
         self.table_name = table_name
+        # address → its tombstone's keyed hash (None: this store neither reads nor writes tombstones)
+        self.tombstone_of = tombstone_of
         self.client: DynamoDBClient = client or boto3.client(
             "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})
         )
 
     # ---- reads -------------------------------------------------------------------------
 
-    def get_states(self, addresses: Iterable[str], brief: bool = False) -> dict[str, AddressState]:
+    def get_states(
+        self, addresses: Iterable[str], brief: bool = False, tombstones: bool = True
+    ) -> dict[str, AddressState]:
         """States of many addresses in as few BatchGetItem calls as possible (absent = clean).
 
         ``brief`` reads only what says whether and why an address is suppressed (reason,
         expiry, lift, version): smaller answers for bulk checks; never write such a state back.
+        ``tombstones=False`` leaves out the erasure keys, for a reader that only writes: every
+        write is conditional on the tombstone's absence anyway (``apply``).
         """
         wanted = list(dict.fromkeys(addresses))
         states = {address: AddressState(address=address) for address in wanted}
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        # Each address's state key, and its tombstone's key when erasure is on.
+        by_pk: dict[str, str] = {_pk(a): a for a in wanted}
+        if self.tombstone_of is not None and tombstones:
+            by_pk.update({_tombstone_pk(self.tombstone_of(a)): a for a in wanted})
+        partitions = list(by_pk)
+        erased: dict[str, AddressState] = {}
+        for start in range(0, len(partitions), BATCH_GET_LIMIT):
             keys: list[dict[str, Any]] = [
-                {"pk": {"S": _pk(a)}, "sk": {"S": STATE_SK}} for a in wanted[start : start + BATCH_GET_LIMIT]
+                {"pk": {"S": pk}, "sk": {"S": STATE_SK}} for pk in partitions[start : start + BATCH_GET_LIMIT]
             ]
             wanted_keys: dict[str, Any] = {"Keys": keys, "ConsistentRead": True}
             if brief:
@@ -107,13 +147,20 @@ class SuppressionStore:
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table_name, []):
-                    state = _state_from_item(item)
-                    states[state.address] = state
+                    pk = item["pk"]["S"]
+                    if pk.startswith(TOMBSTONE_PREFIX):
+                        erased[by_pk[pk]] = _erased_state(by_pk[pk], item)
+                    else:
+                        state = _state_from_item(item)
+                        states[state.address] = state
                 # DynamoDB may leave keys unprocessed under load; ask again for just those.
                 request = dict(response.get("UnprocessedKeys") or {})
+        states.update(erased)  # a tombstone wins over anything left in clear
         return states
 
     def get_state(self, address: str) -> AddressState:
+        if self.tombstone_of is not None:
+            return self.get_states([address])[address]
         response = self.client.get_item(
             TableName=self.table_name,
             Key={"pk": {"S": _pk(address)}, "sk": {"S": STATE_SK}},
@@ -138,6 +185,14 @@ class SuppressionStore:
                 state = _state_from_item(item)
             else:
                 history.append(_history_from_item(item))
+        if self.tombstone_of is not None:
+            tombstone = self.client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": _tombstone_pk(self.tombstone_of(address))}, "sk": {"S": STATE_SK}},
+                ConsistentRead=True,
+            ).get("Item")
+            if tombstone:
+                state = _erased_state(address, tombstone)
         return state, history[:limit]
 
     def scan_history(self, since: datetime | None = None) -> Iterator[tuple[str, HistoryEntry]]:
@@ -166,7 +221,7 @@ class SuppressionStore:
         Expired temporary suppressions that TTL has not deleted yet are not counted.
         """
         counts: dict[Reason, int] = {}
-        for reason in Reason:
+        for reason in LISTING_ORDER:
             arguments: dict[str, Any] = {
                 "TableName": self.table_name,
                 "IndexName": SUPPRESSED_INDEX,
@@ -202,7 +257,23 @@ class SuppressionStore:
             "Item": _history_item(decision, now, retention_until),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
-        if decision.new_state is None:
+        # With erasure on, every write also checks, in the same transaction, that the address
+        # has no tombstone: nothing writes an erased address back in clear, whatever it read.
+        not_erased: list[dict[str, Any]] = []
+        if self.tombstone_of is not None:
+            not_erased = [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": {
+                            "pk": {"S": _tombstone_pk(self.tombstone_of(decision.address))},
+                            "sk": {"S": STATE_SK},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        if decision.new_state is None and not not_erased:
             try:
                 self.client.put_item(**history)
             except ClientError as exc:
@@ -210,6 +281,13 @@ class SuppressionStore:
                     return Applied(ApplyResult.DUPLICATE)
                 raise
             return Applied(ApplyResult.APPLIED)
+        if decision.new_state is None:
+            codes = self._transact([{"Put": history}, *not_erased])
+            if codes is None:
+                return Applied(ApplyResult.APPLIED)
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                raise AddressErased("the address is erased")
+            return Applied(ApplyResult.DUPLICATE)
 
         new_state = replace(decision.new_state, version=expected.version + 1)
         state_put: dict[str, Any] = {"TableName": self.table_name, "Item": _state_item(new_state, now)}
@@ -218,17 +296,25 @@ class SuppressionStore:
         else:
             state_put["ConditionExpression"] = "version = :expected"
             state_put["ExpressionAttributeValues"] = {":expected": {"N": str(expected.version)}}
+        codes = self._transact([{"Put": history}, {"Put": state_put}, *not_erased])
+        if codes is None:
+            return Applied(ApplyResult.APPLIED, new_state)
+        if codes[2:3] == ["ConditionalCheckFailed"]:
+            raise AddressErased("the address is erased")
+        if codes and codes[0] == "ConditionalCheckFailed":
+            return Applied(ApplyResult.DUPLICATE)
+        raise VersionConflict(decision.address)
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str | None] | None:
+        """One TransactWriteItems; None when it committed, else each item's cancellation code."""
         try:
-            self.client.transact_write_items(TransactItems=[{"Put": history}, {"Put": state_put}])  # type: ignore[typeddict-item]
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons: list[dict[str, str]] = exc.response.get("CancellationReasons", [])  # type: ignore[assignment]
-            codes = [r.get("Code") for r in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return Applied(ApplyResult.DUPLICATE)
-            raise VersionConflict(decision.address) from None
-        return Applied(ApplyResult.APPLIED, new_state)
+            return [r.get("Code") for r in reasons]
+        return None
 
     def list_suppressed(
         self, reason: Reason | None, limit: int, cursor: str | None, now: datetime
@@ -333,6 +419,59 @@ class SuppressionStore:
                     time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
         return requests
 
+    def erase(self, address: str, audit: Decision, now: datetime, retention_until: datetime) -> int:
+        """Delete every item of ``address``'s partition; keep a tombstone and its audit entry.
+
+        The tombstone is written first, so a crash half-way leaves the address suppressed and
+        a retry finishes the deletion. Returns how many items held the address in clear.
+        """
+        if self.tombstone_of is None:
+            raise RuntimeError("erasure needs the stack's secret (tombstone_of)")
+        tombstone_pk = _tombstone_pk(self.tombstone_of(address))
+        tombstone: Item = {
+            "pk": {"S": tombstone_pk},
+            "sk": {"S": STATE_SK},
+            "reason": {"S": Reason.ERASED.value},
+            "since": {"S": _iso(now)},
+            "updated_at": {"S": _iso(now)},
+        }
+        try:
+            # The first erasure's date stays; a repeated erasure only adds its audit entry.
+            self.client.put_item(
+                TableName=self.table_name, Item=tombstone, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        entry = _history_item(audit, now, retention_until)
+        entry["pk"] = {"S": tombstone_pk}
+        self.client.put_item(TableName=self.table_name, Item=entry)
+        deleted = 0
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": _pk(address)}},
+            "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.client.query(**arguments)
+            keys = [{"pk": item["pk"], "sk": item["sk"]} for item in response.get("Items", [])]
+            for start in range(0, len(keys), BATCH_WRITE_LIMIT):
+                pending: dict[str, Any] = {
+                    self.table_name: [
+                        {"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_WRITE_LIMIT]
+                    ]
+                }
+                while pending:
+                    pending = dict(
+                        self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                    )
+            deleted += len(keys)
+            if "LastEvaluatedKey" not in response:
+                return deleted
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def history_exists(self, decision: Decision) -> bool:
         response = self.client.get_item(
             TableName=self.table_name,
@@ -346,7 +485,18 @@ class SuppressionStore:
 # ---- item (de)serialisation: the table layout, in one place ------------------------------
 
 _INDEX_KEY = ("gsi1pk", "gsi1sk", "pk", "sk")
-_BRIEF_ATTRIBUTES = ("address", "reason", "since", "expires_at", "lifted_at", "version")
+_BRIEF_ATTRIBUTES = ("pk", "address", "reason", "since", "expires_at", "lifted_at", "version", "scopes")
+
+
+def _tombstone_pk(digest: str) -> str:
+    return f"{TOMBSTONE_PREFIX}{digest}"
+
+
+def _erased_state(address: str, tombstone: dict[str, Any]) -> AddressState:
+    since = tombstone.get("since", {}).get("S")
+    return AddressState(
+        address=address, reason=Reason.ERASED, since=_from_iso(since) if since else None, erased=True
+    )
 
 
 def _index_pk(reason: Reason) -> str:
@@ -467,10 +617,19 @@ def _state_item(state: AddressState, now: datetime) -> Item:
         # Sparse index: only suppressed addresses carry these keys.
         item["gsi1pk"] = {"S": _index_pk(state.reason)}
         item["gsi1sk"] = {"S": f"{_iso(state.since or now)}#{state.address}"}
+    if state.scoped:
+        item["scopes"] = {
+            "M": {
+                entry.scope: {"M": {"reason": {"S": entry.reason.value}, "since": {"S": _iso(entry.since)}}}
+                for entry in state.scoped
+            }
+        }
     if state.expires_at is not None:
-        # A temporary suppression's state is deleted by DynamoDB's TTL once it expires.
         item["expires_at"] = {"N": _epoch(state.expires_at)}
-        item["ttl"] = {"N": _epoch(state.expires_at)}
+        # A temporary suppression's state is deleted by DynamoDB's TTL once it expires, unless
+        # it also holds scoped suppressions, which do not expire.
+        if not state.scoped:
+            item["ttl"] = {"N": _epoch(state.expires_at)}
     return item
 
 
@@ -495,4 +654,8 @@ def _state_from_item(item: dict[str, Any]) -> AddressState:
         actor=text("actor"),
         version=int(item.get("version", {"N": "0"})["N"]),
         lifted_at=_from_iso(lifted) if lifted else None,
+        scoped=tuple(
+            ScopedSuppression(scope, Reason(entry["M"]["reason"]["S"]), _from_iso(entry["M"]["since"]["S"]))
+            for scope, entry in sorted(item.get("scopes", {}).get("M", {}).items())
+        ),
     )

@@ -39,11 +39,21 @@ class SuppressedRecipient(BaseModel):
     since: datetime | None
 
 
+class SentMessage(BaseModel):
+    to: str
+    message_id: str
+
+
 class SendAnswer(BaseModel):
     status: SendStatus
     message_id: str | None = Field(default=None, description="SES message id; null when nothing was sent")
     sent_to: list[str] = Field(default_factory=list, description="normalised addresses given to SES")
     suppressed: list[SuppressedRecipient] = Field(default_factory=list)
+    messages: list[SentMessage] = Field(
+        default_factory=list,
+        description="bulk streams: one message per recipient, each with its SES message id "
+        "(message_id is the first); empty on transactional streams",
+    )
 
 
 # ---- refusals (every door) ----------------------------------------------------------------------
@@ -157,6 +167,12 @@ class HistoryPageModel(_Model):
         return cls(items=[HistoryItem.of(e) for e in page.items], next_cursor=page.next_cursor)
 
 
+class ScopedItem(_Model):
+    scope: str = Field(description="a stream name, or '*bulk' for every bulk stream")
+    reason: Reason
+    since: str | None
+
+
 class SuppressionDetail(_Model):
     """GET /suppressions/{address}: the state and the newest history entries."""
 
@@ -164,6 +180,9 @@ class SuppressionDetail(_Model):
     soft_bounce_count: int
     lifted_at: str | None
     history: list[HistoryItem]
+    scoped: list[ScopedItem] = Field(
+        default_factory=list, description="suppressions of one stream or of every bulk stream ('*bulk')"
+    )
 
     @classmethod
     def of(cls, state: AddressState, history: list[HistoryEntry], now: datetime) -> SuppressionDetail:
@@ -172,6 +191,7 @@ class SuppressionDetail(_Model):
             soft_bounce_count=state.soft_bounce_count,
             lifted_at=iso_z(state.lifted_at),
             history=[HistoryItem.of(e) for e in history],
+            scoped=[ScopedItem(scope=e.scope, reason=e.reason, since=iso_z(e.since)) for e in state.scoped],
         )
 
 
@@ -210,3 +230,23 @@ class ManualChange(_Model):
             changed=outcome.changed,
             ses_removed=outcome.ses_removed,
         )
+
+
+class StreamStatus(_Model):
+    """GET /suppressions/{address}?stream=S and ``suppressions get --stream S``: that stream's answer."""
+
+    address: str
+    stream: str
+    suppressed: bool = Field(description="whether mail on this stream would be dropped for this address")
+    reason: Reason | None = Field(
+        description="why: an every-stream reason, complaint (bulk), unsubscribed, erased"
+    )
+    since: str | None
+
+
+class ErasureAnswer(_Model):
+    """POST /suppressions/{address}/erasure and ``suppressions erase``."""
+
+    erased: bool = Field(description="always true: the address is erased (again, if it was)")
+    deleted_items: int = Field(description="items that held the address in clear, deleted now")
+    since: str | None = Field(description="when the address was first erased")

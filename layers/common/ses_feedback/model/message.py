@@ -21,3 +21,5 @@ class OutgoingMessage:
     template_name: str | None = None
     template_data: str | None = None  # JSON text, as SES takes it
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Extra headers (SES v2 Content.*.Headers): List-Unsubscribe & co. on bulk streams only.
+    headers: Mapping[str, str] = field(default_factory=dict)

@@ -12,6 +12,10 @@ class Reason(StrEnum):
     SOFT_BOUNCE = "soft_bounce"
     COMPLAINT = "complaint"
     MANUAL = "manual"
+    # Scoped to one stream (one-click unsubscribe): never the whole address.
+    UNSUBSCRIBED = "unsubscribed"
+    # The address was erased (GDPR art. 17): only an HMAC of it is kept, suppressed everywhere.
+    ERASED = "erased"
 
     def at_least_as_strong_as(self, other: Reason) -> bool:
         """The one rule of rank: a suppression for ``self`` is never replaced by one for a
@@ -25,8 +29,11 @@ _STRENGTH: dict[Reason, int] = {
     Reason.SOFT_BOUNCE: 1,
     Reason.HARD_BOUNCE: 2,
     Reason.MANUAL: 2,
+    Reason.UNSUBSCRIBED: 2,
     Reason.COMPLAINT: 3,
+    Reason.ERASED: 4,
 }
 
 # Listing order when no reason is asked for: one index partition after the other, strongest first.
+# Unsubscribes are scoped to a stream and erasures keep no address: neither is in the index.
 LISTING_ORDER = (Reason.COMPLAINT, Reason.HARD_BOUNCE, Reason.MANUAL, Reason.SOFT_BOUNCE)

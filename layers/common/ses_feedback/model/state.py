@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from ses_feedback.model.reasons import Reason
+from ses_feedback.model.streams import ScopedSuppression
 
 
 class Action(StrEnum):
@@ -35,6 +36,20 @@ class AddressState:
     # When an operator last lifted a suppression: bulk imports and the SES sync do not
     # re-impose one from evidence older than that (new feedback always may).
     lifted_at: datetime | None = None
+    # Suppressions of one stream or of every bulk stream (``reason`` above covers every stream).
+    scoped: tuple[ScopedSuppression, ...] = ()
+    # Read from an erasure's tombstone: ``address`` is only the caller's; nothing may be written.
+    erased: bool = False
+
+    def suppression_on(self, stream: str, bulk: bool, now: datetime) -> tuple[Reason, datetime | None] | None:
+        """Why (and since when) mail on ``stream`` may not go to this address; None: it may."""
+        if self.is_suppressed(now):
+            assert self.reason is not None
+            return self.reason, self.since
+        for entry in self.scoped:
+            if entry.covers(stream, bulk):
+                return entry.reason, entry.since
+        return None
 
     def is_suppressed(self, now: datetime) -> bool:
         """Expired suppressions count as lifted even before DynamoDB's TTL deletes them."""

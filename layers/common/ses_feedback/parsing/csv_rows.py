@@ -7,10 +7,12 @@ Two layouts are read, detected from the first non-blank line:
   reason, note and date columns are one of ``REASON_COLUMNS``, ``NOTE_COLUMNS``,
   ``DATE_COLUMNS``; other columns are ignored.
 - **no header**: the columns are, in order, address, reason, note, date, and every one but
-  the address may be missing. A plain one-address-per-line file is this layout; its
-  entries get reason ``manual``.
+  the address may be missing (a stream needs a header: ``STREAM_COLUMNS``). A plain
+  one-address-per-line file is this layout; its entries get reason ``manual``.
 
-A row with an empty reason gets ``manual``; a reason word is mapped by ``REASON_WORDS``
+A row with an empty reason gets ``manual``; an unsubscribe word (``UNSUBSCRIBE_WORDS``) with
+a stream becomes ``unsubscribed`` from that stream only (without one it stays ``manual``:
+every stream, as before streams existed); a reason word is mapped by ``REASON_WORDS``
 (the words SES, SendGrid, Mailgun, Postmark, Mailchimp and SparkPost use). A row that
 breaks a rule becomes a ``RowError`` naming its line and field; the rows after it are
 still read. Blank lines and lines starting with ``#`` are skipped.
@@ -26,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.model.reasons import Reason
+from ses_feedback.model.streams import is_stream_name
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.operator_input import NOTE_MAX
 
@@ -34,6 +37,20 @@ ADDRESS_COLUMNS = frozenset(
 )
 REASON_COLUMNS = frozenset(
     {"reason", "type", "suppression_type", "suppression_reason", "category", "bounce_type", "event"}
+)
+STREAM_COLUMNS = frozenset({"stream", "message_stream", "messagestream", "unsubscribe_group", "group"})
+# Words that say the person unsubscribed: with a stream, from that stream only.
+UNSUBSCRIBE_WORDS = frozenset(
+    {
+        "unsubscribe",
+        "unsubscribed",
+        "unsubscribes",
+        "unsub",
+        "list_unsubscribe",
+        "opt_out",
+        "optout",
+        "opted_out",
+    }
 )
 NOTE_COLUMNS = frozenset({"note", "notes", "comment", "comments", "description", "detail", "error"})
 DATE_COLUMNS = frozenset(
@@ -126,6 +143,7 @@ class ImportEntry:
     reason: Reason
     note: str | None = None
     since: datetime | None = None  # the source's date, when it has one
+    stream: str | None = None  # an unsubscribe's stream (reason unsubscribed)
 
 
 @dataclass(frozen=True)
@@ -180,6 +198,7 @@ class _Layout:
     reason: int | None
     note: int | None
     date: int | None
+    stream: int | None = None
 
 
 _POSITIONAL = _Layout(address=0, reason=1, note=2, date=3)
@@ -196,7 +215,11 @@ def _header_layout(cells: list[str]) -> _Layout | None:
     if address is None:
         return None
     return _Layout(
-        address=address, reason=find(REASON_COLUMNS), note=find(NOTE_COLUMNS), date=find(DATE_COLUMNS)
+        address=address,
+        reason=find(REASON_COLUMNS),
+        note=find(NOTE_COLUMNS),
+        date=find(DATE_COLUMNS),
+        stream=find(STREAM_COLUMNS),
     )
 
 
@@ -218,6 +241,15 @@ def parse_row(
             reason = parse_reason(_cell(cells, layout.reason))
         except ValueError as exc:
             return RowError(line, "reason", str(exc))
+    stream = _cell(cells, layout.stream).strip() or None
+    if stream is not None:
+        if not is_stream_name(stream):
+            return RowError(line, "stream", "a stream name is 1-32 lower-case letters, digits or '-'")
+        if column_key(_cell(cells, layout.reason)) not in UNSUBSCRIBE_WORDS or reason_override is not None:
+            return RowError(
+                line, "stream", "only unsubscribes are per stream; other reasons block every stream"
+            )
+        reason = Reason.UNSUBSCRIBED
     note = _cell(cells, layout.note).strip() or None
     if note is not None and len(note) > NOTE_MAX:
         return RowError(line, "note", f"longer than {NOTE_MAX} characters")
@@ -225,7 +257,7 @@ def parse_row(
         since = parse_date(_cell(cells, layout.date), now)
     except ValueError as exc:
         return RowError(line, "date", str(exc))
-    return ImportEntry(line=line, address=address, reason=reason, note=note, since=since)
+    return ImportEntry(line=line, address=address, reason=reason, note=note, since=since, stream=stream)
 
 
 def read_rows(

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ses_feedback.errors import InvalidNotification
+from ses_feedback.model.streams import STREAM_TAG, is_stream_name
 
 # SES's documented mail example carries "2018-10-08T14:05:45 +0000": a space before a
 # colon-less offset. Everything else is ISO 8601 (Z, .000Z or a numeric offset).
@@ -203,6 +204,15 @@ class FeedbackEvent(_SesModel):
     def feedback_id(self) -> str | None:
         details = self.bounce or self.complaint
         return details.feedback_id if details else None
+
+    @property
+    def stream(self) -> str | None:
+        """The stream the message was sent on (its ``stream`` tag); None when unknown.
+
+        Identity notifications carry no tags; a tag that is not a stream name counts as unknown.
+        """
+        values = (self.mail.tags or {}).get(STREAM_TAG) or []
+        return values[0] if len(values) == 1 and is_stream_name(values[0]) else None
 
     @property
     def recipients(self) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import InvalidAddress, InvalidRequest
+from ses_feedback.model.streams import is_stream_name
 from ses_feedback.parsing.addresses import normalize_address
 
 NOTE_MAX = 1000
@@ -44,6 +45,22 @@ def address_field(raw: str, field: str = "address") -> str:
         return normalize_address(raw)
     except InvalidAddress as exc:
         raise InvalidRequest.of(field, exc.message) from None
+
+
+def stream_field(raw: str) -> str:
+    if not is_stream_name(raw):
+        raise InvalidRequest.of("stream", "a stream name is 1-32 lower-case letters, digits or '-'")
+    return raw
+
+
+class ErasureRequest(BaseModel):
+    """POST /suppressions/{address}/erasure: why (kept in the audit entry; do not put the address in it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    note: str = Field(
+        min_length=1, max_length=NOTE_MAX, description="why, e.g. a ticket number; never the address"
+    )
 
 
 class ManualSuppressionRequest(BaseModel):

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 
 from ses_feedback.errors import InvalidAddress
+from ses_feedback.model.streams import DEFAULT_STREAM, STREAM_PATTERN, STREAM_TAG
 from ses_feedback.parsing.addresses import ParsedAddress, parse_address
 
 # SES quotas: at most 50 recipients per message, where a recipient is any To, Cc or Bcc
@@ -31,6 +32,10 @@ MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 MAX_TAGS = 50
 # The tag that names the calling app; the sender sets it, so a request may not.
 APP_TAG = "app"
+# Tags the sender sets itself: the calling app, and the stream (feedback reads it back).
+RESERVED_TAGS = (APP_TAG, STREAM_TAG)
+# In a bulk message's text and html: replaced by each recipient's own unsubscribe link.
+UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
 # SES template names: letters, digits, ``_`` and ``-``, at most 64 characters.
 _TEMPLATE_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 _TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -131,6 +136,13 @@ class SendRequest(BaseModel):
         description="the same key from the same app within the idempotency window returns the first "
         "answer and sends nothing",
     )
+    stream: Annotated[str, StringConstraints(pattern=STREAM_PATTERN)] = Field(
+        default=DEFAULT_STREAM,
+        description="the message stream ([a-z0-9-], at most 32). Streams the stack lists as transactional "
+        "(TransactionalStreams) send as before; any other is bulk: one message per recipient with one-click "
+        "unsubscribe, no cc/bcc, and text/html must contain {{unsubscribe_url}}",
+        examples=["newsletter"],
+    )
     on_suppressed: Literal["drop", "reject"] = Field(
         default="drop",
         description="drop: send to the others; reject: refuse the whole message if anyone is suppressed",
@@ -140,10 +152,13 @@ class SendRequest(BaseModel):
     def _within_ses_limits(self) -> Self:
         _check_content(self)
         _check_recipient_count(self)
-        if APP_TAG in self.tags:
-            raise _model_error(
-                "reserved_tag", f"tags.{APP_TAG}", "is set by the sender: it names the calling app"
-            )
+        for reserved in RESERVED_TAGS:
+            if reserved in self.tags:
+                raise _model_error(
+                    "reserved_tag",
+                    f"tags.{reserved}",
+                    "is set by the sender: it names the calling app or stream",
+                )
         if len(self.tags) > MAX_TAGS:
             raise _model_error("too_many_tags", "tags", f"at most {MAX_TAGS} tags")
         size = self.encoded_size()
@@ -233,3 +248,4 @@ class SendJob(BaseModel):
 
     app: str
     request: SendRequest
+    unsubscribe_base_url: str | None = None  # where the request came in (bulk links), if known

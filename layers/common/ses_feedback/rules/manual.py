@@ -20,6 +20,7 @@ from ses_feedback.errors import ComplaintLiftNeedsForce, NotSuppressed
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
 from ses_feedback.parsing.csv_rows import ImportEntry
+from ses_feedback.rules.scopes import suppress_scoped
 
 MANUAL_EVENT = "Manual"  # the history's event type for changes made by an operator
 IMPORT_EVENT = "Import"  # … and for entries loaded in bulk (a file, or SES's list)
@@ -115,6 +116,14 @@ def import_verdict(
     """The verdict for one imported entry, and the state to write for NEW and UPDATE."""
     current = state.current(now)
     since = entry.since or now
+    if entry.reason is Reason.UNSUBSCRIBED and entry.stream is not None:
+        # One stream only: kept whatever else holds (the person's wish outlives a lifted bounce).
+        scoped = suppress_scoped(current, entry.stream, Reason.UNSUBSCRIBED, since)
+        if scoped is current:
+            return Verdict.UNCHANGED, None
+        if state.version == 0:
+            return Verdict.NEW, replace(scoped, version=1)
+        return Verdict.UPDATE, scoped
     expires_at = None
     if entry.reason is Reason.SOFT_BOUNCE:
         expires_at = since + soft_bounce_suppression
@@ -140,7 +149,7 @@ def import_decision(
         address=entry.address,
         action=Action.SUPPRESS,
         event_type=IMPORT_EVENT,
-        detail="imported",
+        detail=f"imported; stream {entry.stream}" if entry.stream else "imported",
         dedupe_key=key,
         occurred_at=now,
         new_state=new_state,

@@ -7,14 +7,16 @@ The table this implements is DESIGN.md's "Default policy"; every number comes fr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
+from ses_feedback.model.streams import EVERY, Streams
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.events import EventType, FeedbackEvent
+from ses_feedback.rules.scopes import scope_of, suppress_scoped
 
 # Transient bounces that say the *content* failed, not the address.
 CONTENT_SUBTYPES = frozenset({"ContentRejected", "AttachmentRejected"})
@@ -28,6 +30,8 @@ class PolicySettings:
     soft_bounce_threshold: int = 3
     soft_bounce_window: timedelta = timedelta(days=14)
     soft_bounce_suppression: timedelta = timedelta(days=7)
+    # Which streams are transactional: a complaint about bulk mail blocks bulk streams only.
+    streams: Streams = field(default_factory=Streams)
 
 
 def dedupe_key(event: FeedbackEvent, address: str) -> str:
@@ -111,6 +115,15 @@ def decide_one(
         detail = complaint.complaint_feedback_type or "no-feedback-report"
         if complaint.complaint_feedback_type == NOT_SPAM:
             return make(Action.RECORD, detail, None)
+        scope = scope_of(Reason.COMPLAINT, event.stream, settings.streams)
+        if scope != EVERY:
+            scoped = suppress_scoped(state, scope, Reason.COMPLAINT, now)
+            return make(
+                Action.SUPPRESS,
+                f"{detail}; stream {event.stream}, blocks bulk streams",
+                scoped,
+                Reason.COMPLAINT,
+            )
         return make(Action.SUPPRESS, detail, _suppress(state, Reason.COMPLAINT, now, None), Reason.COMPLAINT)
 
     if event.delivery is not None:

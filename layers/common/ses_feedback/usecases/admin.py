@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ses_feedback.errors import NotSuppressed
+from ses_feedback.errors import NotSuppressed, StreamsNotConfigured
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import (
     Action,
@@ -30,13 +30,37 @@ from ses_feedback.model.state import (
 )
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash, loggable
-from ses_feedback.parsing.operator_input import address_field, clean_actor, clean_limit, clean_note
+from ses_feedback.parsing.operator_input import (
+    address_field,
+    clean_actor,
+    clean_limit,
+    clean_note,
+    stream_field,
+)
 from ses_feedback.rules.manual import lift_decision, manual_suppression, ses_only_lift
 from ses_feedback.rules.stats import HistoryCounts, count_history
 from ses_feedback.usecases.write_path import WritePath
 
 if TYPE_CHECKING:
     from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.model.streams import Streams
+
+
+@dataclass(frozen=True)
+class OnStream:
+    """Whether mail on one stream may go to an address, and if not, why and since when."""
+
+    address: str
+    stream: str
+    suppressed: bool
+    reason: Reason | None
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class Erased:
+    deleted_items: int  # items that held the address in clear (state, history)
+    since: datetime | None  # when the address was first erased
 
 
 @dataclass
@@ -53,6 +77,51 @@ class SuppressionAdmin:
     def get(self, raw_address: str, history_limit: int = 20) -> tuple[AddressState, list[HistoryEntry]]:
         """The state and the newest history entries (``SuppressionDetail.of`` renders them)."""
         return self.writes.store.get_with_history(address_field(raw_address), clean_limit(history_limit))
+
+    def on_stream(self, raw_address: str, raw_stream: str, streams: Streams) -> OnStream:
+        """Whether ``stream``'s mail may go to the address: the sender's own check, for operators."""
+        address, stream = address_field(raw_address), stream_field(raw_stream)
+        verdict = self.writes.store.get_state(address).suppression_on(
+            stream, streams.is_bulk(stream), self.now
+        )
+        reason, since = verdict if verdict is not None else (None, None)
+        return OnStream(address, stream, verdict is not None, reason, since)
+
+    def erase(self, raw_address: str, note: str | None, actor: str | None) -> Erased:
+        """Forget the address (GDPR art. 17) and keep it suppressed on every stream.
+
+        Every item that holds it in clear is deleted; a tombstone named by a keyed hash of
+        it stays, with an audit entry (note, actor, never the address). Idempotent.
+        """
+        address, why, who = address_field(raw_address), clean_note(note), clean_actor(actor)
+        store = self.writes.store
+        if store.tombstone_of is None:
+            raise StreamsNotConfigured("erasure needs the stack's streams secret (STREAMS_SECRET_ID)")
+        now = self.now
+        audit = Decision(
+            address=address,
+            action=Action.SUPPRESS,
+            event_type="Erasure",
+            detail="every item holding the address deleted; tombstone kept",
+            dedupe_key=f"erasure:{uuid.uuid4().hex}",
+            occurred_at=now,
+            new_state=None,
+            reason=Reason.ERASED,
+            note=why,
+            actor=who,
+        )
+        deleted = store.erase(address, audit, now, now + self.writes.history_retention)
+        metrics.add_metric(name="AddressesErased", unit=MetricUnit.Count, value=1)
+        # The log names the tombstone (a keyed hash), not the address nor its plain hash.
+        logger.info(
+            "address erased",
+            extra={
+                "tombstone": store.tombstone_of(address)[:16],
+                "deleted_items": deleted,
+                "actor": loggable(who),
+            },
+        )
+        return Erased(deleted_items=deleted, since=store.get_state(address).since)
 
     def history(self, raw_address: str, limit: int = 50, cursor: str | None = None) -> HistoryPage:
         return self.writes.store.history(address_field(raw_address), clean_limit(limit), cursor)

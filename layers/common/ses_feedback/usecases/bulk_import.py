@@ -114,6 +114,12 @@ class BulkImport:
                     on_reject(row)
                 continue
             previous = chunk.get(row.address)
+            if previous is not None and (previous.stream or row.stream) and previous.stream != row.stream:
+                # Another scope of an address this chunk holds: write the chunk first, so this
+                # row reads what it wrote (one state item holds every scope of an address).
+                self._import_chunk(list(chunk.values()), who, summary)
+                chunk.clear()
+                previous = None
             if previous is not None:
                 summary.duplicates += 1
             chunk[row.address] = row if previous is None else stronger_entry(previous, row)

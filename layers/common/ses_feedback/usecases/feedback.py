@@ -43,7 +43,8 @@ class FeedbackProcessor:
         """Read, in as few requests as possible, every state these events will need."""
         missing = [a for e in events for a in affected_addresses(e) if a not in self.states]
         if missing:
-            self.states.update(self.writes.store.get_states(missing))
+            # Without the erasure keys: feedback only writes, and every write checks them itself.
+            self.states.update(self.writes.store.get_states(missing, tombstones=False))
 
     def process(self, event: FeedbackEvent) -> list[Outcome]:
         metrics.add_metric(

@@ -11,7 +11,16 @@
 3. Suppressed recipients are dropped, or with ``on_suppressed: "reject"`` the whole message
    is refused. If nobody is left, SES is not called.
 4. The rest go to SES in one ``SendEmail`` with the stack's configuration set, the request's
-   tags and an ``app`` tag naming the caller.
+   tags, an ``app`` tag naming the caller and a ``stream`` tag naming the stream (feedback
+   reads it back to scope a complaint).
+
+On a bulk stream (any stream the stack does not list as transactional) the check asks
+whether the address is suppressed *on that stream* (``AddressState.suppression_on``), and
+every recipient gets a message of their own: their unsubscribe link (a token signed with
+the stack's key) in place of ``{{unsubscribe_url}}`` in text and html, RFC 8058's
+``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers, and a ``Feedback-ID`` naming
+stream and app (Gmail's feedback loop). cc and bcc are refused there: a copy would carry
+someone else's link.
 
 With an ``idempotency_key``, SenderFunction's handler wraps ``Sender.send`` in Powertools'
 idempotency (the Lambda plumbing lives there); this use case takes plain values.
@@ -21,19 +30,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from html import escape as html_escape
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ses_feedback.errors import InvalidRequest
-from ses_feedback.model.answers import SendAnswer, SendStatus, SuppressedRecipient
+from ses_feedback.errors import InvalidRequest, StreamsNotConfigured
+from ses_feedback.model.answers import SendAnswer, SendStatus, SentMessage, SuppressedRecipient
 from ses_feedback.model.message import OutgoingMessage
 from ses_feedback.model.moments import utc_now
+from ses_feedback.model.streams import STREAM_TAG
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash
-from ses_feedback.parsing.send_request import APP_TAG, Recipient, SendRequest, for_ses
+from ses_feedback.parsing.send_request import (
+    APP_TAG,
+    UNSUBSCRIBE_PLACEHOLDER,
+    Recipient,
+    SendRequest,
+    for_ses,
+)
 from ses_feedback.rules.guard import check
 from ses_feedback.settings import Settings
 
@@ -41,6 +58,7 @@ if TYPE_CHECKING:
     from ses_feedback.edges.alarms import AlarmStates
     from ses_feedback.edges.ses import SesGateway
     from ses_feedback.edges.store import SuppressionStore
+    from ses_feedback.rules.tokens import KeyRing
 
 
 @dataclass
@@ -50,25 +68,31 @@ class Sender:
     settings: Settings
     clock: Callable[[], datetime] = utc_now
     alarms: AlarmStates | None = None  # the reputation alarms, when the sending guard is on
+    key_ring: Callable[[], KeyRing] | None = None  # signs unsubscribe links (bulk streams)
 
-    def send(self, request: SendRequest, app: str) -> SendAnswer:
+    def send(self, request: SendRequest, app: str, unsubscribe_base_url: str | None = None) -> SendAnswer:
+        """``unsubscribe_base_url``: where this request came in, when settings name no base URL."""
         if request.sender_domain() != self.settings.sending_domain.lower():
             raise InvalidRequest(
                 f"from: must be an address at {self.settings.sending_domain} (this stack's sending domain)",
                 "from",
             )
+        bulk = self.settings.streams.is_bulk(request.stream)
+        if bulk:
+            _check_bulk(request)
         self._guard(request, app)
         recipients = request.recipients()
         states = self.store.get_states(r.address for r in recipients)
         now = self.clock()
-        suppressed = [r for r in recipients if states[r.address].is_suppressed(now)]
-        kept = [r for r in recipients if not states[r.address].is_suppressed(now)]
+        blocked = {
+            r.address: verdict
+            for r in recipients
+            if (verdict := states[r.address].suppression_on(request.stream, bulk, now)) is not None
+        }
+        suppressed = [r for r in recipients if r.address in blocked]
+        kept = [r for r in recipients if r.address not in blocked]
         answer_suppressed = [
-            SuppressedRecipient(
-                address=r.address,
-                reason=states[r.address].reason,
-                since=states[r.address].since,
-            )
+            SuppressedRecipient(address=r.address, reason=blocked[r.address][0], since=blocked[r.address][1])
             for r in suppressed
         ]
         if suppressed:
@@ -81,16 +105,70 @@ class Sender:
             self._log("send fully suppressed", app, suppressed=suppressed)
             return SendAnswer(status=SendStatus.SUPPRESSED, suppressed=answer_suppressed)
 
-        message_id = self.ses.send(_outgoing(request, kept, app))
-        metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=1)
+        sent: list[SentMessage] = []
+        if bulk:
+            sent = self._send_bulk(request, kept, app, unsubscribe_base_url)
+            message_id = sent[0].message_id
+        else:
+            message_id = self.ses.send(_outgoing(request, kept, app))
+        metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=len(sent) or 1)
         metrics.add_metric(name="RecipientsSent", unit=MetricUnit.Count, value=len(kept))
-        self._log("message sent", app, message_id=message_id, sent=len(kept), suppressed=suppressed)
+        self._log(
+            "message sent",
+            app,
+            message_id=message_id,
+            sent=len(kept),
+            suppressed=suppressed,
+            stream=request.stream,
+        )
         return SendAnswer(
             status=SendStatus.PARTIALLY_SUPPRESSED if suppressed else SendStatus.SENT,
             message_id=message_id,
             sent_to=[r.address for r in kept],
             suppressed=answer_suppressed,
+            messages=sent,
         )
+
+    def _send_bulk(
+        self, request: SendRequest, kept: list[Recipient], app: str, fallback_base_url: str | None
+    ) -> list[SentMessage]:
+        """One message per recipient, each with its own unsubscribe link.
+
+        A refusal from SES half-way stops the fan-out and is the answer: the recipients
+        before it were sent to (their message ids are in the log), so a retry may repeat
+        them; an idempotency key makes the retry safe only once the whole send succeeded.
+        """
+        base = (self.settings.unsubscribe_base_url or fallback_base_url or "").rstrip("/")
+        if self.key_ring is None or not base:
+            raise StreamsNotConfigured(
+                "bulk streams need the stack's streams secret and UnsubscribeBaseUrl; send on a "
+                "transactional stream or configure them",
+                "stream",
+            )
+        ring = self.key_ring()
+        feedback_id = f"{request.stream}:{app}:{self.settings.sending_domain}"
+        sent: list[SentMessage] = []
+        for recipient in kept:
+            url = f"{base}/unsubscribe/{ring.issue(recipient.address, request.stream)}"
+            message = _outgoing(request, [recipient], app, unsubscribe_url=url)
+            message = replace(
+                message,
+                headers={
+                    "List-Unsubscribe": f"<{url}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                    "Feedback-ID": feedback_id,
+                },
+            )
+            try:
+                message_id = self.ses.send(message)
+            except Exception:
+                logger.warning(
+                    "bulk send stopped by a refusal",
+                    extra={"sent_message_ids": [m.message_id for m in sent], "stream": request.stream},
+                )
+                raise
+            sent.append(SentMessage(to=recipient.address, message_id=message_id))
+        return sent
 
     def _guard(self, request: SendRequest, app: str) -> None:
         """Refuse non-transactional mail while a reputation alarm fires (only with the guard on)."""
@@ -115,10 +193,36 @@ class Sender:
         )
 
 
-def _outgoing(request: SendRequest, kept: list[Recipient], app: str) -> OutgoingMessage:
+def _check_bulk(request: SendRequest) -> None:
+    """What a bulk message needs beyond any message: one recipient per copy, a visible link."""
+    for name in ("cc", "bcc"):
+        if getattr(request, name):
+            raise InvalidRequest.of(
+                name, f"bulk stream '{request.stream}': one message per recipient, give every address in 'to'"
+            )
+    for name in ("text", "html"):
+        body = getattr(request, name)
+        if body is not None and UNSUBSCRIBE_PLACEHOLDER not in body:
+            raise InvalidRequest.of(
+                name,
+                f"bulk stream '{request.stream}': must contain {UNSUBSCRIBE_PLACEHOLDER} "
+                "(each recipient's unsubscribe link goes there)",
+            )
 
+
+def _outgoing(
+    request: SendRequest, kept: list[Recipient], app: str, unsubscribe_url: str | None = None
+) -> OutgoingMessage:
     by_field = {name: [r.display for r in kept if r.field == name] for name in ("to", "cc", "bcc")}
     template = request.template
+    text, html, data = request.text, request.html, template.data if template else None
+    if unsubscribe_url is not None:
+        text = text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url) if text is not None else None
+        html = (
+            html.replace(UNSUBSCRIBE_PLACEHOLDER, html_escape(unsubscribe_url)) if html is not None else None
+        )
+        # An SES template shows it with {{unsubscribe_url}} in its own parts.
+        data = {**data, "unsubscribe_url": unsubscribe_url} if data is not None else None
     return OutgoingMessage(
         sender=for_ses(request.sender),
         to=by_field["to"],
@@ -126,9 +230,9 @@ def _outgoing(request: SendRequest, kept: list[Recipient], app: str) -> Outgoing
         bcc=by_field["bcc"],
         reply_to=[for_ses(a) for a in request.reply_to],
         subject=request.subject,
-        text=request.text,
-        html=request.html,
+        text=text,
+        html=html,
         template_name=template.name if template else None,
-        template_data=json.dumps(template.data) if template else None,
-        tags={**request.tags, APP_TAG: app},
+        template_data=json.dumps(data) if data is not None else None,
+        tags={**request.tags, APP_TAG: app, STREAM_TAG: request.stream},
     )

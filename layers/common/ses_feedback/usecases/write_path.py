@@ -12,12 +12,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ses_feedback.errors import ConcurrentUpdate, VersionConflict
+from ses_feedback.errors import AddressErased, ConcurrentUpdate, VersionConflict
 from ses_feedback.model.moments import utc_now
+from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.parsing.addresses import address_hash
 
@@ -63,6 +64,9 @@ class WritePath:
         for attempt in range(self.retry.attempts):
             now = self.clock()
             current = state if state is not None else self.store.get_state(address)
+            if current.erased:
+                # Erased: only a tombstone is left, and nothing may put the address back in clear.
+                return Written(None, None, current)
             decision = rule(current, now)
             if decision is None:
                 return Written(None, None, current)
@@ -72,6 +76,9 @@ class WritePath:
                 self.sleep(self.retry.pause(attempt))
                 state = None
                 continue
+            except AddressErased:
+                # Erased since the caller's read (or read without its tombstone): nothing written.
+                return Written(None, None, _erased(current))
             return Written(decision, applied.result, applied.state or current)
         raise ConcurrentUpdate(f"address {address_hash(address)} kept changing")
 
@@ -79,4 +86,11 @@ class WritePath:
         """Write a history entry that changes no state (nothing to conflict with)."""
         now = self.clock()
         blank = AddressState(address=decision.address)
-        return self.store.apply(decision, blank, now, now + self.history_retention).result
+        try:
+            return self.store.apply(decision, blank, now, now + self.history_retention).result
+        except AddressErased:
+            return ApplyResult.DUPLICATE  # nothing written: the erasure already holds everything back
+
+
+def _erased(state: AddressState) -> AddressState:
+    return replace(state, reason=Reason.ERASED, erased=True, scoped=())

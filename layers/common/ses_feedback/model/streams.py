@@ -1,0 +1,62 @@
+"""Message streams: every send names one; which are transactional, and the scopes a suppression covers.
+
+A stream is a name (``[a-z0-9-]``, at most 32): ``transactional`` unless the sender says
+otherwise. The names in the ``TransactionalStreams`` parameter are transactional; every other
+name is a *bulk* stream (newsletters, marketing), which carries one-click unsubscribe.
+
+A suppression covers a *scope*: every stream (``EVERY``), every bulk stream (``ALL_BULK``), or
+one stream (its name). The scope names that are not stream names start with ``*``, which no
+stream name may contain, so the two never collide.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from ses_feedback.model.reasons import Reason
+
+DEFAULT_STREAM = "transactional"
+STREAM_PATTERN = r"^[a-z0-9-]{1,32}$"
+_STREAM = re.compile(STREAM_PATTERN)
+# The message tag that carries the stream to SES and back in its feedback (mail.tags).
+STREAM_TAG = "stream"
+
+EVERY = "*"
+ALL_BULK = "*bulk"
+
+
+def is_stream_name(text: str) -> bool:
+    return bool(_STREAM.fullmatch(text))
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Which stream names are transactional (the ``TransactionalStreams`` parameter)."""
+
+    transactional: frozenset[str] = frozenset({DEFAULT_STREAM})
+
+    @classmethod
+    def parse(cls, text: str) -> Streams:
+        """``"transactional,receipts"`` → the set; an empty list means the default."""
+        names = frozenset(name.strip() for name in text.split(",") if name.strip())
+        bad = sorted(name for name in names if not is_stream_name(name))
+        if bad:
+            raise ValueError(f"not stream names ([a-z0-9-], at most 32): {', '.join(bad)}")
+        return cls(names or frozenset({DEFAULT_STREAM}))
+
+    def is_bulk(self, stream: str) -> bool:
+        return stream not in self.transactional
+
+
+@dataclass(frozen=True)
+class ScopedSuppression:
+    """A suppression that covers one stream, or every bulk stream, not the whole address."""
+
+    scope: str  # ALL_BULK or a stream name
+    reason: Reason
+    since: datetime
+
+    def covers(self, stream: str, bulk: bool) -> bool:
+        return self.scope == stream or (bulk and self.scope == ALL_BULK)

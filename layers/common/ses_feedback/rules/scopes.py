@@ -1,0 +1,64 @@
+"""What each reason blocks: the scope table (README, "Streams and what each reason blocks").
+
+| reason | about a message on | blocks |
+| --- | --- | --- |
+| hard_bounce, soft_bounce, manual, erased | any stream | every stream |
+| complaint | a bulk stream | every bulk stream |
+| complaint | a transactional stream, or unknown (identity notifications carry no tags) | every stream |
+| unsubscribed | a stream | that stream |
+
+Pure: the stream catalogue is passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from ses_feedback.model.reasons import Reason
+from ses_feedback.model.state import Action, AddressState, Decision
+from ses_feedback.model.streams import ALL_BULK, EVERY, ScopedSuppression, Streams
+
+
+def scope_of(reason: Reason, stream: str | None, streams: Streams) -> str:
+    """The scope a suppression for ``reason``, caused by mail on ``stream``, covers."""
+    if reason is Reason.UNSUBSCRIBED:
+        if stream is None:
+            raise ValueError("an unsubscribe names its stream")
+        return stream
+    if reason is Reason.COMPLAINT and stream is not None and streams.is_bulk(stream):
+        return ALL_BULK
+    return EVERY
+
+
+def suppress_scoped(state: AddressState, scope: str, reason: Reason, now: datetime) -> AddressState:
+    """The state with a suppression of ``scope`` added (unchanged when one already covers it).
+
+    An unsubscribe is kept even under an every-stream suppression: it is the person's wish,
+    and must outlive a lifted bounce.
+    """
+    if reason is not Reason.UNSUBSCRIBED and state.holds_against(reason, now):
+        return state  # already suppressed on every stream at least as strongly
+    if any(entry.scope == scope for entry in state.scoped):
+        return state
+    return replace(state, scoped=(*state.scoped, ScopedSuppression(scope, reason, now)))
+
+
+UNSUBSCRIBE_EVENT = "Unsubscribe"
+
+
+def unsubscribe_decision(state: AddressState, stream: str, now: datetime, key: str) -> Decision | None:
+    """One-click unsubscribe from ``stream``; None when the address already is (idempotent)."""
+    unsubscribed = suppress_scoped(state, stream, Reason.UNSUBSCRIBED, now)
+    if unsubscribed is state:
+        return None
+    return Decision(
+        address=state.address,
+        action=Action.SUPPRESS,
+        event_type=UNSUBSCRIBE_EVENT,
+        detail=f"stream {stream}: one-click unsubscribe",
+        dedupe_key=key,
+        occurred_at=now,
+        new_state=unsubscribed,
+        reason=Reason.UNSUBSCRIBED,
+    )
