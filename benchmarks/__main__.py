@@ -10,7 +10,13 @@ import warnings
 from ses_feedback_cli import motoserver
 
 # Modules are optional so that each area can add its own; the order is the report's order.
-MODULES = ["benchmarks.feedback", "benchmarks.sender", "benchmarks.admin"]
+MODULES = [
+    "benchmarks.coldstart",
+    "benchmarks.feedback",
+    "benchmarks.sender",
+    "benchmarks.cost",
+    "benchmarks.admin",
+]
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""FeedbackFunction: DynamoDB requests and CPU time per notification, and cold import time.
+"""FeedbackFunction: DynamoDB requests and CPU time per notification (cold start: coldstart.py).
 
 1,000 notifications of each type go through the real handler (loaded from the template's
 CodeUri/Handler with the template's environment) in SQS batches of 100, against a moto
@@ -9,9 +9,6 @@ calls the handler makes.
 from __future__ import annotations
 
 import json
-import statistics
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -46,16 +43,6 @@ def _reset(endpoint: str) -> None:
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=10):
         pass
-
-
-def _cold_import(statement: str, runs: int = 5) -> float:
-    """Median wall time of ``statement`` in a fresh interpreter, in milliseconds."""
-    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    samples = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-        for _ in range(runs)
-    ]
-    return statistics.median(samples) * 1000
 
 
 def run(endpoint: str) -> list[str]:
@@ -96,15 +83,5 @@ def run(endpoint: str) -> list[str]:
         else:
             verdict = ""
         lines.append(f"{kind:<22}{per_notification:>20.3f}{cpu / PER_TYPE * 1000:>14.3f}  {verdict}")
-    boto3_ms = _cold_import("import boto3")
-    handler_ms = _cold_import(
-        "import importlib.util as u; s = u.spec_from_file_location('app', 'functions/feedback/app.py'); "
-        "m = u.module_from_spec(s); s.loader.exec_module(m)"
-    )
-    lines += [
-        "",
-        f"cold import, median of 5 fresh interpreters: bare `import boto3` {boto3_ms:.0f} ms; "
-        f"FeedbackFunction handler module {handler_ms:.0f} ms ({handler_ms / boto3_ms:.1f} times)",
-        "",
-    ]
+    lines.append("")
     return lines

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ses_feedback.rules.policy import PolicySettings
+from ses_feedback.model.policy import PolicySettings
 
 _POLICY = PolicySettings()
 _DAY = timedelta(days=1)

@@ -5,6 +5,10 @@ on the first request that needs them (never at import time: the environment may 
 set yet). Tests and local mode start "a new container" with ``reset()``: the one list of
 caches. The ``*_for`` builders take explicit settings, for the CLI (its table may come
 from ``--table``) and for tests that pass their own clock.
+
+Each builder imports its edge or use case when it first runs: a function's cold start loads
+the modules its own requests use (the sender never loads the feedback policy, SES's event
+models or the admin use cases), not every use case of the package.
 """
 
 from __future__ import annotations
@@ -13,19 +17,19 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from ses_feedback.edges.alarms import AlarmStates
-from ses_feedback.edges.ses import SesGateway
-from ses_feedback.edges.ses_account import SesAccountSuppressionList
-from ses_feedback.edges.store import SuppressionStore
 from ses_feedback.model.moments import utc_now
 from ses_feedback.settings import Settings
-from ses_feedback.usecases.admin import SuppressionAdmin
-from ses_feedback.usecases.bulk_import import BulkImport
-from ses_feedback.usecases.feedback import FeedbackProcessor
-from ses_feedback.usecases.sending import Sender
-from ses_feedback.usecases.write_path import WritePath
+
+if TYPE_CHECKING:
+    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.edges.store import SuppressionStore
+    from ses_feedback.usecases.admin import SuppressionAdmin
+    from ses_feedback.usecases.bulk_import import BulkImport
+    from ses_feedback.usecases.feedback import FeedbackProcessor
+    from ses_feedback.usecases.sending import Sender
+    from ses_feedback.usecases.write_path import WritePath
 
 T = TypeVar("T")
 
@@ -55,12 +59,16 @@ def settings() -> Settings:
 
 @cached
 def store() -> SuppressionStore:
+    from ses_feedback.edges.store import SuppressionStore
+
     return SuppressionStore(settings().table_name)
 
 
 @cached
 def ses_account_list() -> SesAccountSuppressionList:
     """SES's account-level list (its client is built on first use)."""
+    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+
     return SesAccountSuppressionList()
 
 
@@ -70,6 +78,9 @@ def ses_account_list() -> SesAccountSuppressionList:
 def write_path_for(
     config: Settings, suppressions: SuppressionStore | None = None, clock: Callable[[], datetime] = utc_now
 ) -> WritePath:
+    from ses_feedback.edges.store import SuppressionStore
+    from ses_feedback.usecases.write_path import WritePath
+
     return WritePath(
         store=suppressions or SuppressionStore(config.table_name),
         history_retention=config.history_retention,
@@ -84,6 +95,8 @@ def write_path() -> WritePath:
 
 def feedback_processor() -> FeedbackProcessor:
     """A new processor per batch: it remembers the states that batch read and wrote."""
+    from ses_feedback.usecases.feedback import FeedbackProcessor
+
     return FeedbackProcessor(writes=write_path(), policy=settings().policy)
 
 
@@ -91,6 +104,9 @@ def admin_for(
     config: Settings, ses_sync: bool | None = None, clock: Callable[[], datetime] = utc_now
 ) -> SuppressionAdmin:
     """``ses_sync``: lifts also lift SES's account list (default: the settings say)."""
+    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.usecases.admin import SuppressionAdmin
+
     sync = config.sync_ses_account_suppression_list if ses_sync is None else ses_sync
     return SuppressionAdmin(
         writes=write_path_for(config, clock=clock), ses=SesAccountSuppressionList() if sync else None
@@ -99,6 +115,8 @@ def admin_for(
 
 @cached
 def admin() -> SuppressionAdmin:
+    from ses_feedback.usecases.admin import SuppressionAdmin
+
     config = settings()
     return SuppressionAdmin(
         writes=write_path(),
@@ -109,6 +127,8 @@ def admin() -> SuppressionAdmin:
 def bulk_import_for(
     config: Settings, clock: Callable[[], datetime] = utc_now, suppressions: SuppressionStore | None = None
 ) -> BulkImport:
+    from ses_feedback.usecases.bulk_import import BulkImport
+
     return BulkImport(
         writes=write_path_for(config, suppressions, clock),
         soft_bounce_suppression=config.policy.soft_bounce_suppression,
@@ -117,16 +137,23 @@ def bulk_import_for(
 
 @cached
 def bulk_import() -> BulkImport:
+    from ses_feedback.usecases.bulk_import import BulkImport
+
     return BulkImport(writes=write_path(), soft_bounce_suppression=settings().policy.soft_bounce_suppression)
 
 
 @cached
 def sender() -> Sender:
+    from ses_feedback.edges.ses import SesGateway
+    from ses_feedback.usecases.sending import Sender
+
     config = settings()
+    # Off: no CloudWatch client, no call. On: read at most once a minute (AlarmStates).
+    alarms = None
+    if config.sending_guard:
+        from ses_feedback.edges.alarms import AlarmStates
+
+        alarms = AlarmStates(config.reputation_alarm_names)
     return Sender(
-        store=store(),
-        ses=SesGateway(config.configuration_set_name),
-        settings=config,
-        # Off: no CloudWatch client, no call. On: read at most once a minute (AlarmStates).
-        alarms=AlarmStates(config.reputation_alarm_names) if config.sending_guard else None,
+        store=store(), ses=SesGateway(config.configuration_set_name), settings=config, alarms=alarms
     )

@@ -7,10 +7,11 @@ The table this implements is DESIGN.md's "Default policy"; every number comes fr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 from ses_feedback.errors import InvalidAddress
+from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
 from ses_feedback.parsing.addresses import normalize_address
@@ -20,14 +21,17 @@ from ses_feedback.parsing.events import EventType, FeedbackEvent
 CONTENT_SUBTYPES = frozenset({"ContentRejected", "AttachmentRejected"})
 NOT_SPAM = "not-spam"
 
-
-@dataclass(frozen=True)
-class PolicySettings:
-    """The policy's numbers. These defaults are the only ones: settings read them from here."""
-
-    soft_bounce_threshold: int = 3
-    soft_bounce_window: timedelta = timedelta(days=14)
-    soft_bounce_suppression: timedelta = timedelta(days=7)
+# PolicySettings lives with the types (model/policy.py); the rules' callers still find it here.
+__all__ = [
+    "CONTENT_SUBTYPES",
+    "NOT_SPAM",
+    "PolicySettings",
+    "affected_addresses",
+    "decide",
+    "decide_one",
+    "dedupe_key",
+    "needs_state",
+]
 
 
 def dedupe_key(event: FeedbackEvent, address: str) -> str:
