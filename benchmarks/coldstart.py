@@ -1,4 +1,4 @@
-"""Cold start: each handler module's import against a bare ``import boto3``.
+"""Cold start: each handler module's import against a bare ``import boto3``, and the first request.
 
 Each figure is the median of 7 fresh interpreters, and the contenders are interleaved
 round by round (boto3, then every function, then boto3 again …) so that the load of a
@@ -7,6 +7,11 @@ imports its handler as Lambda's runtime does: ``python -S`` (nothing preloaded b
 the function's CodeUri and the layer on ``sys.path``, the template's environment plus
 the variables Lambda itself sets (X-Ray's too when the template's Tracing is Active), no
 AWS credentials, no endpoint, and sockets that refuse to connect.
+
+What an import leaves out, the first request loads (boto3 and its clients, email-validator,
+X-Ray when tracing is on): so the second table times the whole cold start against the moto
+server, import + first request, and a warm request after it in the same interpreter, with
+the peak memory that container reached (what MemorySize must hold).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import subprocess
 import sys
 import sysconfig
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from ses_feedback_cli.local import LocalStack
@@ -118,6 +124,81 @@ def heaviest_packages(logical_id: str, top: int = 5) -> list[tuple[str, float]]:
     return sorted(totals.items(), key=lambda kv: -kv[1])[:top]
 
 
+# The first request of a new container, then a warm one; stdout's last line is the figures.
+_FIRST_REQUEST = """
+import json, resource, sys, time
+events = json.loads(sys.stdin.read())
+
+class Context:
+    function_name = {function!r}
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:" + function_name
+    aws_request_id = "cold-start-benchmark"
+    log_group_name = log_stream_name = "cold-start-benchmark"
+    client_context = identity = None
+
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+started = time.perf_counter()
+import {module}
+imported = time.perf_counter()
+{module}.{handler}(events[0], Context())
+first = time.perf_counter()
+{module}.{handler}(events[1], Context())
+second = time.perf_counter()
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps([imported - started, first - imported, second - first, peak_mb]))
+"""
+
+
+def _events(logical_id: str, n: int) -> list[dict[str, Any]]:
+    """Two requests for the function (new addresses each time, so no cache answers them)."""
+    from benchmarks.sender import _request  # noqa: PLC0415
+    from tests.support import ses_events  # noqa: PLC0415
+    from tests.support.api_events import rest_event  # noqa: PLC0415
+
+    builders: dict[str, Callable[[int], dict[str, Any]]] = {
+        "FeedbackFunction": lambda k: ses_events.sqs_event(ses_events.bounce([f"cold{n}-{k}@example.com"])),
+        "SenderFunction": lambda k: _request(n * 10 + k, idempotent=False),
+        "SuppressionsApiFunction": lambda k: rest_event("GET", f"/suppressions/cold{n}-{k}@example.com"),
+    }
+    return [builders[logical_id](0), builders[logical_id](1)]
+
+
+# SuppressionSyncFunction is left out: it runs on a schedule (nobody waits for it), and moto
+# has no ListSuppressedDestinations to answer its first request.
+FIRST_REQUEST_FUNCTIONS = ["FeedbackFunction", "SenderFunction", "SuppressionsApiFunction"]
+
+
+def first_request(logical_id: str, endpoint: str, n: int) -> list[float]:
+    """[import s, first request s, warm request s, peak MB] in one fresh interpreter."""
+    stack = LocalStack(prefix="coldstart")
+    command, environment, module = _command(logical_id)
+    _, _, handler = function_source(stack.template, logical_id)
+    code = _FIRST_REQUEST.format(function=logical_id, module=module, handler=handler)
+    environment |= {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        # No X-Ray daemon here: with tracing on, the first request would also import the SDK.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    done = subprocess.run(
+        [*command[:-2], "-c", code],
+        env=environment,
+        input=json.dumps(_events(logical_id, n)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{logical_id}: first request failed:\n{done.stderr[-2000:]}")
+    figures: list[float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def load_average() -> str:
     try:
         one, five, _ = os.getloadavg()
@@ -127,7 +208,10 @@ def load_average() -> str:
 
 
 def run(endpoint: str) -> list[str]:
-    del endpoint  # imports never reach the moto server: that is the point
+    return imports() + first_requests(endpoint)
+
+
+def imports() -> list[str]:
     logical_ids = sorted(functions(LocalStack(prefix="coldstart").template))
     contenders: list[str | None] = [None, *logical_ids]
     samples: dict[str | None, list[float]] = {c: [] for c in contenders}
@@ -155,6 +239,29 @@ def run(endpoint: str) -> list[str]:
     return lines
 
 
-if __name__ == "__main__":
-    print("\n".join(run("")))
-    sys.exit(0)
+def first_requests(endpoint: str) -> list[str]:
+    from ses_feedback_cli.local import bootstrap  # noqa: PLC0415
+
+    stack = LocalStack(prefix="coldstart")
+    bootstrap(stack)
+    logical_ids = FIRST_REQUEST_FUNCTIONS
+    samples: dict[str, list[list[float]]] = {logical_id: [] for logical_id in logical_ids}
+    load_before = load_average()
+    for n in range(RUNS):
+        for logical_id in logical_ids:
+            samples[logical_id].append(first_request(logical_id, endpoint, n))
+    lines = [
+        f"Cold start to the first answer — fresh interpreter against the moto server, median of {RUNS}, "
+        "interleaved; tracing off",
+        f"load average before: {load_before}; after: {load_average()}",
+        "",
+        f"{'function':<26}{'import ms':>10}{'1st request':>12}{'cold total':>11}{'warm request':>13}"
+        f"{'peak MB':>9}",
+    ]
+    for logical_id, runs in samples.items():
+        imported, first, warm, peak = (statistics.median(column) for column in zip(*runs, strict=True))
+        lines.append(
+            f"{logical_id:<26}{imported * 1000:>10.0f}{first * 1000:>12.0f}{(imported + first) * 1000:>11.0f}"
+            f"{warm * 1000:>13.1f}{peak:>9.0f}"
+        )
+    return [*lines, ""]
