@@ -81,7 +81,8 @@ def _interleaved(calls: dict[str, Callable[[int], Any]]) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def run(endpoint: str) -> list[str]:
+def ready(endpoint: str) -> tuple[LocalStack, Callable[[dict[str, Any], Any], Any], LocalContext, Any]:
+    """A fresh stack, the real handler, its context and its Sender; one recipient bounced hard."""
     _reset(endpoint)
     stack = LocalStack(prefix="bench")
     bootstrap(stack)
@@ -91,8 +92,6 @@ def run(endpoint: str) -> list[str]:
 
     context = LocalContext(function_name="SenderFunction")
     sender = wiring.sender()
-
-    # One of the five recipients bounced hard.
     moment = datetime.now(UTC)
     gone = AddressState(address="gone@example.org", reason=Reason.HARD_BOUNCE, since=moment)
     sender.store.apply(
@@ -103,6 +102,11 @@ def run(endpoint: str) -> list[str]:
         moment,
         moment + timedelta(days=1),
     )
+    return stack, handler, context, sender
+
+
+def run(endpoint: str) -> list[str]:
+    stack, handler, context, sender = ready(endpoint)
 
     # Requests are counted as they leave the sender's DynamoDB client (retries included).
     counts: dict[str, dict[str, int]] = {"plain": {}, "keyed": {}}
