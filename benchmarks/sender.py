@@ -172,6 +172,8 @@ def run(endpoint: str) -> list[str]:
                 "keyed": send_keyed,
                 "bare": lambda _: ses.send_email(**bare),
                 "lookup": lambda _: dynamodb.batch_get_item(RequestItems=lookup),
+                # Both, one after the other, as a send makes them (each alone runs on warmer caches).
+                "both": lambda _: (dynamodb.batch_get_item(RequestItems=lookup), ses.send_email(**bare)),
                 "idempotency": bare_idempotency,
             }
         )
@@ -184,7 +186,7 @@ def run(endpoint: str) -> list[str]:
     persistence = sum(keyed.values()) / len(answers["keyed"])
 
     handler_ms, keyed_ms, bare_ms, lookup_ms = cpu["handler"], cpu["keyed"], cpu["bare"], cpu["lookup"]
-    two_calls_ms = lookup_ms + bare_ms
+    two_calls_ms = cpu["both"]
     ratio = handler_ms / two_calls_ms
     verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
     added_ms, idempotency_ms = keyed_ms - handler_ms, cpu["idempotency"]
@@ -196,9 +198,11 @@ def run(endpoint: str) -> list[str]:
         f"(budget: exactly 1); other requests on the suppression table: {other}",
         f"with an idempotency_key: {keyed_reads:.3f} BatchGetItem + {persistence:.3f} idempotency-table "
         f"requests per send ({', '.join(f'{k} {v}' for k, v in sorted(keyed.items()))})",
-        f"CPU per send: handler {handler_ms:.3f} ms; the two AWS calls it must make, bare: batch_get_item "
-        f"{lookup_ms:.3f} ms + sesv2 send_email {bare_ms:.3f} ms = {two_calls_ms:.3f} ms "
-        f"→ {ratio:.2f}x (target ≤ {TARGET_RATIO}x: {verdict}); {handler_ms / bare_ms:.2f}x a bare send",
+        f"CPU per send: handler {handler_ms:.3f} ms; the two AWS calls it must make, bare, one after the "
+        f"other: {two_calls_ms:.3f} ms → {ratio:.2f}x (target ≤ {TARGET_RATIO}x: {verdict})",
+        f"  each alone: batch_get_item {lookup_ms:.3f} ms + sesv2 send_email {bare_ms:.3f} ms "
+        f"= {lookup_ms + bare_ms:.3f} ms ({handler_ms / (lookup_ms + bare_ms):.2f}x); "
+        f"{handler_ms / bare_ms:.2f}x a bare send",
         f"  the handler's own work: {handler_ms - two_calls_ms:.3f} ms per send (validation, answer, "
         "log line, metrics, Powertools)",
         f"with an idempotency_key: {keyed_ms:.3f} ms ({keyed_ms / two_calls_ms:.2f}x the two calls); it adds "
