@@ -11,8 +11,10 @@ from ses_feedback_cli import motoserver
 
 # Modules are optional so that each area can add its own; the order is the report's order.
 MODULES = [
+    "benchmarks.coldstart",
     "benchmarks.feedback",
     "benchmarks.sender",
+    "benchmarks.cost",
     "benchmarks.streams",
     "benchmarks.admin",
     "benchmarks.local_api",

@@ -1,26 +1,27 @@
-"""FeedbackFunction: DynamoDB requests and CPU time per notification, and cold import time.
+"""FeedbackFunction: DynamoDB requests and CPU time per notification (cold start: coldstart.py).
 
 1,000 notifications of each type go through the real handler (loaded from the template's
 CodeUri/Handler with the template's environment) in SQS batches of 100, against a moto
-server. Requests are counted on the store's own boto3 client, so they are exactly the
-calls the handler makes.
+server. Requests (and their capacity units, capacity.py) are counted on the store's own
+boto3 client, so they are exactly the calls the handler makes. ``measure`` keeps the figures
+for the run: the cost table (cost.py) prices them.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import statistics
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ses_feedback import wiring
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
 
 from benchmarks import into_devnull
+from benchmarks.capacity import CapacityMeter
 from tests.support import ses_events as b
 
 PER_TYPE = 1000
@@ -48,44 +49,54 @@ def _reset(endpoint: str) -> None:
         pass
 
 
-def _cold_import(statement: str, runs: int = 5) -> float:
-    """Median wall time of ``statement`` in a fresh interpreter, in milliseconds."""
-    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    samples = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-        for _ in range(runs)
-    ]
-    return statistics.median(samples) * 1000
+@dataclass(frozen=True)
+class TypeFigures:
+    """One notification type through the real handler: totals over all its batches."""
+
+    notifications: int
+    batches: int
+    requests: int  # DynamoDB requests
+    rcu: float
+    wcu: float
+    cpu_seconds: float  # this process's CPU inside the handler
+    wall_seconds: float  # the handler's wall time, its waits on the moto server included
 
 
-def run(endpoint: str) -> list[str]:
-    lines = ["FeedbackFunction — 1,000 notifications per type, SQS batches of 100, moto server", ""]
-    lines.append(f"{'type':<22}{'DynamoDB req/notif':>20}{'CPU ms/notif':>14}  budget")
+@functools.cache
+def measure(endpoint: str) -> dict[str, TypeFigures]:
+    """Every type's figures, measured once per run (the report and the cost table share them)."""
+    figures = {}
     for kind, build in _builders().items():
         _reset(endpoint)
         stack = LocalStack(prefix="bench")
         bootstrap(stack)
         handler = load_handler(stack, "FeedbackFunction")
-        requests = {"n": 0}
-
-        def count(requests: dict[str, int] = requests, **_: Any) -> None:
-            requests["n"] += 1
-
-        wiring.store().client.meta.events.register("before-call.dynamodb", count)
+        meter = CapacityMeter().attach(wiring.store().client)
         events = [
             b.sqs_event(*(build(i) for i in range(start, start + BATCH)))
             for start in range(0, PER_TYPE, BATCH)
         ]
-        cpu = 0.0
+        cpu = wall = 0.0
         for event in events:
             # The handler logs at the template's level and Powertools flushes a metric that
             # reaches 100 values even with metrics disabled: part of the cost, not of the report.
             with into_devnull():
-                started = time.process_time()
+                started, started_wall = time.process_time(), time.perf_counter()
                 response = handler(event, LocalContext(function_name="FeedbackFunction"))
                 cpu += time.process_time() - started
+                wall += time.perf_counter() - started_wall
             assert response == {"batchItemFailures": []}, json.dumps(response)[:200]
-        per_notification = requests["n"] / PER_TYPE
+        figures[kind] = TypeFigures(
+            PER_TYPE, len(events), sum(meter.requests.values()), meter.rcu, meter.wcu, cpu, wall
+        )
+    return figures
+
+
+def run(endpoint: str) -> list[str]:
+    lines = ["FeedbackFunction — 1,000 notifications per type, SQS batches of 100, moto server", ""]
+    lines.append(f"{'type':<22}{'DynamoDB req/notif':>20}{'CPU ms/notif':>14}  budget")
+    for kind, figures in measure(endpoint).items():
+        per_notification = figures.requests / figures.notifications
         name = kind.split(" ")[0]
         if name in CHEAP_TYPES:
             verdict = "ok (≤ 0.1)" if per_notification <= 0.1 else "OVER (> 0.1)"
@@ -95,16 +106,7 @@ def run(endpoint: str) -> list[str]:
             )
         else:
             verdict = ""
-        lines.append(f"{kind:<22}{per_notification:>20.3f}{cpu / PER_TYPE * 1000:>14.3f}  {verdict}")
-    boto3_ms = _cold_import("import boto3")
-    handler_ms = _cold_import(
-        "import importlib.util as u; s = u.spec_from_file_location('app', 'functions/feedback/app.py'); "
-        "m = u.module_from_spec(s); s.loader.exec_module(m)"
-    )
-    lines += [
-        "",
-        f"cold import, median of 5 fresh interpreters: bare `import boto3` {boto3_ms:.0f} ms; "
-        f"FeedbackFunction handler module {handler_ms:.0f} ms ({handler_ms / boto3_ms:.1f} times)",
-        "",
-    ]
+        cpu_ms = figures.cpu_seconds / figures.notifications * 1000
+        lines.append(f"{kind:<22}{per_notification:>20.3f}{cpu_ms:>14.3f}  {verdict}")
+    lines.append("")
     return lines

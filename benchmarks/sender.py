@@ -5,11 +5,16 @@ environment) sends through its direct-invoke door to a moto server: five recipie
 message, one of them suppressed. DynamoDB requests are counted as HTTP requests leaving the
 sender's own boto3 clients. CPU time is ``time.process_time()`` in this process only (the
 moto server's work is not counted), against a bare boto3 SES v2 ``send_email`` of the same
-message to the same endpoint.
+message to the same endpoint, and a bare ``batch_get_item`` of the same five keys: the two
+AWS calls a send must make. The handler's own work is what it costs beyond them (target:
+the whole send at most 1.2x the two bare calls). With an idempotency key, what is added is
+set beside the two requests Powertools makes for it (a conditional PutItem that claims the
+key, an UpdateItem that stores the answer), made bare on the same table.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 import urllib.request
@@ -35,7 +40,7 @@ def _recipients(i: int) -> list[str]:
     return [f"user{i}-{k}@example.org" for k in range(4)] + ["gone@example.org"]
 
 
-TARGET_RATIO = 1.5
+TARGET_RATIO = 1.2
 
 
 def _reset(endpoint: str) -> None:
@@ -76,7 +81,8 @@ def _interleaved(calls: dict[str, Callable[[int], Any]]) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def run(endpoint: str) -> list[str]:
+def ready(endpoint: str) -> tuple[LocalStack, Callable[[dict[str, Any], Any], Any], LocalContext, Any]:
+    """A fresh stack, the real handler, its context and its Sender; one recipient bounced hard."""
     _reset(endpoint)
     stack = LocalStack(prefix="bench")
     bootstrap(stack)
@@ -86,8 +92,6 @@ def run(endpoint: str) -> list[str]:
 
     context = LocalContext(function_name="SenderFunction")
     sender = wiring.sender()
-
-    # One of the five recipients bounced hard.
     moment = datetime.now(UTC)
     gone = AddressState(address="gone@example.org", reason=Reason.HARD_BOUNCE, since=moment)
     sender.store.apply(
@@ -98,6 +102,11 @@ def run(endpoint: str) -> list[str]:
         moment,
         moment + timedelta(days=1),
     )
+    return stack, handler, context, sender
+
+
+def run(endpoint: str) -> list[str]:
+    stack, handler, context, sender = ready(endpoint)
 
     # Requests are counted as they leave the sender's DynamoDB client (retries included).
     counts: dict[str, dict[str, int]] = {"plain": {}, "keyed": {}}
@@ -133,6 +142,28 @@ def run(endpoint: str) -> list[str]:
     dynamodb = boto3.client("dynamodb")
     keys = [{"pk": {"S": f"ADDR#{a}"}, "sk": {"S": "STATE"}} for a in RECIPIENTS]
     lookup = {stack.name("SuppressionTable"): {"Keys": keys, "ConsistentRead": True}}
+    idempotency_table = stack.name("IdempotencyTable")
+
+    def bare_idempotency(i: int) -> None:
+        """Powertools' two requests for a new key, made bare: claim it, then store the answer."""
+        key = {"id": {"S": f"bare-{i}-{time.monotonic_ns()}"}}
+        dynamodb.put_item(
+            TableName=idempotency_table,
+            Item={**key, "expiration": {"N": "9999999999"}, "status": {"S": "INPROGRESS"}},
+            ConditionExpression="attribute_not_exists(#id) OR #expiry < :now",
+            ExpressionAttributeNames={"#id": "id", "#expiry": "expiration"},
+            ExpressionAttributeValues={":now": {"N": str(int(time.time()))}},
+        )
+        dynamodb.update_item(
+            TableName=idempotency_table,
+            Key=key,
+            UpdateExpression="SET #data = :data, #status = :status",
+            ExpressionAttributeNames={"#data": "data", "#status": "status"},
+            ExpressionAttributeValues={
+                ":data": {"S": json.dumps(answers["plain"][-1])},
+                ":status": {"S": "COMPLETED"},
+            },
+        )
 
     with into_devnull():
         cpu = _interleaved(
@@ -141,6 +172,9 @@ def run(endpoint: str) -> list[str]:
                 "keyed": send_keyed,
                 "bare": lambda _: ses.send_email(**bare),
                 "lookup": lambda _: dynamodb.batch_get_item(RequestItems=lookup),
+                # Both, one after the other, as a send makes them (each alone runs on warmer caches).
+                "both": lambda _: (dynamodb.batch_get_item(RequestItems=lookup), ses.send_email(**bare)),
+                "idempotency": bare_idempotency,
             }
         )
     assert all(a["status"] == "partially_suppressed" for a in answers["plain"]), answers["plain"][-1]
@@ -152,8 +186,10 @@ def run(endpoint: str) -> list[str]:
     persistence = sum(keyed.values()) / len(answers["keyed"])
 
     handler_ms, keyed_ms, bare_ms, lookup_ms = cpu["handler"], cpu["keyed"], cpu["bare"], cpu["lookup"]
-    ratio = handler_ms / bare_ms
+    two_calls_ms = cpu["both"]
+    ratio = handler_ms / two_calls_ms
     verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
+    added_ms, idempotency_ms = keyed_ms - handler_ms, cpu["idempotency"]
     return [
         f"SenderFunction — {ROUNDS} x {PER_ROUND} sends (direct invoke), 5 recipients each, 1 suppressed, "
         "moto server; CPU figures are medians of interleaved rounds",
@@ -162,11 +198,15 @@ def run(endpoint: str) -> list[str]:
         f"(budget: exactly 1); other requests on the suppression table: {other}",
         f"with an idempotency_key: {keyed_reads:.3f} BatchGetItem + {persistence:.3f} idempotency-table "
         f"requests per send ({', '.join(f'{k} {v}' for k, v in sorted(keyed.items()))})",
-        f"CPU per send: handler {handler_ms:.3f} ms, bare boto3 sesv2 send_email {bare_ms:.3f} ms "
-        f"→ {ratio:.2f}x (target ≤ {TARGET_RATIO}x: {verdict}); with an idempotency_key {keyed_ms:.3f} ms "
-        f"({keyed_ms / bare_ms:.2f}x)",
-        f"  where it goes: the lookup alone (bare boto3 batch_get_item) takes {lookup_ms:.3f} ms, so the two "
-        f"AWS calls cost {(lookup_ms + bare_ms) / bare_ms:.2f}x a bare send before the handler's own work",
-        f"  ({handler_ms - lookup_ms - bare_ms:.3f} ms: validation, answer, log line, metrics, Powertools)",
+        f"CPU per send: handler {handler_ms:.3f} ms; the two AWS calls it must make, bare, one after the "
+        f"other: {two_calls_ms:.3f} ms → {ratio:.2f}x (target ≤ {TARGET_RATIO}x: {verdict})",
+        f"  each alone: batch_get_item {lookup_ms:.3f} ms + sesv2 send_email {bare_ms:.3f} ms "
+        f"= {lookup_ms + bare_ms:.3f} ms ({handler_ms / (lookup_ms + bare_ms):.2f}x); "
+        f"{handler_ms / bare_ms:.2f}x a bare send",
+        f"  the handler's own work: {handler_ms - two_calls_ms:.3f} ms per send (validation, answer, "
+        "log line, metrics, Powertools)",
+        f"with an idempotency_key: {keyed_ms:.3f} ms ({keyed_ms / two_calls_ms:.2f}x the two calls); it adds "
+        f"{added_ms:.3f} ms, beside {idempotency_ms:.3f} ms for its two requests made bare "
+        f"({added_ms / idempotency_ms:.2f}x; beyond 1x: Powertools' hashing, serialising, record keeping)",
         "",
     ]

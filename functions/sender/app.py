@@ -15,25 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 from ses_feedback import wiring
@@ -48,6 +36,10 @@ from ses_feedback.model.answers import ErrorAnswer, SendAnswer, SendStatus, refu
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.problems import invalid_request
 from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -107,10 +99,14 @@ def _refusal(error: SesFeedbackError) -> dict[str, Any]:
 @cache
 def _openapi_json() -> str:
     # The committed document (`make openapi` writes it): the whole REST API, not just this function.
+    from importlib import resources  # noqa: PLC0415  # only GET /openapi.json reads it
+
     return resources.files("ses_feedback").joinpath("openapi.json").read_text()
 
 
 # ---- idempotency: Powertools around the use case ------------------------------------------------
+# Imported by the first request that carries an idempotency_key: a send without one (and every
+# cold start) does not load Powertools' idempotency and its persistence layer.
 
 
 def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
@@ -122,6 +118,8 @@ def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
 
 @wiring.cached
 def _idempotency_config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415
+
     return IdempotencyConfig(
         event_key_jmespath="[app, request.idempotency_key]",
         # The same key with a different request is a caller's bug: refuse it, don't guess.
@@ -133,6 +131,14 @@ def _idempotency_config() -> IdempotencyConfig:
 
 @wiring.cached
 def _idempotent_send() -> Callable[..., SendAnswer]:
+    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
+        DynamoDBPersistenceLayer,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (  # noqa: PLC0415
+        PydanticSerializer,
+    )
+
     settings = wiring.settings()
     if not settings.idempotency_table:
         raise InvalidRequest("idempotency_key: this deployment has no idempotency table", "idempotency_key")
@@ -160,6 +166,11 @@ def send(
     """Both doors: the use case, once per idempotency key when the request has one."""
     if request.idempotency_key is None:
         return wiring.sender().send(request, app_tag, called_on)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     if context is not None:
         _idempotency_config().register_lambda_context(context)
     try:

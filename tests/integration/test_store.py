@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import AddressState, ApplyResult
 from ses_feedback.parsing.events import parse_ses_message
-from ses_feedback.rules.policy import PolicySettings, decide
+from ses_feedback.rules.policy import decide
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events as b

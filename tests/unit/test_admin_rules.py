@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ses_feedback.edges.ses_account import SesSuppressedDestination
 from ses_feedback.errors import ComplaintLiftNeedsForce, InvalidRequest, NotSuppressed
+from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState
 from ses_feedback.parsing.csv_rows import ImportEntry, RowError
 from ses_feedback.parsing.events import parse_ses_message
 from ses_feedback.parsing.operator_input import clean_note
 from ses_feedback.rules.manual import Verdict, import_verdict, lift_decision, manual_suppression
-from ses_feedback.rules.policy import PolicySettings, decide
+from ses_feedback.rules.policy import decide
 from ses_feedback.usecases.bulk_import import ses_entry
 
 from tests.support import ses_events as b

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState
 from ses_feedback.parsing.events import parse_ses_message
-from ses_feedback.rules.policy import PolicySettings, decide, dedupe_key
+from ses_feedback.rules.policy import decide, dedupe_key
 
 from tests.support import ses_events as b
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState
 from ses_feedback.model.streams import ALL_BULK, EVERY, ScopedSuppression, Streams
 from ses_feedback.parsing.events import parse_ses_message
-from ses_feedback.rules.policy import PolicySettings, decide
+from ses_feedback.rules.policy import decide
 from ses_feedback.rules.scopes import scope_of, suppress_scoped, unsubscribe_decision
 
 from tests.support import ses_events as b

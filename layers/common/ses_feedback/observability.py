@@ -1,15 +1,18 @@
 """The shared logger, metrics and tracer. Service name and namespace come from the
-POWERTOOLS_* variables that the template's Globals set."""
+POWERTOOLS_* variables that the template's Globals set. The tracer builds Powertools'
+Tracer (and imports the X-Ray SDK) on the first traced request, not at import (tracing.py)."""
 
 from __future__ import annotations
 
 import os
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+from ses_feedback.tracing import LazyTracer
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+tracer = LazyTracer()
 
 
 def reread_environment() -> None:

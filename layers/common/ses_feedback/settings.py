@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.streams import Streams
-from ses_feedback.rules.policy import PolicySettings
 
 _POLICY = PolicySettings()
 _DAY = timedelta(days=1)

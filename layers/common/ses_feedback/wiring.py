@@ -5,6 +5,10 @@ on the first request that needs them (never at import time: the environment may 
 set yet). Tests and local mode start "a new container" with ``reset()``: the one list of
 caches. The ``*_for`` builders take explicit settings, for the CLI (its table may come
 from ``--table``) and for tests that pass their own clock.
+
+Each builder imports its edge or use case when it first runs: a function's cold start loads
+the modules its own requests use (the sender never loads the feedback policy, SES's event
+models, the admin use cases or the DMARC reader), not every use case of the package.
 """
 
 from __future__ import annotations
@@ -15,24 +19,20 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
-from ses_feedback.edges.alarms import AlarmStates
-from ses_feedback.edges.secrets import load_key_ring
-from ses_feedback.edges.ses import SesGateway
-from ses_feedback.edges.ses_account import SesAccountSuppressionList
-from ses_feedback.edges.store import SuppressionStore
-from ses_feedback.errors import StreamsNotConfigured
 from ses_feedback.model.moments import utc_now
-from ses_feedback.rules.tokens import KeyRing
 from ses_feedback.settings import Settings
-from ses_feedback.usecases.admin import SuppressionAdmin
-from ses_feedback.usecases.bulk_import import BulkImport
-from ses_feedback.usecases.feedback import FeedbackProcessor
-from ses_feedback.usecases.sending import Sender
-from ses_feedback.usecases.unsubscribe import Unsubscriber
-from ses_feedback.usecases.write_path import WritePath
 
 if TYPE_CHECKING:
+    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.edges.store import SuppressionStore
+    from ses_feedback.rules.tokens import KeyRing
+    from ses_feedback.usecases.admin import SuppressionAdmin
+    from ses_feedback.usecases.bulk_import import BulkImport
     from ses_feedback.usecases.dmarc import DmarcReports
+    from ses_feedback.usecases.feedback import FeedbackProcessor
+    from ses_feedback.usecases.sending import Sender
+    from ses_feedback.usecases.unsubscribe import Unsubscriber
+    from ses_feedback.usecases.write_path import WritePath
 
 T = TypeVar("T")
 
@@ -71,6 +71,8 @@ def store_for(config: Settings) -> SuppressionStore:
 
 def _store(config: Settings, ring: Callable[[], KeyRing]) -> SuppressionStore:
     """The store; with the streams secret configured it also reads and writes erasure tombstones."""
+    from ses_feedback.edges.store import SuppressionStore
+
     if not config.streams_secret_id:
         return SuppressionStore(config.table_name)
     # The secret is read on the first state read that needs a tombstone key, not before.
@@ -83,6 +85,9 @@ def key_ring() -> KeyRing:
 
 
 def key_ring_for(config: Settings) -> KeyRing:
+    from ses_feedback.edges.secrets import load_key_ring
+    from ses_feedback.errors import StreamsNotConfigured
+
     if not config.streams_secret_id:
         raise StreamsNotConfigured("this deployment has no streams secret (STREAMS_SECRET_ID)")
     return load_key_ring(config.streams_secret_id)
@@ -91,6 +96,8 @@ def key_ring_for(config: Settings) -> KeyRing:
 @cached
 def ses_account_list() -> SesAccountSuppressionList:
     """SES's account-level list (its client is built on first use)."""
+    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+
     return SesAccountSuppressionList()
 
 
@@ -100,6 +107,8 @@ def ses_account_list() -> SesAccountSuppressionList:
 def write_path_for(
     config: Settings, suppressions: SuppressionStore | None = None, clock: Callable[[], datetime] = utc_now
 ) -> WritePath:
+    from ses_feedback.usecases.write_path import WritePath
+
     return WritePath(
         store=suppressions or store_for(config),
         history_retention=config.history_retention,
@@ -114,6 +123,8 @@ def write_path() -> WritePath:
 
 def feedback_processor() -> FeedbackProcessor:
     """A new processor per batch: it remembers the states that batch read and wrote."""
+    from ses_feedback.usecases.feedback import FeedbackProcessor
+
     return FeedbackProcessor(writes=write_path(), policy=settings().policy)
 
 
@@ -121,6 +132,9 @@ def admin_for(
     config: Settings, ses_sync: bool | None = None, clock: Callable[[], datetime] = utc_now
 ) -> SuppressionAdmin:
     """``ses_sync``: lifts also lift SES's account list (default: the settings say)."""
+    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.usecases.admin import SuppressionAdmin
+
     sync = config.sync_ses_account_suppression_list if ses_sync is None else ses_sync
     return SuppressionAdmin(
         writes=write_path_for(config, clock=clock), ses=SesAccountSuppressionList() if sync else None
@@ -129,6 +143,8 @@ def admin_for(
 
 @cached
 def admin() -> SuppressionAdmin:
+    from ses_feedback.usecases.admin import SuppressionAdmin
+
     config = settings()
     return SuppressionAdmin(
         writes=write_path(),
@@ -139,6 +155,8 @@ def admin() -> SuppressionAdmin:
 def bulk_import_for(
     config: Settings, clock: Callable[[], datetime] = utc_now, suppressions: SuppressionStore | None = None
 ) -> BulkImport:
+    from ses_feedback.usecases.bulk_import import BulkImport
+
     return BulkImport(
         writes=write_path_for(config, suppressions, clock),
         soft_bounce_suppression=config.policy.soft_bounce_suppression,
@@ -147,24 +165,36 @@ def bulk_import_for(
 
 @cached
 def bulk_import() -> BulkImport:
+    from ses_feedback.usecases.bulk_import import BulkImport
+
     return BulkImport(writes=write_path(), soft_bounce_suppression=settings().policy.soft_bounce_suppression)
 
 
 @cached
 def sender() -> Sender:
+    from ses_feedback.edges.ses import SesGateway
+    from ses_feedback.usecases.sending import Sender
+
     config = settings()
+    # Off: no CloudWatch client, no call. On: read at most once a minute (AlarmStates).
+    alarms = None
+    if config.sending_guard:
+        from ses_feedback.edges.alarms import AlarmStates
+
+        alarms = AlarmStates(config.reputation_alarm_names)
     return Sender(
         store=store(),
         ses=SesGateway(config.configuration_set_name),
         settings=config,
-        # Off: no CloudWatch client, no call. On: read at most once a minute (AlarmStates).
-        alarms=AlarmStates(config.reputation_alarm_names) if config.sending_guard else None,
+        alarms=alarms,
         key_ring=key_ring if config.streams_secret_id else None,
     )
 
 
 @cached
 def unsubscriber() -> Unsubscriber:
+    from ses_feedback.usecases.unsubscribe import Unsubscriber
+
     return Unsubscriber(writes=write_path(), key_ring=key_ring)
 
 
@@ -174,11 +204,10 @@ def unsubscriber() -> Unsubscriber:
 def dmarc_reports_for(
     table: str, bucket: str | None = None, retention: timedelta | None = None
 ) -> DmarcReports:
-    """The DMARC use case on a named table (and bucket). Its modules are imported when first
-    built: the other functions' containers never load the DMARC reader."""
-    from ses_feedback.edges.dmarc_store import DmarcReportStore  # noqa: PLC0415
-    from ses_feedback.edges.report_mail import ReportMailBucket  # noqa: PLC0415
-    from ses_feedback.usecases.dmarc import DmarcReports  # noqa: PLC0415
+    """The DMARC use case on a named table (and bucket)."""
+    from ses_feedback.edges.dmarc_store import DmarcReportStore
+    from ses_feedback.edges.report_mail import ReportMailBucket
+    from ses_feedback.usecases.dmarc import DmarcReports
 
     return DmarcReports(
         store=DmarcReportStore(table),

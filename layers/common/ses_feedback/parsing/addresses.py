@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from email.utils import unquote
 from functools import lru_cache
 
-from email_validator import EmailNotValidError, validate_email
-
 from ses_feedback.errors import InvalidAddress
 
 # ``Name <address>``: the address inside the brackets is validated on its own. The name is
@@ -41,6 +39,10 @@ def parse_address(raw: str) -> ParsedAddress:
     Cached: a send request reads each address several times (its validator, the lookup,
     the SES destination), and validation is the costly part.
     """
+    # Imported by the first address parsed, not with this module: email-validator compiles
+    # its grammar on import (tens of ms), and importing a handler should not pay for it.
+    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
+
     text = raw.strip()
     name = ""
     bracketed = _NAME_AND_ADDRESS.match(text)

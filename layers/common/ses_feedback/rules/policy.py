@@ -7,13 +7,14 @@ The table this implements is DESIGN.md's "Default policy"; every number comes fr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 from ses_feedback.errors import InvalidAddress
+from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
-from ses_feedback.model.streams import EVERY, Streams
+from ses_feedback.model.streams import EVERY
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.events import EventType, FeedbackEvent
 from ses_feedback.rules.scopes import scope_of, suppress_scoped
@@ -21,17 +22,6 @@ from ses_feedback.rules.scopes import scope_of, suppress_scoped
 # Transient bounces that say the *content* failed, not the address.
 CONTENT_SUBTYPES = frozenset({"ContentRejected", "AttachmentRejected"})
 NOT_SPAM = "not-spam"
-
-
-@dataclass(frozen=True)
-class PolicySettings:
-    """The policy's numbers. These defaults are the only ones: settings read them from here."""
-
-    soft_bounce_threshold: int = 3
-    soft_bounce_window: timedelta = timedelta(days=14)
-    soft_bounce_suppression: timedelta = timedelta(days=7)
-    # Which streams are transactional: a complaint about bulk mail blocks bulk streams only.
-    streams: Streams = field(default_factory=Streams)
 
 
 def dedupe_key(event: FeedbackEvent, address: str) -> str:

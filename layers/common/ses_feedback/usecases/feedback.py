@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.events import FeedbackEvent
-from ses_feedback.rules.policy import PolicySettings, affected_addresses, decide_one
+from ses_feedback.rules.policy import affected_addresses, decide_one
 from ses_feedback.usecases.write_path import WritePath
 
 # The bounce types SES documents; each is a metric (BouncePermanent …), anything else BounceOther.
