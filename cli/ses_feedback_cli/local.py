@@ -46,8 +46,8 @@ def region() -> str:
 
 
 # Local mode publishes Send/Open/Click too, so the whole life of a message can be watched.
-# Unsubscribe links point at the REST API that `local up` serves on loopback (port 3000,
-# paths without the stage).
+# Unsubscribe links point at the REST API that `local up` serves on loopback (paths without
+# the stage): port 3000 by default; `local up` and the demo set the address they really serve on.
 LOCAL_PARAMETERS = {"PublishEngagementEvents": "true", "UnsubscribeBaseUrl": "http://127.0.0.1:3000"}
 
 

@@ -30,6 +30,7 @@ at a time.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import fnmatch
 import hmac
 import json
@@ -430,6 +431,10 @@ class LocalApi:
         self.verifier = verifier
         self.quiet = quiet
         self.concurrency = concurrency
+        self.server = _Server((host, port), _handler_class(self))
+        # Bulk mail's unsubscribe links point at this API, on the host and port it really
+        # listens on (a free port, `--api-port`), as UnsubscribeBaseUrl does when deployed.
+        stack = dataclasses.replace(stack, parameters={**stack.parameters, "UnsubscribeBaseUrl": self.url})
         # API Gateway gives up after 29 s, or sooner when the function's own timeout is shorter.
         self.pools = {
             logical_id: FunctionPool(
@@ -441,7 +446,6 @@ class LocalApi:
             )
             for logical_id in sorted({r.function for r in self.routes})
         }
-        self.server = _Server((host, port), _handler_class(self))
         self._thread: threading.Thread | None = None
 
     @property

@@ -1,27 +1,32 @@
-"""Streams end to end on a moto server: a newsletter, its unsubscribe link, the simulator, erasure.
+"""Streams end to end on `local up` as a process: a newsletter, its one-click unsubscribe, scoped
+feedback from the mailbox simulator, erasure.
 
-The stack is bootstrapped by the real CLI (`local bootstrap`), feedback comes from the local
-SES's mailbox simulator and is drained by `local drain`, operators use `suppressions get
---stream` and `suppressions erase`, transactional mail goes through `ses-feedback send`.
-SenderFunction and UnsubscribeFunction run in this process against the server (as the CLI
-runs them), so the test reads the SendEmail parameters the sender built (headers, bodies)
-and calls the unsubscribe routes with API Gateway's events.
+`ses-feedback local up` runs on free ports, as a developer starts it; the test is an app and an
+operator in another shell: it sends over HTTP (`POST /messages`), reads what the local SES
+accepted with `local mailbox --json`, follows the unsubscribe link with a real HTTP client
+(urllib), asks `suppressions get --stream` and runs `suppressions erase`. Feedback from the
+simulator is applied by `local up`'s own background drain.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import signal
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from ses_feedback import wiring
-from ses_feedback_cli.local import LocalContext, LocalStack, load_handler
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_cli.local import LocalStack
+from ses_feedback_cli.motoserver import free_port
 
 from tests.e2e.conftest import Cli
+from tests.e2e.test_local_mode import start_local_up, user_env
 
 SUCCESS = "success@simulator.amazonses.com"
 COMPLAINT = "complaint@simulator.amazonses.com"
@@ -33,140 +38,177 @@ NEWSLETTER = {
     "html": '<p>Our news.</p><a href="{{unsubscribe_url}}">Unsubscribe</a>',
     "stream": "newsletter",
 }
-
-Handler = Callable[[dict[str, Any], Any], Any]
-
-
-def every_item() -> str:
-    """Every item of every table, as JSON text (to look for an address in clear)."""
-    dynamodb = boto3.client("dynamodb")
-    return json.dumps(
-        [
-            item
-            for table in dynamodb.list_tables()["TableNames"]
-            for item in dynamodb.scan(TableName=table)["Items"]
-        ]
-    )
+ONE_CLICK = b"List-Unsubscribe=One-Click"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-class Loop:
-    def __init__(self, cli: Cli) -> None:
-        self.cli = cli
-        self.cli.json("local", "bootstrap")
-        stack = LocalStack()
-        self.unsubscribe_handler = load_handler(stack, "UnsubscribeFunction", quiet=True)
-        self.sender = load_handler(stack, "SenderFunction", quiet=True)
-        self.calls: list[dict[str, Any]] = []
-        wiring.sender().ses.client.meta.events.register(
-            "before-parameter-build.sesv2.SendEmail", lambda params, **_: self.calls.append(params)
+@dataclass
+class Reply:
+    status: int
+    content_type: str
+    body: str
+
+
+@dataclass
+class Stack:
+    """`local up` seen from outside: its REST API, its AWS endpoint, and a second shell."""
+
+    api: str
+    aws: str
+    shell: Cli
+
+    def http(
+        self, method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
+        request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return Reply(response.status, response.headers["Content-Type"], response.read().decode())
+        except urllib.error.HTTPError as refused:
+            return Reply(refused.code, refused.headers["Content-Type"], refused.read().decode())
+
+    def send(self, *to: str, **fields: Any) -> dict[str, Any]:
+        body = {"from": "noreply@example.com", "subject": "Code", "text": "123456", **fields, "to": list(to)}
+        reply = self.http(
+            "POST", f"{self.api}/messages", json.dumps(body).encode(), {"Content-Type": "application/json"}
         )
-
-    def newsletter(self, *to: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self.sender({**NEWSLETTER, "to": list(to)}, LocalContext("SenderFunction"))
+        assert reply.status == 200, reply.body
+        answer: dict[str, Any] = json.loads(reply.body)
         return answer
 
-    def transactional(self, to: str) -> dict[str, Any]:
-        result = self.cli.run(
-            "send",
-            "--from",
-            "noreply@example.com",
-            "--to",
-            to,
-            "--subject",
-            "Code",
-            "--text",
-            "123456",
-            "--json",
-            check=False,
-        )
-        answer: dict[str, Any] = json.loads(result.stdout)
-        return answer
-
-    def unsubscribe(self, method: str, token: str, body: str | None = None) -> tuple[int, str]:
-        name = "get_page.json" if method == "GET" else "post_one_click.json"
-        event = json.loads((REPO_ROOT / "events" / "unsubscribe" / name).read_text())
-        event.update(path=f"/unsubscribe/{token}", pathParameters={"token": token}, body=body)
-        response = self.unsubscribe_handler(event, LocalContext("UnsubscribeFunction"))
-        return response["statusCode"], response["body"]
+    def newsletter(self, *to: str, stream: str = "newsletter") -> dict[str, Any]:
+        return self.send(*to, **{**NEWSLETTER, "stream": stream})
 
     def on_stream(self, address: str, stream: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self.cli.json("suppressions", "get", address, "--stream", stream, "--json")
+        answer: dict[str, Any] = self.shell.json("suppressions", "get", address, "--stream", stream, "--json")
         return answer
 
+    def every_item(self) -> str:
+        """Every item of every table on the moto server, as JSON text (to look for an address in clear)."""
+        dynamodb = boto3.client("dynamodb", endpoint_url=self.aws)
+        items = [
+            json.dumps(item, sort_keys=True)
+            for table in dynamodb.list_tables()["TableNames"]
+            for page in dynamodb.get_paginator("scan").paginate(TableName=table)
+            for item in page["Items"]
+        ]
+        return "\n".join(sorted(items))
 
-@pytest.fixture
-def loop(cli: Cli) -> Iterator[Loop]:
-    # load_handler sets the functions' environment in this process (quiet ones log nothing and
-    # disable metrics): put it back for the tests that follow.
-    saved = dict(os.environ)
+    def feedback_drained(self) -> bool:
+        """The background drain has applied everything SES published (the queue holds nothing)."""
+        sqs = boto3.client("sqs", endpoint_url=self.aws)
+        url = sqs.get_queue_url(QueueName=LocalStack().name("FeedbackQueue"))["QueueUrl"]
+        counts = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return all(value == "0" for value in counts.values())
+
+
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the timeout"
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    log: Path = tmp_path_factory.mktemp("streams") / "up.log"
+    port, api_port = free_port(), free_port()
+    up = start_local_up(log, port, api_port)
+    aws = f"http://127.0.0.1:{port}"
     try:
-        yield Loop(cli)
+        yield Stack(
+            api=f"http://127.0.0.1:{api_port}",
+            aws=aws,
+            shell=Cli(env={**user_env(), "AWS_ENDPOINT_URL": aws}),
+        )
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        up.send_signal(signal.SIGINT)
+        try:
+            assert up.wait(timeout=30) == 0, log.read_text()
+        finally:
+            up.kill()
 
 
-def test_a_newsletter_its_one_click_unsubscribe_and_scoped_feedback(loop: Loop) -> None:
-    # A bulk send: one message per recipient, both headers and the body link
-    answer = loop.newsletter(SUCCESS, COMPLAINT, BOUNCE)
+def test_a_newsletter_its_one_click_unsubscribe_and_scoped_feedback(stack: Stack) -> None:
+    # A bulk send over HTTP: one message per recipient
+    answer = stack.newsletter(SUCCESS, COMPLAINT, BOUNCE)
     assert answer["status"] == "sent" and len(answer["messages"]) == 3
-    to_success = next(c for c in loop.calls if c["Destination"]["ToAddresses"] == [SUCCESS])
-    headers = {h["Name"]: h["Value"] for h in to_success["Content"]["Simple"]["Headers"]}
-    url = headers["List-Unsubscribe"].strip("<>")
-    assert url.startswith("http://127.0.0.1:3000/unsubscribe/")
-    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert url in to_success["Content"]["Simple"]["Body"]["Text"]["Data"]
-    token = url.rsplit("/", 1)[1]
+    # The local mailbox shows both headers, pointing at this local API, and the body link
+    (kept,) = stack.shell.json("local", "mailbox", "--json", "--to", SUCCESS)
+    url = kept["headers"]["List-Unsubscribe"].removeprefix("<").removesuffix(">")
+    assert url.startswith(f"{stack.api}/unsubscribe/")
+    assert kept["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert kept["text"] == f"Our news. Unsubscribe: {url}"
+    assert f'href="{url}"' in kept["html"]
+    # The simulator's complaint and hard bounce, applied by local up's drain
+    eventually(
+        lambda: (
+            stack.feedback_drained()
+            and stack.on_stream(COMPLAINT, "newsletter")["reason"] == "complaint"
+            and stack.on_stream(BOUNCE, "transactional")["reason"] == "hard_bounce"
+        )
+    )
+    before = stack.every_item()
 
-    # GET the URL: a page, nothing changes
-    before = every_item()
-    status, page = loop.unsubscribe("GET", token)
-    assert status == 200 and "<form" in page
-    assert every_item() == before
-    # POST a forged token: 4xx, nothing changes
-    status, _ = loop.unsubscribe("POST", token[:-4] + "AAAA", "List-Unsubscribe=One-Click")
-    assert status == 400
-    assert every_item() == before
-    # POST One-Click: 2xx
-    status, _ = loop.unsubscribe("POST", token, "List-Unsubscribe=One-Click")
-    assert status == 200
-    assert loop.on_stream(SUCCESS, "newsletter")["reason"] == "unsubscribed"
-    assert loop.on_stream(SUCCESS, "transactional")["suppressed"] is False
-    assert loop.transactional(SUCCESS)["status"] == "sent"
+    # GET the URL: a page whose button POSTs, and nothing changes
+    page = stack.http("GET", url)
+    assert (page.status, page.content_type.split(";")[0]) == (200, "text/html")
+    assert "<form" in page.body and 'method="post"' in page.body.lower()
+    assert stack.every_item() == before
+    # POST One-Click with a forged token: 4xx, and nothing changes
+    forged = stack.http("POST", url[:-4] + ("AAAA" if not url.endswith("AAAA") else "BBBB"), ONE_CLICK, FORM)
+    assert 400 <= forged.status < 500
+    assert stack.every_item() == before
+    assert stack.on_stream(SUCCESS, "newsletter")["suppressed"] is False
+    # POST One-Click, as a mail client does: 2xx, and again (idempotent)
+    assert stack.http("POST", url, ONE_CLICK, FORM).status == 200
+    assert stack.http("POST", url, ONE_CLICK, FORM).status == 200
 
-    # The simulator's complaint and hard bounce, drained
-    assert loop.cli.json("local", "drain")["failed"] == 0
-    assert loop.on_stream(COMPLAINT, "newsletter")["reason"] == "complaint"
-    assert loop.on_stream(COMPLAINT, "promo")["reason"] == "complaint"
-    assert loop.on_stream(COMPLAINT, "transactional")["suppressed"] is False
-    assert loop.on_stream(BOUNCE, "transactional")["reason"] == "hard_bounce"
-
-    # The next newsletter goes to nobody; transactional mail to the complainer still goes
-    again = loop.newsletter(SUCCESS, COMPLAINT, BOUNCE)
+    # Unsubscribed from this stream only
+    assert stack.on_stream(SUCCESS, "newsletter")["reason"] == "unsubscribed"
+    assert stack.on_stream(SUCCESS, "promo")["suppressed"] is False
+    assert stack.on_stream(SUCCESS, "transactional")["suppressed"] is False
+    assert stack.send(SUCCESS)["status"] == "sent"
+    # A complaint about bulk mail blocks every bulk stream, not transactional mail
+    assert stack.on_stream(COMPLAINT, "promo")["reason"] == "complaint"
+    assert stack.on_stream(COMPLAINT, "transactional")["suppressed"] is False
+    assert stack.send(COMPLAINT)["status"] == "sent"
+    # A hard bounce blocks every stream
+    assert stack.on_stream(BOUNCE, "newsletter")["reason"] == "hard_bounce"
+    assert stack.send(BOUNCE)["status"] == "suppressed"
+    # The next newsletter goes to nobody
+    again = stack.newsletter(SUCCESS, COMPLAINT, BOUNCE)
     assert again["status"] == "suppressed"
     assert {s["address"]: s["reason"] for s in again["suppressed"]} == {
         SUCCESS: "unsubscribed",
         COMPLAINT: "complaint",
         BOUNCE: "hard_bounce",
     }
-    assert loop.transactional(COMPLAINT)["status"] == "sent"
-    assert loop.transactional(BOUNCE)["status"] == "suppressed"
 
 
-def test_erasure_leaves_the_address_in_no_table_and_suppressed_on_every_stream(loop: Loop) -> None:
-    # Given an address with history, a stream entry and a soft-bounce count
-    loop.newsletter(SUCCESS)
-    token = loop.calls[0]["Content"]["Simple"]["Headers"][0]["Value"].strip("<>").rsplit("/", 1)[1]
-    loop.unsubscribe("POST", token, "List-Unsubscribe=One-Click")
-    loop.cli.json("local", "drain")
-    assert SUCCESS in every_item()
+def test_erasure_leaves_the_address_in_no_table_and_suppressed_on_every_stream(stack: Stack) -> None:
+    # Given an address with history, a stream entry (an unsubscribe) and deliveries
+    erased = "success+erase@simulator.amazonses.com"
+    stack.newsletter(erased)
+    (kept,) = stack.shell.json("local", "mailbox", "--json", "--to", erased)
+    url = kept["headers"]["List-Unsubscribe"].removeprefix("<").removesuffix(">")
+    assert stack.http("POST", url, ONE_CLICK, FORM).status == 200
+    assert stack.send(erased)["status"] == "sent"
+    eventually(stack.feedback_drained)
+    assert erased in stack.every_item()
     # When
-    erased = loop.cli.json("suppressions", "erase", SUCCESS, "--note", "GDPR-1", "--actor", "ops", "--json")
-    # Then
-    assert erased["erased"] is True
-    assert SUCCESS not in every_item()
-    assert loop.transactional(SUCCESS)["suppressed"][0]["reason"] == "erased"
-    assert loop.newsletter(SUCCESS)["suppressed"][0]["reason"] == "erased"
+    answer = stack.shell.json("suppressions", "erase", erased, "--note", "GDPR-1", "--actor", "ops", "--json")
+    # Then: no table holds the address in clear
+    assert answer["erased"] is True
+    assert erased not in stack.every_item()
+    # And every stream is suppressed, with reason erased
+    assert stack.send(erased)["suppressed"][0]["reason"] == "erased"
+    assert stack.newsletter(erased)["suppressed"][0]["reason"] == "erased"
+    assert stack.newsletter(erased, stream="promo")["suppressed"][0]["reason"] == "erased"
     for stream in ("transactional", "newsletter", "promo"):
-        assert loop.on_stream(SUCCESS, stream)["reason"] == "erased"
-    assert SUCCESS not in every_item()
+        assert stack.on_stream(erased, stream)["reason"] == "erased"
+    eventually(stack.feedback_drained)
+    assert erased not in stack.every_item()
