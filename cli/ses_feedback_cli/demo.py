@@ -4,7 +4,8 @@ A small campaign goes through SenderFunction to the SES mailbox simulator and to
 addresses; the local SES publishes what real SES would; FeedbackFunction drains it into
 the suppression list; then the same campaign is sent again and the suppressed recipients
 are skipped. Last, an app's call: ``POST /messages`` over HTTP on the local REST API (what
-``local up`` serves), and the local SES's mailbox. Everything runs for real on a moto server
+``local up`` serves), a newsletter whose recipient unsubscribes with one click (RFC 8058),
+and the local SES's mailbox. Everything runs for real on a moto server
 process: nothing is faked here.
 """
 
@@ -56,6 +57,15 @@ API_REQUEST = {
     "subject": "Your receipt",
     "text": "Thank you for your order.",
 }
+# Step 6: a bulk stream's message; its recipient then unsubscribes from that stream only.
+NEWSLETTER_REQUEST = {
+    "from": "news@example.com",
+    "to": ["ada@example.org"],
+    "subject": "Spring news",
+    "text": "What is new this spring. Unsubscribe: {{unsubscribe_url}}",
+    "stream": "newsletter",
+}
+ONE_CLICK = b"List-Unsubscribe=One-Click"  # the form body RFC 8058 has mail clients POST
 
 
 @dataclass
@@ -79,6 +89,7 @@ class DemoResult:
     api_status: int = 0  # POST /messages over HTTP: the status and the answer
     api_answer: dict[str, Any] = field(default_factory=dict)
     mailbox: list[dict[str, Any]] = field(default_factory=list)  # what the local SES accepted
+    unsubscribe: dict[str, Any] = field(default_factory=dict)  # the newsletter's one-click unsubscribe
 
     @property
     def consistent(self) -> bool:
@@ -94,14 +105,14 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
     server = motoserver.start()
     use_embedded_aws(server.endpoint)
     try:
-        say(f"1/6 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
+        say(f"1/7 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
         stack = LocalStack()
         bootstrap(stack)
         sender = load_handler(stack, "SenderFunction", quiet=True)
         feedback = load_handler(stack, "FeedbackFunction", quiet=True)
         rows = {address: Row(address) for address in campaign}
 
-        say(f"2/6 sending the campaign to {len(campaign)} recipients through SenderFunction")
+        say(f"2/7 sending the campaign to {len(campaign)} recipients through SenderFunction")
         expected = 0
         for address in campaign:
             answer = _send(sender, address)
@@ -110,7 +121,7 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
                 sent = SentMessage(message_id=answer["message_id"], source=SENDER, to=[address])
                 expected += len(notifications(sent, datetime.now(UTC)))
 
-        say(f"3/6 SES feedback flowing: SNS → SQS → FeedbackFunction (expecting {expected} notifications)")
+        say(f"3/7 SES feedback flowing: SNS → SQS → FeedbackFunction (expecting {expected} notifications)")
         seen = _drain_feedback(stack, feedback, expected, rows, say)
 
         with urllib.request.urlopen(f"{server.endpoint}/_local/mailbox", timeout=5) as response:
@@ -126,7 +137,7 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
             row.suppressed = suppression.reason is not None
             row.reason = suppression.reason.value if suppression.reason else None
 
-        say("4/6 sending the same campaign again")
+        say("4/7 sending the same campaign again")
         for address in campaign:
             answer = _send(sender, address)
             rows[address].round2 = "skipped" if answer["status"] == "suppressed" else answer["status"]
@@ -134,16 +145,20 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
         api = LocalApi(stack, local_verifier(server.endpoint), port=0, concurrency=1, quiet=True)
         api.start()
         try:
-            say(f"5/6 an app's call to the REST API (`local up` serves it):\n    {curl_line(api.url)}")
+            say(f"5/7 an app's call to the REST API (`local up` serves it):\n    {curl_line(api.url)}")
             status, api_answer = post_messages(api.url)
             say(f"    HTTP {status} {json.dumps(api_answer)}")
+            say(
+                "6/7 a newsletter (a bulk stream) over the same API, and its one-click unsubscribe (RFC 8058)"
+            )
+            unsubscribe = one_click_unsubscribe(api.url, server.endpoint, stack, say)
         finally:
             api.stop()
         say("    DMARC: a receiver's aggregate report arrives (SES receiving → bucket → DmarcReportFunction)")
         for line in dmarc_local.demo(stack, sent=sum(row.round1 == "sent" for row in rows.values())):
             say(line)
         mailbox = local_mailbox.fetch(server.endpoint)
-        say(f"6/6 the local SES's mailbox (`ses-feedback local mailbox`): {len(mailbox)} messages; the last:")
+        say(f"7/7 the local SES's mailbox (`ses-feedback local mailbox`): {len(mailbox)} messages; the last:")
         for line in local_mailbox.describe(mailbox[-1]):
             say(f"    {line}")
         return DemoResult(
@@ -153,6 +168,7 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
             api_status=status,
             api_answer=api_answer,
             mailbox=mailbox,
+            unsubscribe=unsubscribe,
         )
     finally:
         server.stop()
@@ -166,17 +182,50 @@ def curl_line(api_url: str) -> str:
     )
 
 
-def post_messages(api_url: str) -> tuple[int, dict[str, Any]]:
+def post_messages(api_url: str, body: dict[str, Any] = API_REQUEST) -> tuple[int, dict[str, Any]]:
     """What the curl line does: POST /messages over HTTP, unsigned (the local caller)."""
     request = urllib.request.Request(
         f"{api_url}/messages",
-        data=json.dumps(API_REQUEST).encode(),
+        data=json.dumps(body).encode(),
         method="POST",
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         answer: dict[str, Any] = json.loads(response.read())
         return response.status, answer
+
+
+def one_click_unsubscribe(api_url: str, aws_endpoint: str, stack: LocalStack, say: Say) -> dict[str, Any]:
+    """A newsletter over HTTP, its headers in the mailbox, the One-Click POST a mail client
+    sends, and what the recipient's state is then on each stream."""
+    _, sent = post_messages(api_url, NEWSLETTER_REQUEST)
+    (message,) = [m for m in local_mailbox.fetch(aws_endpoint) if m["message_id"] == sent["message_id"]]
+    headers = {name: message["headers"][name] for name in ("List-Unsubscribe", "List-Unsubscribe-Post")}
+    for name, value in headers.items():
+        say(f"    {name}: {value}")
+    url = headers["List-Unsubscribe"].removeprefix("<").removesuffix(">")
+    request = urllib.request.Request(
+        url, data=ONE_CLICK, method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        status = response.status
+    say(f"    the mail client's one click: curl -s -X POST '{url}' -d {ONE_CLICK.decode()} → HTTP {status}")
+    settings = Settings.from_env(
+        {
+            **os.environ,
+            "SUPPRESSION_TABLE": stack.name("SuppressionTable"),
+            "STREAMS_SECRET_ID": stack.name("StreamsSecret"),
+        }
+    )
+    admin = wiring.admin_for(settings)
+    address = NEWSLETTER_REQUEST["to"][0]
+    states: dict[str, str | None] = {}
+    for stream in ("newsletter", "transactional"):
+        verdict = admin.on_stream(address, stream, settings.streams)
+        states[stream] = verdict.reason.value if verdict.reason else None
+        shown = f"suppressed ({states[stream]})" if verdict.suppressed else "not suppressed"
+        say(f"    `ses-feedback suppressions get {address} --stream {stream}`: {shown}")
+    return {"headers": headers, "text": message["text"], "status": status, "reason_on": states}
 
 
 def _send(sender: Callable[[dict[str, Any], Any], Any], address: str) -> dict[str, Any]:
@@ -253,6 +302,7 @@ def as_json(result: DemoResult) -> str:
             "feedback_applied": result.feedback_applied,
             "api": {"status": result.api_status, "answer": result.api_answer},
             "mailbox": result.mailbox,
+            "unsubscribe": result.unsubscribe,
         },
         indent=2,
     )

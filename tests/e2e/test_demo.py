@@ -51,11 +51,22 @@ def test_demo_runs_the_loop_and_the_second_round_skips_exactly_the_suppressed() 
         "partially_suppressed",
         ["ada@example.org"],
     )
-    # and the mailbox holds every accepted message: 8, then the 4 not suppressed, then the app's
+    # and the mailbox holds every accepted message: 8, then the 4 not suppressed, the app's, the newsletter
     mailbox = json.loads(result.stdout)["mailbox"]
-    assert len(mailbox) == 8 + 4 + 1
-    assert mailbox[-1]["message_id"] == api["answer"]["message_id"]
-    assert mailbox[-1]["to"] == ["ada@example.org"]
+    assert len(mailbox) == 8 + 4 + 1 + 1
+    assert mailbox[-2]["message_id"] == api["answer"]["message_id"]
+    assert mailbox[-2]["to"] == ["ada@example.org"]
+    # Then the newsletter carries both RFC 8058 headers, and one click unsubscribes from its stream only
+    unsubscribe = json.loads(result.stdout)["unsubscribe"]
+    newsletter = mailbox[-1]
+    assert newsletter["to"] == ["ada@example.org"] and newsletter["tags"]["stream"] == "newsletter"
+    assert newsletter["headers"]["List-Unsubscribe"] == unsubscribe["headers"]["List-Unsubscribe"]
+    url = unsubscribe["headers"]["List-Unsubscribe"].removeprefix("<").removesuffix(">")
+    assert url.startswith("http://127.0.0.1:") and "/unsubscribe/" in url
+    assert unsubscribe["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert url in newsletter["text"]
+    assert unsubscribe["status"] == 200
+    assert unsubscribe["reason_on"] == {"newsletter": "unsubscribed", "transactional": None}
 
 
 def test_demo_prints_a_table_for_people() -> None:
@@ -67,6 +78,8 @@ def test_demo_prints_a_table_for_people() -> None:
     assert "yes (hard_bounce)" in bounce_row and bounce_row.rstrip().endswith("skipped")
     assert "the second round skipped 4 suppressed recipient(s)" in result.stdout
     assert "curl -s -X POST http://127.0.0.1:" in result.stdout and "/messages" in result.stdout
-    assert "the local SES's mailbox (`ses-feedback local mailbox`): 13 messages" in result.stdout
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in result.stdout
+    assert "suppressions get ada@example.org --stream newsletter`: suppressed (unsubscribed)" in result.stdout
+    assert "the local SES's mailbox (`ses-feedback local mailbox`): 14 messages" in result.stdout
     # The functions run at WARNING in the demo: progress and the table, no INFO log lines.
     assert not [line for line in result.stdout.splitlines() + result.stderr.splitlines() if '"level"' in line]
