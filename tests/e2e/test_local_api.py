@@ -130,8 +130,7 @@ def test_post_messages_sends_and_the_mailbox_shows_the_message(local_up: LocalUp
     assert kept["message_id"] == answer.body["message_id"]
     assert (kept["from"], kept["subject"], kept["text"]) == ("noreply@example.com", "First", "Hi there")
     assert kept["headers"]["Subject"] == "First"
-    # The unsigned caller names the app, as an IAM principal does when deployed; the stream
-    # travels with the message (transactional: the default).
+    # The unsigned caller names the app, as an IAM principal does when deployed.
     assert kept["tags"] == {"app": "local-developer", "stream": "transactional"}
     assert [(r["address"], r["outcome"]) for r in kept["recipients"]] == [
         ("success+api@simulator.amazonses.com", "delivered")

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from ses_feedback.model.dmarc import INCOMING_PREFIX
 from ses_feedback_cli.local import LocalStack, sam_env_vars
 from ses_feedback_cli.main import main
 from ses_feedback_cli.template import REPO_ROOT, functions
@@ -52,7 +53,13 @@ EXPECTED: dict[str, Any] = {
     "list_events": 200,
     "list_hard_bounces": 200,
     "put_manual": 200,
+    # The unsubscribe files carry a token no stack signed (sam local invoke has no stack key):
+    # the refusal page, and nothing changes.
+    "get_page": 400,
+    "post_one_click": 400,
 }
+# What SES stored for the DMARC event's message id: a real report mail (Google's, in fixtures).
+DMARC_MAIL = REPO_ROOT / "tests" / "fixtures" / "dmarc" / "aggregate" / "twilight.eml"
 
 
 def test_every_function_has_events_and_every_event_file_belongs_to_a_function() -> None:
@@ -96,6 +103,12 @@ def test_local_invoke_runs_each_event_file(
         stack.run("suppressions", "add", "jane@example.com", "--note", "to be lifted")
     if function == "SuppressionSyncFunction":
         boto3.client("sesv2").put_suppressed_destination(EmailAddress="gone@example.org", Reason="BOUNCE")
+    if function == "DmarcReportFunction":
+        message_id = json.loads(path.read_text())["Records"][0]["ses"]["mail"]["messageId"]
+        bucket = LocalStack().resolver().refs["DmarcReportBucket"]
+        boto3.client("s3").put_object(
+            Bucket=bucket, Key=INCOMING_PREFIX + message_id, Body=DMARC_MAIL.read_bytes()
+        )
     # When
     result, stderr, status = invoke_here(capsys, function, path)
     # Then: the result, and Lambda's report lines around the function's logs
@@ -108,6 +121,9 @@ def test_local_invoke_runs_each_event_file(
         state = stack.json("suppressions", "get", "gone@example.org", "--json")
         assert state["reason"] == "hard_bounce"
         assert (result["rows"], result["imported"]) == (1, 1), result
+    elif function == "DmarcReportFunction":
+        (outcome,) = result["messages"]
+        assert (outcome["stored"], outcome["rejected_to"]) == (1, None), outcome
     elif "statusCode" in result:
         assert result["statusCode"] == EXPECTED[path.stem], result
     else:
