@@ -570,6 +570,22 @@ def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             if not api.quiet:
-                sys.stderr.write(f"{time.strftime('%H:%M:%S')} api {format % args}\n")
+                line = loggable_request(format % args)
+                sys.stderr.write(f"{time.strftime('%H:%M:%S')} api {line}\n")
 
     return Handler
+
+
+# A path segment that is a word of the API (suppressions, events, unsubscribe) is kept; any
+# other (an address, an unsubscribe token: base64 of the address) is not logged, nor is a query.
+_API_WORD = re.compile(r"^[a-z][a-z.-]*$")
+
+
+def loggable_request(line: str) -> str:
+    """A request line for the log, without addresses, tokens or query values in it."""
+    parts = line.split(" ")
+    for index, part in enumerate(parts):
+        if part.startswith("/"):
+            path = part.split("?", 1)[0]
+            parts[index] = "/".join(s if not s or _API_WORD.match(s) else "…" for s in path.split("/"))
+    return " ".join(parts)

@@ -265,3 +265,16 @@ def test_a_malformed_proxy_answer_is_api_gateways_502(result: object) -> None:
     with pytest.raises(Refusal) as refused:
         http_answer(result)
     assert (refused.value.status, refused.value.message) == (502, "Internal server error")
+
+
+def test_the_request_log_carries_no_address_token_or_query() -> None:
+    from ses_feedback_cli.local_api import loggable_request
+
+    # Given: request lines as http.server logs them (a token is base64 of its address)
+    line = loggable_request('"GET /suppressions/jane%40example.com/events?cursor=abc HTTP/1.1" 200 -')
+    token = loggable_request(
+        '"POST /unsubscribe/azEKbmV3c2xldHRlcgphZGFAZXhhbXBsZS5vcmc.c2ln HTTP/1.1" 200 -'
+    )
+    # Then: the routes' words stay, the values do not
+    assert line == '"GET /suppressions/…/events HTTP/1.1" 200 -'
+    assert token == '"POST /unsubscribe/… HTTP/1.1" 200 -'
