@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,26 +16,13 @@ from ses_feedback_cli.local import LocalStack, bootstrap
 from ses_feedback_cli.main import main
 
 from tests.support import dmarc_reports as build
-
-CHROMIUM = shutil.which("chromium") or "chromium"  # .ci/run installs Debian's chromium
+from tests.support.browser import CHROMIUM, HEADLESS
 
 
 def chromium(*args: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                *args,
-            ],
+            [CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", *args],
             capture_output=True,
             text=True,
             timeout=120,

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = shutil.which("chromium") or "chromium"
-FLAGS = [
+# Headless, as root, and quiet on a machine with no network: every test that starts it uses these.
+HEADLESS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -34,9 +35,8 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--remote-debugging-port=0",
-    "--remote-debugging-address=127.0.0.1",
 ]
+FLAGS = [*HEADLESS, "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1"]
 
 
 class WebSocket:
