@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ses_feedback import wiring
+from ses_feedback.model.moments import iso_z
 
 from ses_feedback_cli.local import LocalContext, LocalStack, load_handler
 
@@ -44,7 +45,7 @@ def as_mail(path: Path, data: bytes, recipient: str) -> bytes:
 
 def ses_receipt_event(message_id: str, recipient: str, function_arn: str, now: datetime) -> dict[str, Any]:
     """The event SES's Lambda action gives the function (the parts it reads, and a few more)."""
-    stamp = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    stamp = iso_z(now)
     return {
         "Records": [
             {

@@ -19,6 +19,8 @@ from email.parser import BytesParser
 from email.utils import format_datetime
 from typing import Any
 
+from ses_feedback.model.moments import iso_z
+
 from ses_feedback_cli.simulator import Outcome, outcome_for
 
 # SES's own limit on a message, after base64 (a raw message beyond it never reaches here,
@@ -119,7 +121,7 @@ def accepted_message(
         )
     return AcceptedMessage(
         message_id=message_id,
-        accepted_at=accepted_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        accepted_at=iso_z(accepted_at, "milliseconds"),
         from_=sender,
         to=to,
         cc=cc,

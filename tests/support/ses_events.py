@@ -13,13 +13,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from ses_feedback.model.moments import iso_z
+
 SENDER = "noreply@example.com"
 ACCOUNT = "123456789012"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:ses-feedback"
 
 
 def _ts(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(moment or datetime.now(UTC), "milliseconds")
 
 
 def _message_id() -> str:

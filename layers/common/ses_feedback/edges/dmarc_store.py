@@ -24,7 +24,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ses_feedback.model.dmarc import DmarcReport, iso_utc
+from ses_feedback.model.dmarc import DmarcReport
+from ses_feedback.model.moments import iso_z
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -60,13 +61,13 @@ class DmarcReportStore:
                 f"the report compresses to {len(body)} bytes (at most {MAX_PARTS * PART_BYTES})"
             )
         expires = {"N": str(int((now + retention).timestamp()))}
-        begin = iso_utc(report.begin)
+        begin = iso_z(report.begin)
         marker: dict[str, Any] = {
             "pk": {"S": f"REPORT#{key}"},
             "sk": {"S": "REPORT"},
             "domain": {"S": report.domain},
             "begin": {"S": begin},
-            "stored_at": {"S": iso_utc(now)},
+            "stored_at": {"S": iso_z(now)},
             "parts": {"N": str(len(parts))},
             "ttl": expires,
         }
@@ -84,7 +85,7 @@ class DmarcReportStore:
             item: dict[str, Any] = {
                 "pk": {"S": f"DOMAIN#{report.domain}"},
                 "sk": {"S": f"{begin}#{key}#{number:02d}"},
-                "stored_at": {"S": iso_utc(now)},
+                "stored_at": {"S": iso_z(now)},
                 "part": {"N": str(number)},
                 "parts": {"N": str(len(parts))},
                 "body": {"B": part},
@@ -106,7 +107,7 @@ class DmarcReportStore:
         values: dict[str, Any] = {":pk": {"S": f"DOMAIN#{domain.lower()}"}}
         if since is not None:
             condition += " AND sk >= :since"
-            values[":since"] = {"S": iso_utc(since)}
+            values[":since"] = {"S": iso_z(since)}
         pending: list[bytes] = []
         arguments: dict[str, Any] = {
             "TableName": self.table_name,

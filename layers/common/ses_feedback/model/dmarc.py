@@ -6,19 +6,17 @@ Values are kept as the reporter wrote them, lower-cased (reporters write ``Pass`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ses_feedback.model.moments import iso_z
 
 # Where SES receiving puts a report message in the bucket (the receipt rule's prefix), and
 # where an unreadable one is moved: never retried, counted.
 INCOMING_PREFIX = "incoming/"
 REJECTED_PREFIX = "rejected/"
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class DkimResult(BaseModel):
@@ -111,8 +109,8 @@ class DmarcReport(BaseModel):
             "org_name": self.org_name,
             "report_id": self.report_id,
             "domain": self.domain,
-            "begin": iso_utc(self.begin),
-            "end": iso_utc(self.end),
+            "begin": iso_z(self.begin),
+            "end": iso_z(self.end),
             "policy": self.policy.model_dump(),
             "messages": self.messages,
             "dmarc_pass": self.dmarc_pass,

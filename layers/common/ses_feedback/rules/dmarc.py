@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ses_feedback.model.dmarc import AuthResults, DmarcReport, iso_utc
+from ses_feedback.model.dmarc import AuthResults, DmarcReport
+from ses_feedback.model.moments import iso_z
 
 # Enough data to judge: a week of reports and a hundred messages, at the least.
 MIN_DAYS = 7
@@ -106,8 +107,8 @@ class DmarcSummary:
             "passed": self.passed,
             "pass_rate": self.pass_rate,
             "published_policy": self.published_policy,
-            "first_begin": iso_utc(self.first_begin) if self.first_begin else None,
-            "last_end": iso_utc(self.last_end) if self.last_end else None,
+            "first_begin": iso_z(self.first_begin) if self.first_begin else None,
+            "last_end": iso_z(self.last_end) if self.last_end else None,
             "verdict": self.verdict.as_dict(),
             "sources": [source.as_dict() for source in self.sources],
             "daily": [day.as_dict() for day in self.daily],
