@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -29,12 +28,6 @@ TARGET_REQUESTS_PER_1000 = 40
 _WORDS = ["bounce", "hard_bounce", "complaint", "spam", "unsubscribed", ""]
 
 
-def _reset(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
 def _lines() -> list[str]:
     return ["email,reason,created_at\n"] + [
         f"user{i}@example.com,{_WORDS[i % len(_WORDS)]},2025-01-01T00:00:{i % 60:02}Z\n" for i in range(ROWS)
@@ -42,7 +35,7 @@ def _lines() -> list[str]:
 
 
 def run(endpoint: str) -> list[str]:
-    _reset(endpoint)
+    motoserver.reset(endpoint)
     refs = bootstrap(LocalStack(prefix="bench-admin"))
     store = SuppressionStore(refs["SuppressionTable"])
     calls: Counter[str] = Counter()

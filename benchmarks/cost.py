@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalStack
 
 from benchmarks import feedback, into_devnull, sender
@@ -143,7 +144,7 @@ def straightforward_handler(table: str, client: Any) -> Callable[[dict[str, Any]
 
 
 def measure_straightforward(endpoint: str) -> dict[str, Usage]:
-    feedback._reset(endpoint)
+    motoserver.reset(endpoint)
     table = "straightforward-events"
     client = boto3.client("dynamodb")
     client.create_table(

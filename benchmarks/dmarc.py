@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import time
 import tracemalloc
-import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from ses_feedback.edges.dmarc_store import DmarcReportStore
 from ses_feedback.parsing.dmarc import read_reports
 from ses_feedback.usecases.dmarc import DmarcReports
+from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalStack, bootstrap
 
 from benchmarks import into_devnull
@@ -29,12 +29,6 @@ SAMPLE = (
 )
 ROUNDS = 10
 STORED = 50
-
-
-def _reset(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
 
 
 def _read_rate(data: bytes) -> tuple[float, int]:
@@ -60,7 +54,7 @@ def run(endpoint: str) -> list[str]:
             f"peak memory {peak / 2**20:.1f} MiB"
         )
 
-    _reset(endpoint)
+    motoserver.reset(endpoint)
     refs = bootstrap(LocalStack(prefix="bench-dmarc"))
     store = DmarcReportStore(refs["DmarcReportTable"])
     calls: Counter[str] = Counter()

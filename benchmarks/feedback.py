@@ -12,12 +12,12 @@ from __future__ import annotations
 import functools
 import json
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ses_feedback import wiring
+from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
 
 from benchmarks import into_devnull
@@ -43,12 +43,6 @@ def _builders() -> dict[str, Callable[[int], dict[str, Any]]]:
     return builders
 
 
-def _reset(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
 @dataclass(frozen=True)
 class TypeFigures:
     """One notification type through the real handler: totals over all its batches."""
@@ -67,7 +61,7 @@ def measure(endpoint: str) -> dict[str, TypeFigures]:
     """Every type's figures, measured once per run (the report and the cost table share them)."""
     figures = {}
     for kind, build in _builders().items():
-        _reset(endpoint)
+        motoserver.reset(endpoint)
         stack = LocalStack(prefix="bench")
         bootstrap(stack)
         handler = load_handler(stack, "FeedbackFunction")

@@ -14,11 +14,11 @@ import http.client
 import json
 import statistics
 import time
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import boto3
+from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalStack, bootstrap
 from ses_feedback_cli.local_api import LocalApi, local_verifier
 
@@ -28,19 +28,13 @@ WARMUP = 20
 RECIPIENT = "success@simulator.amazonses.com"
 
 
-def _reset(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
 def _percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run(endpoint: str) -> list[str]:
-    _reset(endpoint)
+    motoserver.reset(endpoint)
     stack = LocalStack(prefix="bench-api")
     bootstrap(stack)
     api = LocalApi(stack, local_verifier(endpoint), port=0, concurrency=1, quiet=True)

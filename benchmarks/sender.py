@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import boto3
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
+from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
 
 from benchmarks import into_devnull
@@ -41,12 +41,6 @@ def _recipients(i: int) -> list[str]:
 
 
 TARGET_RATIO = 1.2
-
-
-def _reset(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
 
 
 def _request(i: int, idempotent: bool) -> dict[str, Any]:
@@ -83,7 +77,7 @@ def _interleaved(calls: dict[str, Callable[[int], Any]]) -> dict[str, float]:
 
 def ready(endpoint: str) -> tuple[LocalStack, Callable[[dict[str, Any], Any], Any], LocalContext, Any]:
     """A fresh stack, the real handler, its context and its Sender; one recipient bounced hard."""
-    _reset(endpoint)
+    motoserver.reset(endpoint)
     stack = LocalStack(prefix="bench")
     bootstrap(stack)
     handler = load_handler(stack, "SenderFunction")

@@ -13,9 +13,9 @@ process (the moto server's work not counted).
 from __future__ import annotations
 
 import time
-import urllib.request
 from typing import Any
 
+from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
 
 from benchmarks import into_devnull
@@ -27,14 +27,8 @@ COMPLAINED = 20
 ERASED = 10
 
 
-def _reset(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
 def run(endpoint: str) -> list[str]:
-    _reset(endpoint)
+    motoserver.reset(endpoint)
     stack = LocalStack(prefix="bench-streams")
     stack.parameters["UnsubscribeBaseUrl"] = "https://mail.example.com"
     bootstrap(stack)

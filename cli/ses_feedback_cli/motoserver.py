@@ -195,6 +195,13 @@ def free_port() -> int:
         return port
 
 
+def reset(endpoint: str) -> None:
+    """Empty every service of the moto server at ``endpoint`` (moto's own reset route)."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
 @dataclass
 class MotoServer:
     process: subprocess.Popen[bytes]

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,9 +73,7 @@ class Cli:
 @pytest.fixture
 def aws(moto_server: motoserver.MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point boto3 at a freshly reset moto server; yields the endpoint."""
-    request = urllib.request.Request(f"{moto_server.endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
+    motoserver.reset(moto_server.endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
     yield moto_server.endpoint
 
