@@ -26,6 +26,7 @@ from ses_feedback_cli.openapi import DOCUMENT_PATH, api_functions, generate
 from ses_feedback_cli.template import REPO_ROOT, load_template
 
 from tests.integration.conftest import Stack
+from tests.support.sender_calls import record_sender_calls
 from tests.unit.test_send_request import REFUSALS
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -84,15 +85,7 @@ def sender(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sender]:
     for name, value in stack.local.function_environment("SenderFunction").items():
         monkeypatch.setenv(name, value)
     handler = load_handler(stack.local, "SenderFunction")
-    calls: list[dict[str, Any]] = []
-    gets: list[dict[str, Any]] = []
-    live = wiring.sender()
-    live.ses.client.meta.events.register(
-        "before-parameter-build.sesv2.SendEmail", lambda params, **_: calls.append(params)
-    )
-    live.store.client.meta.events.register(
-        "before-parameter-build.dynamodb.BatchGetItem", lambda params, **_: gets.append(params)
-    )
+    calls, gets = record_sender_calls()
     yield Sender(handler=handler, store=stack.store, send_email_calls=calls, batch_gets=gets)
 
 

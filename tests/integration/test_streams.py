@@ -22,6 +22,7 @@ from ses_feedback_cli.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events
+from tests.support.sender_calls import record_sender_calls
 
 Handler = Callable[[dict[str, Any], Any], Any]
 BASE_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/v1"
@@ -88,15 +89,7 @@ def streams(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Streams]:
         for name, value in stack.local.function_environment(function).items():
             monkeypatch.setenv(name, value)  # restored after the test
     handlers = {name: load_handler(stack.local, name) for name in functions}
-    calls: list[dict[str, Any]] = []
-    gets: list[dict[str, Any]] = []
-    live = wiring.sender()
-    live.ses.client.meta.events.register(
-        "before-parameter-build.sesv2.SendEmail", lambda params, **_: calls.append(params)
-    )
-    live.store.client.meta.events.register(
-        "before-parameter-build.dynamodb.BatchGetItem", lambda params, **_: gets.append(params)
-    )
+    calls, gets = record_sender_calls()
     yield Streams(
         stack,
         handlers["SenderFunction"],
