@@ -577,7 +577,7 @@ def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 
 
 # A path segment that is a word of the API (suppressions, events, unsubscribe) is kept; any
-# other (an address, an unsubscribe token: base64 of the address) is not logged, nor is a query.
+# other (an address; an unsubscribe token, which unsubscribes whoever holds it) is not logged, nor is a query.
 _API_WORD = re.compile(r"^[a-z][a-z.-]*$")
 
 

@@ -1,15 +1,21 @@
 """Unsubscribe tokens and erasure digests: HMAC-SHA256 with the stack's keys. Pure: keys passed in.
 
-A token names the key that signed it, the address and the stream, and carries their
-HMAC-SHA256 under that key; it never expires (CAN-SPAM wants a link to work for 30 days,
-and Gmail penalises broken ones). Rotation: add a key to the secret and make it current;
-tokens signed with an older key still verify as long as that key stays in the secret.
+A token names the key that made it and the stream, and carries the address encrypted, so
+the URL (in a mail client's history, a proxy's log, a forwarded message) does not give the
+address away; it never expires (CAN-SPAM wants a link to work for 30 days, and Gmail
+penalises broken ones). Rotation: add a key to the secret and make it current; tokens of an
+older key still verify as long as that key stays in the secret.
 
-    token = base64url("<key id>\\n<stream>\\n<address>") "." base64url(HMAC-SHA256(key, same bytes))
+    tag   = HMAC-SHA256(mac key, "<key id>\\n<stream>\\n<address>")
+    token = "<key id>.<stream>." base64url(tag + AES-256-CTR(encryption key, tag[:16], address))
 
-Verification recomputes the MAC and compares it in constant time (``hmac.compare_digest``);
-a token that is forged, truncated, altered or signed with a key the secret does not hold
-is refused with ``InvalidToken`` and changes nothing.
+This is the SIV construction (the MAC of the plaintext is the cipher's IV): deterministic,
+so the same address and stream always give the same link, and authenticated, so nobody
+without the key can make or alter one. The MAC and encryption keys are derived from the
+secret's key with HMAC and two labels. Verification decrypts, recomputes the tag and
+compares it in constant time (``hmac.compare_digest``); a token that is forged, truncated,
+altered or of a key the secret does not hold is refused with ``InvalidToken`` and changes
+nothing. AES comes from the maintained ``cryptography`` package, loaded on first use.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
 from ses_feedback.errors import InvalidToken
 from ses_feedback.model.streams import is_stream_name
@@ -29,6 +37,12 @@ MAX_TOKEN_LENGTH = 1024
 # The key whose derived digest names erasure tombstones: it must stay in the secret for ever.
 ERASURE_KEY_ID = "k1"
 _ERASURE_LABEL = b"ses-feedback erasure tombstone v1"
+_MAC_LABEL = b"ses-feedback unsubscribe token mac v2"
+_ENCRYPTION_LABEL = b"ses-feedback unsubscribe token encryption v2"
+_TAG_BYTES = 32  # the whole HMAC-SHA256
+_IV_BYTES = 16  # AES's block: CTR's initial counter block
+_KEY_ID = re.compile(r"[A-Za-z0-9-]{1,32}")
+_B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def _b64(raw: bytes) -> str:
@@ -44,46 +58,68 @@ def _unb64(text: str) -> bytes:
         raise InvalidToken() from None
 
 
-_B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+def _ctr(key: bytes, iv: bytes, data: bytes) -> bytes:
+    """AES-256-CTR: the same call encrypts and decrypts."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: PLC0415  # first token only
+
+    cipher = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+    return cipher.update(data) + cipher.finalize()
+
+
+@dataclass(frozen=True)
+class _DerivedKeys:
+    mac: bytes
+    encryption: bytes
+
+
+@cache
+def _derive(secret_key: bytes) -> _DerivedKeys:
+    def derived(label: bytes) -> bytes:
+        return hmac.new(secret_key, label, hashlib.sha256).digest()
+
+    return _DerivedKeys(mac=derived(_MAC_LABEL), encryption=derived(_ENCRYPTION_LABEL))
 
 
 @dataclass(frozen=True)
 class KeyRing:
-    """The stack secret's keys, by id; ``current`` signs new tokens."""
+    """The stack secret's keys, by id; ``current`` makes new tokens."""
 
     current: str
-    keys: Mapping[str, bytes]
+    keys: Mapping[str, bytes] = field(repr=False)
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
             raise ValueError("the current key id names no key of the secret")
-        if any(not key_id or "\n" in key_id for key_id in self.keys):
-            raise ValueError("key ids are non-empty and hold no line break")
+        if any(not _KEY_ID.fullmatch(key_id) for key_id in self.keys):
+            raise ValueError("key ids are 1 to 32 letters, digits or hyphens")
 
     def issue(self, address: str, stream: str) -> str:
-        """The unsubscribe token for ``address`` on ``stream``, signed with the current key."""
-        payload = f"{self.current}\n{stream}\n{address}".encode()
-        return f"{_b64(payload)}.{_b64(self._mac(self.current, payload))}"
+        """The unsubscribe token for ``address`` on ``stream``, made with the current key."""
+        keys = _derive(self.keys[self.current])
+        tag = _tag(keys.mac, self.current, stream, address)
+        sealed = _ctr(keys.encryption, tag[:_IV_BYTES], address.encode())
+        return f"{self.current}.{stream}.{_b64(tag + sealed)}"
 
     def verify(self, token: str) -> tuple[str, str]:
-        """``(address, stream)`` of a token this stack signed; ``InvalidToken`` otherwise."""
-        if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+        """``(address, stream)`` of a token this stack made; ``InvalidToken`` otherwise."""
+        if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
             raise InvalidToken()
-        encoded_payload, encoded_mac = token.split(".")
-        payload, mac = _unb64(encoded_payload), _unb64(encoded_mac)
-        parts = payload.split(b"\n")
-        if len(parts) != 3:
+        key_id, stream, encoded = token.split(".")
+        if key_id not in self.keys or not is_stream_name(stream):
             raise InvalidToken()
+        blob = _unb64(encoded)
+        if len(blob) <= _TAG_BYTES:
+            raise InvalidToken()
+        tag, sealed = blob[:_TAG_BYTES], blob[_TAG_BYTES:]
+        keys = _derive(self.keys[key_id])
         try:
-            key_id, stream, address = (part.decode() for part in parts)
+            address = _ctr(keys.encryption, tag[:_IV_BYTES], sealed).decode()
         except UnicodeDecodeError:
             raise InvalidToken() from None
-        if key_id not in self.keys:
+        if not hmac.compare_digest(tag, _tag(keys.mac, key_id, stream, address)):
             raise InvalidToken()
-        if not hmac.compare_digest(mac, self._mac(key_id, payload)):
-            raise InvalidToken()
-        if not is_stream_name(stream) or "@" not in address:
-            raise InvalidToken()  # signed by us, so never: but a token is input, checked all the same
+        if "@" not in address:
+            raise InvalidToken()  # made by us, so never: but a token is input, checked all the same
         return address, stream
 
     def erasure_digest(self, address: str) -> str:
@@ -91,8 +127,9 @@ class KeyRing:
         key = hmac.new(self.keys[ERASURE_KEY_ID], _ERASURE_LABEL, hashlib.sha256).digest()
         return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
-    def _mac(self, key_id: str, payload: bytes) -> bytes:
-        return hmac.new(self.keys[key_id], payload, hashlib.sha256).digest()
+
+def _tag(mac_key: bytes, key_id: str, stream: str, address: str) -> bytes:
+    return hmac.new(mac_key, f"{key_id}\n{stream}\n{address}".encode(), hashlib.sha256).digest()
 
 
 def key_ring_from_secret(secret: Mapping[str, object]) -> KeyRing:
