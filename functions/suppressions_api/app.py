@@ -20,6 +20,7 @@ from ses_feedback import wiring
 from ses_feedback.errors import (
     ComplaintLiftNeedsForce,
     ConcurrentUpdate,
+    ErasureLiftNeedsForce,
     InvalidRequest,
     NotSuppressed,
     SesFeedbackError,
@@ -133,12 +134,15 @@ def put_suppression(
 
 @app.delete(
     "/suppressions/<address>",
-    summary="Lift an address's suppression (a complaint needs force=true); the caller is recorded",
+    summary="Lift an address's suppression, or with ?stream= its unsubscribe from that stream "
+    "(a complaint or an erasure needs force=true); the caller is recorded",
     responses=_responses(
         ManualChange,
         InvalidRequest,
         NotSuppressed,
         ComplaintLiftNeedsForce,
+        ErasureLiftNeedsForce,
+        ErasureLiftNeedsForce,
         ConcurrentUpdate,
     ),
     tags=["suppressions"],
@@ -146,9 +150,13 @@ def put_suppression(
 def delete_suppression(
     address: AddressPath,
     note: Annotated[str, Query(min_length=1, max_length=NOTE_MAX, description="why; kept in the history")],
-    force: Annotated[bool, Query(description="needed to lift a complaint")] = False,
+    force: Annotated[bool, Query(description="needed to lift a complaint or an erasure")] = False,
+    stream: Annotated[
+        str | None,
+        Query(pattern=STREAM_PATTERN, description="lift the unsubscribe from this stream (nothing else)"),
+    ] = None,
 ) -> ManualChange:
-    return ManualChange.of(wiring.admin().lift(address, note, _actor(), force=force), _now())
+    return ManualChange.of(wiring.admin().lift(address, note, _actor(), force, stream), _now())
 
 
 @app.post(

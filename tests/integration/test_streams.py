@@ -384,6 +384,98 @@ def test_erasure_leaves_the_address_nowhere_in_clear_and_suppressed_everywhere(s
     assert all(a["pk"]["S"].startswith("ERASED#") for a in audits)
 
 
+def unsubscribe(streams: Streams, stream: str = "newsletter") -> None:
+    streams.send_bulk(stream=stream)
+    token = token_of(streams.send_email_calls[-1])
+    status, _, _ = streams.call_unsubscribe(
+        "POST", token, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded"
+    )
+    assert status == 200
+
+
+def test_an_operator_lifts_an_unsubscribe_only_by_naming_its_stream(streams: Streams) -> None:
+    # Given jane unsubscribed from the newsletter
+    unsubscribe(streams)
+    assert streams.send_bulk()["status"] == "suppressed"
+    # When an operator lifts without a stream, or names another stream: nothing to lift there
+    status, refused = call_api(streams, "DELETE", "/suppressions/jane@example.org", {"note": "re-joined"})
+    assert (status, refused["error"]["code"]) == (404, "not_suppressed")
+    assert "unsubscribed from newsletter" in refused["error"]["message"]
+    status, refused = call_api(
+        streams, "DELETE", "/suppressions/jane@example.org", {"note": "re-joined", "stream": "promo"}
+    )
+    assert (status, refused["error"]["code"]) == (404, "not_suppressed")
+    # When the stream is named (she subscribed again)
+    status, lifted = call_api(
+        streams, "DELETE", "/suppressions/jane@example.org", {"note": "form 12", "stream": "newsletter"}
+    )
+    # Then the newsletter reaches her again, and the history says who and why
+    assert status == 200 and lifted["changed"] is True
+    assert streams.send_bulk()["status"] == "sent"
+    _, events = call_api(streams, "GET", "/suppressions/jane@example.org/events")
+    newest = events["items"][0]
+    assert (newest["action"], newest["reason"], newest["note"]) == ("lift", "unsubscribed", "form 12")
+    assert newest["detail"] == "lifted unsubscribed; stream newsletter"
+
+
+def test_a_lift_without_a_stream_lifts_a_bulk_complaint_and_keeps_the_unsubscribes(streams: Streams) -> None:
+    # Given an unsubscribe from promo, then a complaint about the newsletter
+    unsubscribe(streams, "promo")
+    feed(streams, tagged(ses_events.complaint(["jane@example.org"]), "newsletter"))
+    assert streams.send_bulk()["status"] == "suppressed"
+    # When an operator lifts: a complaint needs force
+    status, refused = call_api(streams, "DELETE", "/suppressions/jane@example.org", {"note": "ticket 9"})
+    assert (status, refused["error"]["code"]) == (409, "complaint_needs_force")
+    status, _ = call_api(
+        streams, "DELETE", "/suppressions/jane@example.org", {"note": "ticket 9", "force": "true"}
+    )
+    # Then bulk mail goes again, except on the stream she left
+    assert status == 200
+    assert streams.send_bulk()["status"] == "sent"
+    promo = streams.send_bulk(stream="promo")
+    assert promo["status"] == "suppressed" and promo["suppressed"][0]["reason"] == "unsubscribed"
+
+
+def test_lifting_an_erasure_needs_the_address_and_force(streams: Streams) -> None:
+    # Given an erased address
+    unsubscribe(streams)
+    call_api(streams, "POST", "/suppressions/jane@example.org/erasure", body={"note": "GDPR-118"})
+    # When an operator lifts it without force, or names a stream
+    status, refused = call_api(streams, "DELETE", "/suppressions/jane@example.org", {"note": "joined again"})
+    assert (status, refused["error"]["code"]) == (409, "erasure_needs_force")
+    status, refused = call_api(
+        streams,
+        "DELETE",
+        "/suppressions/jane@example.org",
+        {"note": "joined again", "force": "true", "stream": "newsletter"},
+    )
+    assert (status, refused["error"]["field"]) == (400, "stream")
+    assert streams.send_bulk()["suppressed"][0]["reason"] == "erased"
+    # When with force
+    status, lifted = call_api(
+        streams, "DELETE", "/suppressions/jane@example.org", {"note": "joined again, #131", "force": "true"}
+    )
+    # Then the tombstone is gone, and the address is clean on every stream (its data went with the erasure)
+    assert status == 200 and lifted["changed"] is True and lifted["suppression"]["reason"] is None
+    assert not any(i["pk"]["S"].startswith("ERASED#") and i["sk"]["S"] == "STATE" for i in streams.items())
+    assert streams.send_bulk()["status"] == "sent" and streams.send(text="Reset")["status"] == "sent"
+    # And both audit entries stay beside where the tombstone was, without the address
+    audits = sorted(
+        (i for i in streams.items() if i.get("event_type", {}).get("S") == "Erasure"),
+        key=lambda i: i["sk"]["S"],
+    )
+    assert [(a["action"]["S"], a["note"]["S"]) for a in audits] == [
+        ("suppress", "GDPR-118"),
+        ("lift", "joined again, #131"),
+    ]
+    assert not any("jane@example.org" in json.dumps(a) for a in audits)
+    # And a second lift finds nothing to lift
+    status, refused = call_api(
+        streams, "DELETE", "/suppressions/jane@example.org", {"note": "again", "force": "true"}
+    )
+    assert (status, refused["error"]["code"]) == (404, "not_suppressed")
+
+
 def test_the_events_folder_unsubscribe_files_are_refused_without_a_real_token(streams: Streams) -> None:
     # The files sam local invoke uses carry a token no stack signed: the refusal page.
     for name in ("get_page.json", "post_one_click.json"):
@@ -416,6 +508,11 @@ def test_the_cli_answers_per_stream_and_erases(
     assert (code, transactional["suppressed"], transactional["reason"]) == (0, False, None)
     code, message = run("get", "jane@example.org", "--stream", "Bad Name", "--json")
     assert code == 2 and "stream" in message
+    # When an operator lifts the unsubscribe (she joined again), naming the stream
+    code, lifted = run("remove", "jane@example.org", "--stream", "newsletter", "--note", "form 12", "--json")
+    assert (code, lifted["changed"]) == (0, True)
+    code, newsletter = run("get", "jane@example.org", "--stream", "newsletter", "--json")
+    assert (newsletter["suppressed"], newsletter["reason"]) == (False, None)
     # When an operator erases her
     code, erased = run("erase", "jane@example.org", "--note", "GDPR-7", "--actor", "ops", "--json")
     assert code == 0 and erased["erased"] is True and erased["deleted_items"] >= 2
@@ -425,6 +522,13 @@ def test_the_cli_answers_per_stream_and_erases(
     with pytest.raises(SystemExit) as refused:
         run("erase", "jane@example.org", "--json")
     assert refused.value.code == 2  # argparse: --note is required
+    # And lifting the erasure needs --force (exit 1 without), then mail may go again
+    code, message = run("remove", "jane@example.org", "--note", "joined again", "--json")
+    assert code == 1 and "force" in message
+    code, lifted = run("remove", "jane@example.org", "--note", "joined again", "--force", "--json")
+    assert (code, lifted["changed"], lifted["reason"]) == (0, True, None)
+    code, after = run("get", "jane@example.org", "--stream", "newsletter", "--json")
+    assert after["suppressed"] is False
 
 
 def test_an_import_reads_unsubscribes_per_stream(

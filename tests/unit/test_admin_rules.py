@@ -11,10 +11,17 @@ from ses_feedback.errors import ComplaintLiftNeedsForce, InvalidRequest, NotSupp
 from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState
+from ses_feedback.model.streams import ALL_BULK, ScopedSuppression
 from ses_feedback.parsing.csv_rows import ImportEntry, RowError
 from ses_feedback.parsing.events import parse_ses_message
 from ses_feedback.parsing.operator_input import clean_note
-from ses_feedback.rules.manual import Verdict, import_verdict, lift_decision, manual_suppression
+from ses_feedback.rules.manual import (
+    Verdict,
+    import_verdict,
+    lift_decision,
+    manual_suppression,
+    unsubscribe_lift,
+)
 from ses_feedback.rules.policy import decide
 from ses_feedback.usecases.bulk_import import ses_entry
 
@@ -86,6 +93,51 @@ def test_lifting_a_complaint_needs_force() -> None:
 def test_lifting_an_address_that_is_not_suppressed_is_an_error(state: AddressState) -> None:
     with pytest.raises(NotSuppressed):
         lift_decision(state, "why", ACTOR, NOW, force=True, key="k")
+
+
+BULK_COMPLAINT = ScopedSuppression(ALL_BULK, Reason.COMPLAINT, NOW - WEEK)
+UNSUBSCRIBED = ScopedSuppression("newsletter", Reason.UNSUBSCRIBED, NOW - WEEK)
+
+
+def test_a_lift_without_a_stream_lifts_a_bulk_complaint_with_force_and_keeps_unsubscribes() -> None:
+    # Given a complaint about a newsletter (every bulk stream) and an unsubscribe from one
+    state = AddressState(address=ADDRESS, scoped=(BULK_COMPLAINT, UNSUBSCRIBED), version=2)
+    # Then lifting needs force, as for any complaint
+    with pytest.raises(ComplaintLiftNeedsForce):
+        lift_decision(state, "sure?", ACTOR, NOW, force=False, key="k")
+    decision = lift_decision(state, "asked us, ticket 9", ACTOR, NOW, force=True, key="k")
+    # And it lifts the complaint, not the person's unsubscribe
+    assert decision.new_state is not None and decision.new_state.scoped == (UNSUBSCRIBED,)
+    assert (decision.reason, decision.detail) == (
+        Reason.COMPLAINT,
+        "lifted complaint (bulk streams) (forced)",
+    )
+
+
+def test_a_lift_without_a_stream_lifts_both_an_every_stream_reason_and_a_bulk_complaint() -> None:
+    state = suppressed(Reason.HARD_BOUNCE, scoped=(BULK_COMPLAINT,))
+    decision = lift_decision(state, "fixed", ACTOR, NOW, force=True, key="k")
+    assert decision.new_state is not None
+    assert (decision.new_state.reason, decision.new_state.scoped) == (None, ())
+    assert decision.detail == "lifted hard_bounce and complaint (bulk streams) (forced)"
+
+
+def test_an_unsubscribed_address_is_not_lifted_without_its_stream_and_the_error_says_which() -> None:
+    state = AddressState(address=ADDRESS, scoped=(UNSUBSCRIBED,), version=1)
+    with pytest.raises(NotSuppressed, match="unsubscribed from newsletter: name the stream"):
+        lift_decision(state, "why", ACTOR, NOW, force=True, key="k")
+
+
+def test_an_unsubscribe_is_lifted_by_naming_its_stream_and_nothing_else_changes() -> None:
+    state = suppressed(Reason.HARD_BOUNCE, scoped=(BULK_COMPLAINT, UNSUBSCRIBED))
+    decision = unsubscribe_lift(state, "newsletter", "subscribed again, form 12", ACTOR, NOW, key="k")
+    assert decision.new_state == replace(state, scoped=(BULK_COMPLAINT,))
+    assert (decision.action, decision.reason) == (Action.LIFT, Reason.UNSUBSCRIBED)
+    assert decision.detail == "lifted unsubscribed; stream newsletter"
+    # Another stream, or the bulk complaint's scope, is not an unsubscribe to lift
+    for stream in ("promo", ALL_BULK):
+        with pytest.raises(NotSuppressed, match="not unsubscribed"):
+            unsubscribe_lift(state, stream, "why", ACTOR, NOW, key="k")
 
 
 @pytest.mark.parametrize(

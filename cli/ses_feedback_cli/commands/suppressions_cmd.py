@@ -232,9 +232,9 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     outcome = build_admin(args, ses_sync=args.ses_sync).lift(
-        args.address, args.note, actor(args), force=args.force
+        args.address, args.note, actor(args), args.force, args.stream
     )
-    return _report(args, outcome, "lifted")
+    return _report(args, outcome, f"unsubscribe from {args.stream} lifted" if args.stream else "lifted")
 
 
 # ---- bulk ----------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def register(commands: Any) -> None:
     remove = sub.add_parser("remove", help="lift an address's suppression")
     remove.add_argument("address")
     remove.add_argument("--note", required=True, help="why; kept in the address's history")
-    remove.add_argument("--force", action="store_true", help="needed to lift a complaint")
+    remove.add_argument("--force", action="store_true", help="needed to lift a complaint or an erasure")
     remove.add_argument("--actor", help=actor_help)
     remove.add_argument(
         "--ses-sync",
@@ -389,8 +389,11 @@ def register(commands: Any) -> None:
 
 
 def _register_streams(sub: Any, actor_help: str) -> None:
-    """What streams added: `get --stream` and `erase`."""
+    """What streams added: `get --stream`, `remove --stream` and `erase`."""
     sub.choices["get"].add_argument("--stream", help="answer for this stream only: suppressed, reason, since")
+    sub.choices["remove"].add_argument(
+        "--stream", help="lift the unsubscribe from this stream (nothing else)"
+    )
     erase = sub.add_parser(
         "erase",
         help="forget an address (GDPR art. 17): delete every item holding it, keep it suppressed everywhere",

@@ -86,6 +86,13 @@ class ComplaintLiftNeedsForce(SesFeedbackError):
         super().__init__(message, "force")
 
 
+class ErasureLiftNeedsForce(SesFeedbackError):
+    """Lifting an erasure needs an explicit force: the person asked to be forgotten and not mailed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "force")
+
+
 class InvalidToken(SesFeedbackError):
     """An unsubscribe token this stack did not sign: forged, truncated, altered or of an unknown key."""
 
@@ -154,6 +161,7 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     InvalidToken: Refusal("invalid_token", 400, 2),
     NotSuppressed: Refusal("not_suppressed", 404, 1),
     ComplaintLiftNeedsForce: Refusal("complaint_needs_force", 409, 1),
+    ErasureLiftNeedsForce: Refusal("erasure_needs_force", 409, 1),
     IdempotencyConflict: Refusal("idempotency_conflict", 409, 1),
     MessageRejected: Refusal("message_rejected", 422, 1),
     MailFromNotVerified: Refusal("mail_from_domain_not_verified", 424, 1),
@@ -177,7 +185,13 @@ SEND_REFUSALS = (
     SesFailure,
     StreamsNotConfigured,
 )
-ADMIN_REFUSALS = (InvalidRequest, NotSuppressed, ComplaintLiftNeedsForce, ConcurrentUpdate)
+ADMIN_REFUSALS = (
+    InvalidRequest,
+    NotSuppressed,
+    ComplaintLiftNeedsForce,
+    ErasureLiftNeedsForce,
+    ConcurrentUpdate,
+)
 UNSUBSCRIBE_REFUSALS = (InvalidRequest, InvalidToken, ConcurrentUpdate, StreamsNotConfigured)
 
 

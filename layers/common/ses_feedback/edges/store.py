@@ -472,6 +472,32 @@ class SuppressionStore:
                 return deleted
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def lift_erasure(self, address: str, audit: Decision, now: datetime, retention_until: datetime) -> bool:
+        """Delete ``address``'s tombstone, with an audit entry beside it; False when there was none.
+
+        One transaction: the tombstone's deletion (it must exist) and the entry (no address
+        in it, like the erasure's). The address's data went with the erasure: it comes back
+        clean, and only new feedback or an operator suppresses it again.
+        """
+        if self.tombstone_of is None:
+            raise RuntimeError("lifting an erasure needs the stack's secret (tombstone_of)")
+        tombstone_pk = _tombstone_pk(self.tombstone_of(address))
+        entry = _history_item(audit, now, retention_until)
+        entry["pk"] = {"S": tombstone_pk}
+        codes = self._transact(
+            [
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": {"S": tombstone_pk}, "sk": {"S": STATE_SK}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {"Put": {"TableName": self.table_name, "Item": entry}},
+            ]
+        )
+        return codes is None
+
     def history_exists(self, decision: Decision) -> bool:
         response = self.client.get_item(
             TableName=self.table_name,

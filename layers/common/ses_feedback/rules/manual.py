@@ -5,7 +5,9 @@
 - lifting needs a suppressed address; lifting a complaint needs ``force``; it clears the
   soft-bounce count too (the person fixed their mailbox) and remembers when it happened:
   new feedback may suppress the address again at once, but an import or SES's list only
-  with evidence dated after the lift;
+  with evidence dated after the lift. Without a stream, a lift clears the every-stream
+  suppression and a complaint about bulk mail; an unsubscribe is lifted only by naming its
+  stream (it is the person's wish, and outlives every other lift);
 - an imported entry (a file, or SES's own list) suppresses unless an equal or stronger
   reason holds, a lift came after the entry's date, or a soft bounce would already be over.
 """
@@ -19,11 +21,13 @@ from enum import StrEnum
 from ses_feedback.errors import ComplaintLiftNeedsForce, NotSuppressed
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
+from ses_feedback.model.streams import ALL_BULK
 from ses_feedback.parsing.csv_rows import ImportEntry
 from ses_feedback.rules.scopes import suppress_scoped
 
 MANUAL_EVENT = "Manual"  # the history's event type for changes made by an operator
 IMPORT_EVENT = "Import"  # … and for entries loaded in bulk (a file, or SES's list)
+ERASURE_EVENT = "Erasure"  # … and for an erasure or its lift (kept beside the tombstone, no address)
 
 
 def manual_suppression(
@@ -52,11 +56,18 @@ def manual_suppression(
 def lift_decision(
     state: AddressState, note: str, actor: str, now: datetime, *, force: bool, key: str
 ) -> Decision:
-    """Lift a suppression; complaints only with ``force``."""
+    """Lift the every-stream suppression and a complaint about bulk mail; complaints only with ``force``."""
     current = state.current(now)
-    if current.reason is None:
-        raise NotSuppressed("the address is not suppressed")
-    if current.reason is Reason.COMPLAINT and not force:
+    bulk_complaints = [entry for entry in current.scoped if entry.scope == ALL_BULK]
+    lifted_reasons = [reason for reason in (current.reason,) if reason is not None]
+    lifted_reasons += [entry.reason for entry in bulk_complaints]
+    if not lifted_reasons:
+        unsubscribed = sorted(e.scope for e in current.scoped if e.reason is Reason.UNSUBSCRIBED)
+        hint = (
+            f" (it is unsubscribed from {', '.join(unsubscribed)}: name the stream)" if unsubscribed else ""
+        )
+        raise NotSuppressed(f"the address is not suppressed{hint}")
+    if Reason.COMPLAINT in lifted_reasons and not force:
         raise ComplaintLiftNeedsForce(
             "the address complained: lifting a complaint needs force (--force, or ?force=true)"
         )
@@ -70,16 +81,61 @@ def lift_decision(
         soft_bounce_count=0,
         soft_window_start=None,
         lifted_at=now,
+        scoped=tuple(entry for entry in current.scoped if entry.scope != ALL_BULK),
     )
+    what = current.reason.value if current.reason is not None else "complaint (bulk streams)"
+    if current.reason is not None and bulk_complaints:
+        what += " and complaint (bulk streams)"
     return Decision(
         address=state.address,
         action=Action.LIFT,
         event_type=MANUAL_EVENT,
-        detail=f"lifted {current.reason.value}" + (" (forced)" if force else ""),
+        detail=f"lifted {what}" + (" (forced)" if force else ""),
         dedupe_key=key,
         occurred_at=now,
         new_state=lifted,
-        reason=current.reason,
+        reason=current.reason or Reason.COMPLAINT,
+        note=note,
+        actor=actor,
+    )
+
+
+def unsubscribe_lift(
+    state: AddressState, stream: str, note: str, actor: str, now: datetime, *, key: str
+) -> Decision:
+    """Lift an unsubscribe from ``stream`` (the person subscribed again: say so in the note)."""
+    kept = tuple(
+        entry for entry in state.scoped if not (entry.scope == stream and entry.reason is Reason.UNSUBSCRIBED)
+    )
+    if len(kept) == len(state.scoped):
+        raise NotSuppressed(f"the address is not unsubscribed from stream {stream}")
+    return Decision(
+        address=state.address,
+        action=Action.LIFT,
+        event_type=MANUAL_EVENT,
+        detail=f"lifted unsubscribed; stream {stream}",
+        dedupe_key=key,
+        occurred_at=now,
+        new_state=replace(state, scoped=kept),
+        reason=Reason.UNSUBSCRIBED,
+        note=note,
+        actor=actor,
+    )
+
+
+def erasure_audit(address: str, note: str, actor: str, now: datetime, key: str, *, lift: bool) -> Decision:
+    """The audit entry of an erasure (``lift``: of its lift); the store keeps it without the address."""
+    return Decision(
+        address=address,
+        action=Action.LIFT if lift else Action.SUPPRESS,
+        event_type=ERASURE_EVENT,
+        detail="erasure lifted; the address may be mailed again"
+        if lift
+        else "every item holding the address deleted; tombstone kept",
+        dedupe_key=key,
+        occurred_at=now,
+        new_state=None,
+        reason=Reason.ERASED,
         note=note,
         actor=actor,
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ses_feedback.errors import NotSuppressed, StreamsNotConfigured
+from ses_feedback.errors import ErasureLiftNeedsForce, InvalidRequest, NotSuppressed, StreamsNotConfigured
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import (
     Action,
@@ -37,7 +37,13 @@ from ses_feedback.parsing.operator_input import (
     clean_note,
     stream_field,
 )
-from ses_feedback.rules.manual import lift_decision, manual_suppression, ses_only_lift
+from ses_feedback.rules.manual import (
+    erasure_audit,
+    lift_decision,
+    manual_suppression,
+    ses_only_lift,
+    unsubscribe_lift,
+)
 from ses_feedback.rules.stats import HistoryCounts, count_history
 from ses_feedback.usecases.write_path import WritePath
 
@@ -98,18 +104,7 @@ class SuppressionAdmin:
         if store.tombstone_of is None:
             raise StreamsNotConfigured("erasure needs the stack's streams secret (STREAMS_SECRET_ID)")
         now = self.now
-        audit = Decision(
-            address=address,
-            action=Action.SUPPRESS,
-            event_type="Erasure",
-            detail="every item holding the address deleted; tombstone kept",
-            dedupe_key=f"erasure:{uuid.uuid4().hex}",
-            occurred_at=now,
-            new_state=None,
-            reason=Reason.ERASED,
-            note=why,
-            actor=who,
-        )
+        audit = erasure_audit(address, why, who, now, f"erasure:{uuid.uuid4().hex}", lift=False)
         deleted = store.erase(address, audit, now, now + self.writes.history_retention)
         metrics.add_metric(name="AddressesErased", unit=MetricUnit.Count, value=1)
         # The log names the tombstone (a keyed hash), not the address nor its plain hash.
@@ -154,12 +149,38 @@ class SuppressionAdmin:
         return ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
 
     def lift(
-        self, raw_address: str, note: str | None, actor: str | None, force: bool = False
+        self,
+        raw_address: str,
+        note: str | None,
+        actor: str | None,
+        force: bool = False,
+        raw_stream: str | None = None,
     ) -> ManualOutcome:
+        """Lift a suppression: the every-stream one (and a bulk complaint), or with a stream its unsubscribe.
+
+        An erased address is lifted only with ``force``: its tombstone is deleted and it
+        comes back clean (its data went with the erasure).
+        """
         address, why, who = address_field(raw_address), clean_note(note), clean_actor(actor)
-        key = f"lift:{uuid.uuid4().hex}"
+        stream = stream_field(raw_stream) if raw_stream is not None else None
         now = self.now
         state = self.writes.store.get_state(address)
+        if state.erased:
+            if stream is not None:
+                raise InvalidRequest.of(
+                    "stream", "the address is erased, its unsubscribes with it: lift the erasure, no stream"
+                )
+            return self._lift_erasure(address, why, who, force)
+        if stream is not None:
+            key = f"lift:{stream}:{uuid.uuid4().hex}"
+            unsubscribe_lift(state, stream, why, who, now, key=key)  # refuse before writing anything
+            written = self.writes.write(
+                address, lambda s, at: unsubscribe_lift(s, stream, why, who, at, key=key), state
+            )
+            if written.decision is not None:
+                self._log(written.decision)
+            return ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+        key = f"lift:{uuid.uuid4().hex}"
         try:
             lift_decision(state, why, who, now, force=force, key=key)  # refuse before touching SES
         except NotSuppressed:
@@ -179,6 +200,24 @@ class SuppressionAdmin:
             self._log(written.decision)
         outcome = ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
         return replace(outcome, ses_removed=ses_removed)
+
+    def _lift_erasure(self, address: str, why: str, who: str, force: bool) -> ManualOutcome:
+        store = self.writes.store
+        assert store.tombstone_of is not None  # an erased state is only read with it
+        if not force:
+            raise ErasureLiftNeedsForce(
+                "the address is erased: lifting an erasure needs force (--force, or ?force=true)"
+            )
+        now = self.now
+        audit = erasure_audit(address, why, who, now, f"erasure-lift:{uuid.uuid4().hex}", lift=True)
+        if not store.lift_erasure(address, audit, now, now + self.writes.history_retention):
+            raise NotSuppressed("the address is not erased (any more)")
+        metrics.add_metric(name="SuppressionsLifted", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "erasure lifted",
+            extra={"tombstone": store.tombstone_of(address)[:16], "actor": loggable(who), "forced": True},
+        )
+        return ManualOutcome(AddressState(address=address), changed=True)
 
     @staticmethod
     def _log(decision: Decision) -> None:
