@@ -2,8 +2,9 @@
 
 The Lambda plumbing is here: which of the three event shapes arrived (an SQS batch with
 partial failures, a direct SNS event, one bare SES event), parsing each record, and
-reporting the records that cannot be processed. A record that is not an SES notification
-is logged (without its content), counted and failed, so it ends in the DLQ.
+reporting the records that cannot be processed. A record that is not an SES notification,
+or names a recipient that is no email address we can store, is logged (without its
+content), counted and failed, so it ends in the DLQ (the other recipients are applied).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if records[0].get("EventSource") == "aws:sns":
             return _sns_event(records)
     if "eventType" in event or "notificationType" in event:
-        outcomes = wiring.feedback_processor().process(parse_ses_message(event))
+        outcomes = _process(wiring.feedback_processor().process, parse_ses_message(event), "direct")
         return {"applied": len(outcomes)}
     raise InvalidNotification("not an SQS event, an SNS event or an SES notification")
 
@@ -51,6 +52,15 @@ def _parsed(parse: Callable[[Any], FeedbackEvent], payload: Any) -> FeedbackEven
         return parse(payload)
     except InvalidNotification as exc:
         return exc
+
+
+def _process(process: Callable[[FeedbackEvent], Any], event: FeedbackEvent, message_id: str) -> Any:
+    """Process one event; one that cannot be processed whole is rejected (logged, counted) and raised."""
+    try:
+        return process(event)
+    except InvalidNotification as exc:
+        _reject(exc, message_id)
+        raise
 
 
 def _reject(error: InvalidNotification, message_id: str) -> None:
@@ -69,7 +79,7 @@ def _sqs_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if isinstance(item, InvalidNotification):
             _reject(item, record.message_id)
             raise item
-        feedback.process(item)
+        _process(feedback.process, item, record.message_id)
 
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
@@ -90,7 +100,10 @@ def _sns_event(records: list[dict[str, Any]]) -> dict[str, Any]:
             _reject(item, message_id)
             failed.append(message_id)
             continue
-        feedback.process(item)
+        try:
+            _process(feedback.process, item, message_id)
+        except InvalidNotification:
+            failed.append(message_id)
     if failed:
         raise FeedbackBatchFailed(f"{len(failed)} of {len(records)} SNS records failed: {', '.join(failed)}")
     return {"applied": len(records)}

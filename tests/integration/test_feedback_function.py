@@ -92,6 +92,29 @@ def test_one_garbage_body_in_ten_is_reported_alone(stack: Stack, handler: Handle
     assert all(s.reason is Reason.COMPLAINT for s in states.values())
 
 
+def test_a_recipient_we_cannot_store_sends_its_message_to_the_dlq_after_the_others_apply(
+    stack: Stack, handler: Handler, capsys: pytest.CaptureFixture[str], no_address_in_logs: Any
+) -> None:
+    # Given a hard bounce naming a recipient SES let through and email-validator refuses
+    event = b.sqs_event(
+        b.bounce(["a@example.com", "john..doe@example.com", "c@example.com"], "Permanent", "General")
+    )
+    # When
+    response = handler(event)
+    # Then the record fails (SQS retries it, then the DLQ keeps it for a person) ...
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    # ... after the readable recipients were suppressed (a retry finds them done)
+    states = stack.store.get_states(["a@example.com", "c@example.com"])
+    assert {s.reason for s in states.values()} == {Reason.HARD_BOUNCE}
+    # And it is logged by position, never by value (the fixture fails any line with an address), and counted
+    (logged,) = [line for line in no_address_in_logs.lines if "invalid feedback message" in line]
+    assert "recipients at 1 are no email address" in logged and "the 2 others were applied" in logged
+    assert emitted_metrics(capsys.readouterr().out)["InvalidNotification"] == 1
+    # And the retry applies nothing twice and fails again
+    assert handler(event) == response
+    assert stack.store.get_state("a@example.com").version == states["a@example.com"].version
+
+
 def test_a_batch_of_only_garbage_reports_every_record(handler: Handler) -> None:
     event = b.sqs_event("{}", "[]")
     response = handler(event)

@@ -37,7 +37,7 @@ def needs_state(event: FeedbackEvent) -> bool:
 
 
 def affected_addresses(event: FeedbackEvent) -> list[str]:
-    """The normalised recipients whose state the event may change (invalid ones are skipped)."""
+    """The normalised recipients whose state the event may change (``unreadable_recipients``: the rest)."""
     if not needs_state(event):
         return []
     addresses: list[str] = []
@@ -49,6 +49,19 @@ def affected_addresses(event: FeedbackEvent) -> list[str]:
         if address not in addresses:
             addresses.append(address)
     return addresses
+
+
+def unreadable_recipients(event: FeedbackEvent) -> list[int]:
+    """Positions of the recipients that are no email address we can store (SES was less strict)."""
+    if not needs_state(event):
+        return []
+    unreadable = []
+    for position, raw in enumerate(event.recipients):
+        try:
+            normalize_address(raw)
+        except InvalidAddress:
+            unreadable.append(position)
+    return unreadable
 
 
 def decide(

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ses_feedback.errors import InvalidNotification
 from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.events import FeedbackEvent
-from ses_feedback.rules.policy import affected_addresses, decide_one
+from ses_feedback.rules.policy import affected_addresses, decide_one, unreadable_recipients
 from ses_feedback.usecases.write_path import WritePath
 
 # The bounce types SES documents; each is a metric (BouncePermanent …), anything else BounceOther.
@@ -67,6 +68,14 @@ class FeedbackProcessor:
             outcome = self._apply_one(event, address)
             if outcome is not None:
                 outcomes.append(outcome)
+        unreadable = unreadable_recipients(event)
+        if unreadable:
+            # The others are applied (a retry finds them done); this one must reach a person: the DLQ.
+            positions = ", ".join(str(position) for position in unreadable)
+            raise InvalidNotification(
+                f"recipients at {positions} are no email address this service can store; "
+                f"the {len(affected_addresses(event))} others were applied"
+            )
         return outcomes
 
     def _apply_one(self, event: FeedbackEvent, address: str) -> Outcome | None:
