@@ -98,21 +98,29 @@ class DemoResult:
 
 
 Say = Callable[[str], None]
+STEPS = 8
+
+
+def _step(say: Say, number: int, text: str) -> None:
+    say(f"{number}/{STEPS} {text}")
 
 
 def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
     started = time.monotonic()
+
     server = motoserver.start()
     use_embedded_aws(server.endpoint)
     try:
-        say(f"1/7 embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml")
+        _step(
+            say, 1, f"embedded AWS (moto server) on {server.endpoint}; creating the stack from template.yaml"
+        )
         stack = LocalStack()
         bootstrap(stack)
         sender = load_handler(stack, "SenderFunction", quiet=True)
         feedback = load_handler(stack, "FeedbackFunction", quiet=True)
         rows = {address: Row(address) for address in campaign}
 
-        say(f"2/7 sending the campaign to {len(campaign)} recipients through SenderFunction")
+        _step(say, 2, f"sending the campaign to {len(campaign)} recipients through SenderFunction")
         expected = 0
         for address in campaign:
             answer = _send(sender, address)
@@ -121,7 +129,9 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
                 sent = SentMessage(message_id=answer["message_id"], source=SENDER, to=[address])
                 expected += len(notifications(sent, datetime.now(UTC)))
 
-        say(f"3/7 SES feedback flowing: SNS → SQS → FeedbackFunction (expecting {expected} notifications)")
+        _step(
+            say, 3, f"SES feedback flowing: SNS → SQS → FeedbackFunction (expecting {expected} notifications)"
+        )
         seen = _drain_feedback(stack, feedback, expected, rows, say)
 
         with urllib.request.urlopen(f"{server.endpoint}/_local/mailbox", timeout=5) as response:
@@ -137,7 +147,7 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
             row.suppressed = suppression.reason is not None
             row.reason = suppression.reason.value if suppression.reason else None
 
-        say("4/7 sending the same campaign again")
+        _step(say, 4, "sending the same campaign again")
         for address in campaign:
             answer = _send(sender, address)
             rows[address].round2 = "skipped" if answer["status"] == "suppressed" else answer["status"]
@@ -145,20 +155,30 @@ def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
         api = LocalApi(stack, local_verifier(server.endpoint), port=0, concurrency=1, quiet=True)
         api.start()
         try:
-            say(f"5/7 an app's call to the REST API (`local up` serves it):\n    {curl_line(api.url)}")
+            _step(say, 5, f"an app's call to the REST API (`local up` serves it):\n    {curl_line(api.url)}")
             status, api_answer = post_messages(api.url)
             say(f"    HTTP {status} {json.dumps(api_answer)}")
-            say(
-                "6/7 a newsletter (a bulk stream) over the same API, and its one-click unsubscribe (RFC 8058)"
+            _step(
+                say,
+                6,
+                "a newsletter (a bulk stream) over the same API, and its one-click unsubscribe (RFC 8058)",
             )
             unsubscribe = one_click_unsubscribe(api.url, server.endpoint, stack, say)
         finally:
             api.stop()
-        say("    DMARC: a receiver's aggregate report arrives (SES receiving → bucket → DmarcReportFunction)")
+        _step(
+            say,
+            7,
+            "a receiver's DMARC aggregate report arrives (SES receiving → bucket → DmarcReportFunction)",
+        )
         for line in dmarc_local.demo(stack, sent=sum(row.round1 == "sent" for row in rows.values())):
             say(line)
         mailbox = local_mailbox.fetch(server.endpoint)
-        say(f"7/7 the local SES's mailbox (`ses-feedback local mailbox`): {len(mailbox)} messages; the last:")
+        _step(
+            say,
+            8,
+            f"the local SES's mailbox (`ses-feedback local mailbox`): {len(mailbox)} messages; the last:",
+        )
         for line in local_mailbox.describe(mailbox[-1]):
             say(f"    {line}")
         return DemoResult(
