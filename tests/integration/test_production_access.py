@@ -3,9 +3,13 @@ settings, and the request itself (SES v2 PutAccountDetails, which moto lacks: a 
 
 from __future__ import annotations
 
+import argparse
+import json
+
 import boto3
 from botocore.stub import Stubber
 from ses_feedback.settings import Settings
+from ses_feedback_cli.commands.production_access_cmd import stack_of
 from ses_feedback_cli.doctor.model import Check, Status
 from ses_feedback_cli.production_access import StackFacts, readiness, submit, use_case_description
 
@@ -84,3 +88,38 @@ def test_submit_sends_put_account_details() -> None:
     with stubber:
         submit(client, "TRANSACTIONAL", "https://example.org", "the description", ["ops@example.org"])
         stubber.assert_no_pending_responses()
+
+
+def test_a_deployed_stack_is_read_from_cloudformation_its_parameters_and_outputs() -> None:
+    # Given a deployed stack (moto's CloudFormation keeps what DescribeStacks answers)
+    outputs = {
+        "SuppressionTableName": "prod-suppressions",
+        "ConfigurationSetName": "prod-feedback",
+        "FeedbackTopicArn": "arn:aws:sns:eu-west-1:123456789012:prod-feedback",
+    }
+    template = {
+        "Parameters": {name: {"Type": "String"} for name in ("SendingDomain", "SoftBounceThreshold")},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+    }
+    boto3.client("cloudformation", region_name="eu-west-1").create_stack(
+        StackName="prod",
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": "SendingDomain", "ParameterValue": "mail.example.org"},
+            {"ParameterKey": "SoftBounceThreshold", "ParameterValue": "5"},
+        ],
+    )
+    # When production-access reads it by name
+    stack, refs = stack_of(argparse.Namespace(stack_name="prod", region="eu-west-1", prefix=None))
+    # Then the stack's outputs name the resources, and its parameters are the settings
+    assert refs == {
+        "SuppressionTable": "prod-suppressions",
+        "ConfigurationSet": "prod-feedback",
+        "FeedbackTopic": "arn:aws:sns:eu-west-1:123456789012:prod-feedback",
+    }
+    assert stack.resolver().parameter("SendingDomain") == "mail.example.org"
+    settings = Settings.from_env(
+        {**stack.function_environment("FeedbackFunction"), "SUPPRESSION_TABLE": refs["SuppressionTable"]}
+    )
+    assert settings.policy.soft_bounce_threshold == 5
