@@ -59,8 +59,7 @@ def lift_decision(
     """Lift the every-stream suppression and a complaint about bulk mail; complaints only with ``force``."""
     current = state.current(now)
     bulk_complaints = [entry for entry in current.scoped if entry.scope == ALL_BULK]
-    lifted_reasons = [reason for reason in (current.reason,) if reason is not None]
-    lifted_reasons += [entry.reason for entry in bulk_complaints]
+    lifted_reasons = [r for r in (current.reason, *(e.reason for e in bulk_complaints)) if r is not None]
     if not lifted_reasons:
         unsubscribed = sorted(e.scope for e in current.scoped if e.reason is Reason.UNSUBSCRIBED)
         hint = (

@@ -172,14 +172,7 @@ class SuppressionAdmin:
                 )
             return self._lift_erasure(address, why, who, force)
         if stream is not None:
-            key = f"lift:{stream}:{uuid.uuid4().hex}"
-            unsubscribe_lift(state, stream, why, who, now, key=key)  # refuse before writing anything
-            written = self.writes.write(
-                address, lambda s, at: unsubscribe_lift(s, stream, why, who, at, key=key), state
-            )
-            if written.decision is not None:
-                self._log(written.decision)
-            return ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+            return self._lift_unsubscribe(state, stream, why, who)
         key = f"lift:{uuid.uuid4().hex}"
         try:
             lift_decision(state, why, who, now, force=force, key=key)  # refuse before touching SES
@@ -200,6 +193,16 @@ class SuppressionAdmin:
             self._log(written.decision)
         outcome = ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
         return replace(outcome, ses_removed=ses_removed)
+
+    def _lift_unsubscribe(self, state: AddressState, stream: str, why: str, who: str) -> ManualOutcome:
+        key = f"lift:{stream}:{uuid.uuid4().hex}"
+        unsubscribe_lift(state, stream, why, who, self.now, key=key)  # refuse before writing anything
+        written = self.writes.write(
+            state.address, lambda s, at: unsubscribe_lift(s, stream, why, who, at, key=key), state
+        )
+        if written.decision is not None:
+            self._log(written.decision)
+        return ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
 
     def _lift_erasure(self, address: str, why: str, who: str, force: bool) -> ManualOutcome:
         store = self.writes.store
