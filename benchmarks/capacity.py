@@ -9,8 +9,9 @@ request writes and each answer returns:
 - strongly consistent read: 1 RCU per 4 KB, rounded up per item (GetItem, BatchGetItem) or
   over the whole page (Query); an item that is not there still costs 1 (half of both when
   eventually consistent);
-- a written item that carries the sparse index's key (``gsi1pk``) is written to the index
-  too: 1 WCU per 1 KB more (not doubled in a transaction).
+- a written item that carries a sparse index's key (``gsi1pk``: suppressed on every stream;
+  ``gsi2pk``: holds a per-stream entry) is written to that index too: 1 WCU per 1 KB more per
+  index (not doubled in a transaction).
 
 Approximations, stated: a write is sized by the new item (DynamoDB takes the larger of the
 old and new item); an UpdateItem by its key and the values it sets; an index entry that
@@ -25,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 KB = 1024
-INDEX_KEY = "gsi1pk"
+INDEX_KEYS = ("gsi1pk", "gsi2pk")
 
 
 def value_size(value: dict[str, Any]) -> int:
@@ -126,5 +127,4 @@ class CapacityMeter:
     def _written(self, item: dict[str, Any], transaction: bool = False) -> None:
         units = _write_units(item)
         self.wcu += units * (2 if transaction else 1)
-        if INDEX_KEY in item:
-            self.wcu += units
+        self.wcu += units * sum(1 for key in INDEX_KEYS if key in item)

@@ -33,6 +33,7 @@ from ses_feedback.model.answers import (
     HistoryPageModel,
     ManualChange,
     StreamStatus,
+    StreamSuppressionPage,
     SuppressionDetail,
     SuppressionPage,
     refusal_responses,
@@ -71,15 +72,29 @@ def _now() -> datetime:
 
 @app.get(
     "/suppressions",
-    summary="Suppressed addresses, newest first, a page at a time",
-    responses=_responses(SuppressionPage, InvalidRequest),
+    summary="Suppressed addresses, newest first, a page at a time: every-stream suppressions; "
+    "with ?stream=, every address that stream's mail may not go to",
+    responses=_responses(SuppressionPage | StreamSuppressionPage, InvalidRequest),
     tags=["suppressions"],
 )
 def list_suppressions(
-    reason: Annotated[Reason | None, Query(description="only this reason (default: all)")] = None,
+    reason: Annotated[
+        Reason | None, Query(description="only this reason (with a stream: the reason on that stream)")
+    ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> SuppressionPage:
+    stream: Annotated[
+        str | None,
+        Query(
+            pattern=STREAM_PATTERN,
+            description="this stream's listing: every-stream suppressions, then the unsubscribes and "
+            "bulk complaints that cover it",
+        ),
+    ] = None,
+) -> SuppressionPage | StreamSuppressionPage:
+    if stream is not None:
+        page = wiring.admin().list_on_stream(stream, wiring.settings().streams, reason, limit, cursor)
+        return StreamSuppressionPage.of(page, _now())
     return SuppressionPage.of(wiring.admin().list_suppressed(reason, limit, cursor), _now())
 
 

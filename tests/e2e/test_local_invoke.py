@@ -52,6 +52,7 @@ EXPECTED: dict[str, Any] = {
     "get_address": 200,
     "list_events": 200,
     "list_hard_bounces": 200,
+    "list_stream": 200,
     "put_manual": 200,
     # The unsubscribe files carry a token no stack signed (sam local invoke has no stack key):
     # the refusal page, and nothing changes.

@@ -4,7 +4,8 @@ feedback from the mailbox simulator, erasure.
 `ses-feedback local up` runs on free ports, as a developer starts it; the test is an app and an
 operator in another shell: it sends over HTTP (`POST /messages`), reads what the local SES
 accepted with `local mailbox --json`, follows the unsubscribe link with a real HTTP client
-(urllib), asks `suppressions get --stream` and runs `suppressions erase`. Feedback from the
+(urllib), asks `suppressions get --stream` and `suppressions list --stream` (and `GET
+/suppressions?stream=` over HTTP) and runs `suppressions erase`. Feedback from the
 simulator is applied by `local up`'s own background drain.
 """
 
@@ -171,6 +172,19 @@ def test_a_newsletter_its_one_click_unsubscribe_and_scoped_feedback(stack: Stack
 
     # Unsubscribed from this stream only
     assert stack.on_stream(SUCCESS, "newsletter")["reason"] == "unsubscribed"
+    # The newsletter's listing (CLI, and the API over HTTP) holds all three, each with what covers
+    # it; the transactional listing only the hard bounce
+    listing = stack.shell.json("suppressions", "list", "--stream", "newsletter", "--json")
+    over_http = json.loads(stack.http("GET", f"{stack.api}/suppressions?stream=newsletter").body)
+    for page in (listing, over_http):
+        assert page["next_cursor"] is None
+        assert {item["address"]: (item["reason"], item["scope"]) for item in page["items"]} == {
+            SUCCESS: ("unsubscribed", "newsletter"),
+            COMPLAINT: ("complaint", "*bulk"),
+            BOUNCE: ("hard_bounce", "*"),
+        }
+    transactional = stack.shell.json("suppressions", "list", "--stream", "transactional", "--json")
+    assert [item["address"] for item in transactional["items"]] == [BOUNCE]
     assert stack.on_stream(SUCCESS, "promo")["suppressed"] is False
     assert stack.on_stream(SUCCESS, "transactional")["suppressed"] is False
     assert stack.send(SUCCESS)["status"] == "sent"

@@ -104,6 +104,9 @@ def test_a_forged_link_in_a_browser_shows_that_it_does_not_work(page_url: str) -
     forged = page_url[:-6] + "AAAAAA"
     with chromium_page() as page:
         page.open(forged)
-        assert page.evaluate("document.querySelector('#result').innerText") == "This link does not work"
+        result = page.wait_for(
+            "document.querySelector('#result') && document.querySelector('#result').innerText"
+        )
+        assert result == "This link does not work"
         assert page.evaluate("document.querySelector('form')") is None
     assert wiring.store().get_state(ADDRESS).scoped == ()

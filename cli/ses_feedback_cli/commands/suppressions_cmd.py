@@ -28,13 +28,16 @@ from ses_feedback.model.answers import (
     HistoryPageModel,
     ManualChange,
     StreamStatus,
+    StreamSuppression,
+    StreamSuppressionPage,
     Suppression,
     SuppressionDetail,
     SuppressionPage,
 )
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
-from ses_feedback.model.state import AddressState, ManualOutcome
+from ses_feedback.model.state import ManualOutcome
+from ses_feedback.model.streams import ALL_BULK, EVERY
 from ses_feedback.parsing.csv_rows import RowError, read_rows
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
@@ -45,7 +48,12 @@ from ses_feedback_cli.progress import ProgressBar
 
 # The reasons the listing knows (unsubscribes are per stream, erasures keep no address).
 REASONS = [reason.value for reason in LISTING_ORDER]
+# … and on one stream (--stream), its unsubscribes too.
+STREAM_REASONS = [*REASONS, Reason.UNSUBSCRIBED.value]
 EXPORT_COLUMNS = ["address", "reason", "since", "expires_at", "note", "actor"]
+# An export of one stream adds what each row covers, as `import` reads it back: the stream of
+# an unsubscribe, `*bulk` for a complaint about bulk mail, empty for every stream.
+STREAM_EXPORT_COLUMNS = [*EXPORT_COLUMNS, "stream"]
 
 
 def table_name(args: argparse.Namespace) -> str:
@@ -164,18 +172,28 @@ def _state_line(row: Suppression) -> str:
     line = f"{row.address:<40} {row.reason or '-':<12} {row.since or '':<26}"
     if row.expires_at:
         line += f" until {row.expires_at}"
+    if isinstance(row, StreamSuppression) and row.scope != EVERY:
+        line += f" ({'every bulk stream' if row.scope == ALL_BULK else f'stream {row.scope}'})"
     if row.note:
         line += f"  {row.note}"
     return line
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    admin = build_admin(args)
+    config = settings(args)
+    admin = wiring.admin_for(config)
     reason = Reason(args.reason) if args.reason else None
     cursor = args.cursor
     while True:
         now = datetime.now(UTC)
-        page = SuppressionPage.of(admin.list_suppressed(reason, limit=args.limit, cursor=cursor), now)
+        page: SuppressionPage | StreamSuppressionPage
+        if args.stream is not None:
+            listed = admin.list_on_stream(
+                args.stream, config.streams, reason, limit=args.limit, cursor=cursor
+            )
+            page = StreamSuppressionPage.of(listed, now)
+        else:
+            page = SuppressionPage.of(admin.list_suppressed(reason, limit=args.limit, cursor=cursor), now)
         if args.all:
             # Streams: one JSON object (or text line) per address, page after page.
             stream = answer_stream()
@@ -278,28 +296,45 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     reason = Reason(args.reason) if args.reason else None
-    states = build_admin(args).iter_suppressed(reason, page_size=args.page_size)
+    config = settings(args)
+    admin = wiring.admin_for(config)
+    now = datetime.now(UTC)
+    rows: Iterator[Suppression]
+    if args.stream is not None:
+        states = admin.iter_on_stream(args.stream, config.streams, reason, page_size=args.page_size)
+        bulk = config.streams.is_bulk(args.stream)
+        rows = (StreamSuppression.on(state, args.stream, bulk, now) for state in states)
+    else:
+        states = admin.iter_suppressed(reason, page_size=args.page_size)
+        rows = (Suppression.of(state, now) for state in states)
+    columns = STREAM_EXPORT_COLUMNS if args.stream is not None else EXPORT_COLUMNS
     if args.output:
         with Path(args.output).open("w", newline="", encoding="utf-8") as handle:
-            count = _write_export(states, args.format, handle, datetime.now(UTC))
+            count = _write_export(rows, args.format, handle, columns)
     else:
-        count = _write_export(states, args.format, answer_stream(), datetime.now(UTC))
+        count = _write_export(rows, args.format, answer_stream(), columns)
     if args.output:
         say(f"exported {count:,} addresses to {args.output}")
     return 0
 
 
-def _write_export(states: Iterator[AddressState], fmt: str, stream: TextIO, now: datetime) -> int:
+def _export_values(row: Suppression) -> dict[str, Any]:
+    values = row.model_dump(mode="json")
+    if isinstance(row, StreamSuppression):
+        values["stream"] = row.scope if row.scope != EVERY else None
+    return values
+
+
+def _write_export(rows: Iterator[Suppression], fmt: str, stream: TextIO, columns: list[str]) -> int:
     """One row per address as pages arrive: memory stays one page, whatever the list's size."""
     count = 0
     writer = csv.writer(stream) if fmt == "csv" else None
     if writer is not None:
-        writer.writerow(EXPORT_COLUMNS)
-    for state in states:
-        row = Suppression.of(state, now)
+        writer.writerow(columns)
+    for row in rows:
         if writer is not None:
-            values = row.model_dump(mode="json")
-            writer.writerow([values[column] or "" for column in EXPORT_COLUMNS])
+            values = _export_values(row)
+            writer.writerow([values[column] or "" for column in columns])
         else:
             stream.write(_json_line(row) + "\n")
         count += 1
@@ -333,7 +368,7 @@ def register(commands: Any) -> None:
     get.set_defaults(func=_run(cmd_get))
 
     listing = sub.add_parser("list", help="suppressed addresses, newest first, a page at a time")
-    listing.add_argument("--reason", choices=REASONS, help="only this reason (default: all)")
+    _listing_filters(listing)
     listing.add_argument("--limit", type=_limit, default=100, help="addresses a page (default: %(default)s)")
     listing.add_argument("--cursor", help="the next_cursor of the previous page")
     listing.add_argument("--all", action="store_true", help="every page, streamed (with --json: JSON lines)")
@@ -382,10 +417,24 @@ def register(commands: Any) -> None:
 
     export = sub.add_parser("export", help="every suppressed address, streamed page by page")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-    export.add_argument("--reason", choices=REASONS, help="only this reason (default: all)")
+    _listing_filters(export)
     export.add_argument("--output", help="write to this file (default: stdout)")
     export.add_argument("--page-size", type=_limit, default=1000, help=argparse.SUPPRESS)
     export.set_defaults(func=_run(cmd_export))
+
+
+def _listing_filters(command: Any) -> None:
+    """`list` and `export`: --reason, and --stream (what stops mail on one stream)."""
+    command.add_argument(
+        "--reason",
+        choices=STREAM_REASONS,
+        help="only this reason (unsubscribed: with --stream; default: all)",
+    )
+    command.add_argument(
+        "--stream",
+        help="only what stops mail on this stream: every-stream suppressions, "
+        "then its unsubscribes and (bulk streams) complaints about bulk mail",
+    )
 
 
 def _register_streams(sub: Any, actor_help: str) -> None:

@@ -21,7 +21,12 @@ an entry of the state item's ``scopes`` map, ``{"*bulk" | <stream>: {"reason", "
 So the sender's check still reads one item per address (one ``BatchGetItem`` per 100 keys,
 whatever the scopes), and a table written before streams existed answers right unchanged:
 its items have no ``scopes``, and their ``reason`` applies on every stream. Only
-every-stream suppressions are in the ``gsi1`` listing.
+every-stream suppressions are in the ``gsi1`` listing. A second sparse index (``gsi2``) holds
+only state items with at least one scoped entry, in one partition (``SCOPED``) sorted by their
+newest scoped ``since``: a stream's listing is the ``gsi1`` listing (every-stream suppressions
+apply on every stream) followed by the ``gsi2`` items whose scopes cover that stream and that
+hold no current every-stream reason (those were in the first part), so no address is listed
+twice. Tables written before streams existed have no scopes, so nothing needs a backfill.
 
 **Erasure.** Erasing an address deletes every item of its partition (state and history)
 and writes a *tombstone* ``ERASED#<HMAC-SHA256 of the address>`` / ``STATE`` (the key is
@@ -69,7 +74,7 @@ from ses_feedback.model.state import (
     HistoryPage,
     StatePage,
 )
-from ses_feedback.model.streams import ScopedSuppression
+from ses_feedback.model.streams import ALL_BULK, EVERY, ScopedSuppression
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -81,6 +86,11 @@ STATE_SK = "STATE"
 TOMBSTONE_PREFIX = "ERASED#"
 HISTORY_PREFIX = "EVT#"
 SUPPRESSED_INDEX = "gsi1"
+SCOPED_INDEX = "gsi2"
+SCOPED_PK = "SCOPED"
+# A stream's listing filters the scoped index (every stream's entries are in one partition):
+# read at least this many items a Query, so a selective filter does not cost a round trip per match.
+SCOPED_READ_MIN = 100
 # BatchGetItem takes at most 100 keys per request, BatchWriteItem at most 25 items.
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
@@ -317,22 +327,40 @@ class SuppressionStore:
         return None
 
     def list_suppressed(
-        self, reason: Reason | None, limit: int, cursor: str | None, now: datetime
+        self,
+        reason: Reason | None,
+        limit: int,
+        cursor: str | None,
+        now: datetime,
+        *,
+        stream: str | None = None,
+        bulk: bool = False,
     ) -> StatePage:
         """Suppressed addresses, newest first within a reason (all reasons if None), paginated.
 
         Reads the sparse index. An expired soft bounce that TTL has not deleted yet is
         filtered out, so a page is filled by as many Queries as that takes; one item more
         than the page is read so that ``next_cursor`` is None exactly on the last page.
+
+        With a ``stream`` (``bulk``: whether it is a bulk stream), the addresses mail on that
+        stream may not go to now: the every-stream listing, then the scoped entries that cover
+        the stream (``_list_scoped``); ``reason`` is then the reason that applies on the stream.
+        One cursor resumes across both parts.
         """
         reasons = [reason] if reason is not None else list(LISTING_ORDER)
+        if stream is not None:  # unsubscribes are never in gsi1: do not ask it for them
+            reasons = [r for r in reasons if r in LISTING_ORDER]
         start_key: dict[str, Any] | None = None
+        in_scoped_part = False
         if cursor is not None:
-            resumed, start_key = _decode_listing_cursor(cursor)
-            if resumed not in reasons:
+            resumed, start_key = _decode_listing_cursor(cursor, stream, reason)
+            if resumed is None:
+                in_scoped_part, reasons = True, []
+            elif resumed not in reasons:
                 raise InvalidCursor("the cursor belongs to another reason's listing")
-            reasons = reasons[reasons.index(resumed) :]
-        found: list[tuple[Reason, Item]] = []
+            else:
+                reasons = reasons[reasons.index(resumed) :]
+        found: list[tuple[Reason | None, Item]] = []
         for current in reasons:
             while len(found) <= limit:
                 query: dict[str, Any] = {
@@ -357,22 +385,92 @@ class SuppressionStore:
             start_key = None
             if len(found) > limit:
                 break
+        if stream is not None and len(found) <= limit:
+            scoped = self._list_scoped(
+                stream,
+                bulk,
+                reason,
+                wanted=limit + 1 - len(found),
+                start_key=start_key if in_scoped_part else None,
+                now=now,
+            )
+            found.extend((None, item) for item in scoped)
         page = found[:limit]
         next_cursor = None
         if len(found) > limit and page:
             last_reason, last_item = page[-1]
-            next_cursor = _encode_cursor(
-                {"r": last_reason.value, "k": {name: last_item[name]["S"] for name in _INDEX_KEY}}
-            )
+            next_cursor = _listing_cursor(last_reason, last_item, stream, reason)
         return StatePage([_state_from_item(item) for _, item in page], next_cursor)
 
+    def _list_scoped(
+        self,
+        stream: str,
+        bulk: bool,
+        reason: Reason | None,
+        *,
+        wanted: int,
+        start_key: dict[str, Any] | None,
+        now: datetime,
+    ) -> list[Item]:
+        """At least ``wanted`` state items (fewer at the end) whose scoped entries hold mail on
+        ``stream``, and that hold no current every-stream reason: newest first, from the scoped
+        index, after ``start_key``.
+
+        The FilterExpression keeps what may match; ``AddressState.scope_on`` (the sender's own
+        rule) decides, so a row's reason is the one that applies on the stream.
+        """
+        names = {"#scopes": "scopes", "#stream": stream, "#reason": "reason", "#expires": "expires_at"}
+        covering = ["#scopes.#stream"]
+        if bulk:
+            names["#bulk"] = ALL_BULK
+            covering.append("#scopes.#bulk")
+        values: dict[str, Any] = {":pk": {"S": SCOPED_PK}, ":now": {"N": _epoch(now)}}
+        # Items with a current every-stream reason were listed from gsi1 already.
+        conditions = [
+            "(" + " OR ".join(f"attribute_exists({path})" for path in covering) + ")",
+            "(attribute_not_exists(#reason) OR #expires <= :now)",
+        ]
+        if reason is not None:
+            values[":reason"] = {"S": reason.value}
+            conditions.append("(" + " OR ".join(f"{path}.#reason = :reason" for path in covering) + ")")
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": SCOPED_INDEX,
+            "KeyConditionExpression": "gsi2pk = :pk",
+            "FilterExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if start_key:
+            query["ExclusiveStartKey"] = start_key
+        found: list[Item] = []
+        while len(found) < wanted:
+            query["Limit"] = max(wanted - len(found), SCOPED_READ_MIN)
+            response = self.client.query(**query)
+            for item in response.get("Items", []):
+                applying = _state_from_item(item).scope_on(stream, bulk, now)
+                if applying is not None and applying[0] != EVERY and reason in (None, applying[1]):
+                    found.append(item)
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
+
     def iter_suppressed(
-        self, reason: Reason | None, now: datetime, page_size: int = 1000
+        self,
+        reason: Reason | None,
+        now: datetime,
+        page_size: int = 1000,
+        *,
+        stream: str | None = None,
+        bulk: bool = False,
     ) -> Iterator[AddressState]:
-        """Every suppressed address, page by page: memory does not grow with the list."""
+        """Every suppressed address (on ``stream``, if given), page by page: memory does not
+        grow with the list."""
         cursor: str | None = None
         while True:
-            page = self.list_suppressed(reason, page_size, cursor, now)
+            page = self.list_suppressed(reason, page_size, cursor, now, stream=stream, bulk=bulk)
             yield from page.items
             if page.next_cursor is None:
                 return
@@ -511,6 +609,7 @@ class SuppressionStore:
 # ---- item (de)serialisation: the table layout, in one place ------------------------------
 
 _INDEX_KEY = ("gsi1pk", "gsi1sk", "pk", "sk")
+_SCOPED_KEY = ("gsi2pk", "gsi2sk", "pk", "sk")
 _BRIEF_ATTRIBUTES = ("pk", "address", "reason", "since", "expires_at", "lifted_at", "version", "scopes")
 
 
@@ -552,26 +651,61 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
     return value
 
 
-def _decode_listing_cursor(cursor: str) -> tuple[Reason, dict[str, Any]]:
+def _listing_cursor(reason: Reason | None, item: Item, stream: str | None, only: Reason | None) -> str:
+    """The cursor after ``item``: of the every-stream part (``reason``'s partition) or, when
+    ``reason`` is None, of a stream's scoped part. A stream's cursors name the stream and the
+    reason asked for, so they resume only the listing they came from."""
+    value: dict[str, Any] = {}
+    if stream is not None:
+        value.update(s=stream, f=only.value if only is not None else None)
+    if reason is not None:
+        value.update(r=reason.value, k={name: item[name]["S"] for name in _INDEX_KEY})
+    else:
+        value["k"] = {name: item[name]["S"] for name in _SCOPED_KEY}
+    return _encode_cursor(value)
+
+
+def _decode_listing_cursor(
+    cursor: str, stream: str | None = None, only: Reason | None = None
+) -> tuple[Reason | None, dict[str, Any]]:
+    """Where a listing resumes: the reason's partition of gsi1 (None: a stream's scoped part,
+    gsi2) and the key to start after. A cursor of another listing is refused."""
     value = _decode_cursor(cursor)
+    listing = {"s", "f"} if stream is not None else set()
+    if stream is not None:
+        if value.get("s") != stream:
+            raise InvalidCursor("the cursor belongs to another stream's listing")
+        if value.get("f") != (only.value if only is not None else None):
+            raise InvalidCursor("the cursor belongs to another reason's listing")
     key = value.get("k")
+    if not isinstance(key, dict) or not all(isinstance(part, str) for part in key.values()):
+        raise InvalidCursor()
+    if stream is not None and set(value) == listing | {"k"}:
+        if set(key) != set(_SCOPED_KEY) or key["gsi2pk"] != SCOPED_PK:
+            raise InvalidCursor()
+        _check_state_key(key, "gsi2sk")
+        return None, {name: {"S": part} for name, part in key.items()}
+    if set(value) != listing | {"r", "k"}:
+        raise InvalidCursor()
     try:
         reason = Reason(str(value.get("r")))
     except ValueError:
         raise InvalidCursor() from None
-    if not isinstance(key, dict) or set(key) != set(_INDEX_KEY):
+    if set(key) != set(_INDEX_KEY) or key["gsi1pk"] != _index_pk(reason):
         raise InvalidCursor()
-    if not all(isinstance(part, str) for part in key.values()):
-        raise InvalidCursor()
+    _check_state_key(key, "gsi1sk")
+    return reason, {name: {"S": part} for name, part in key.items()}
+
+
+def _check_state_key(key: dict[str, str], sort_name: str) -> None:
+    """An index key of a state item: its table key, and the index sort key ending in its address."""
     address = key["pk"].removeprefix("ADDR#")
     if (
-        key["gsi1pk"] != _index_pk(reason)
-        or key["sk"] != STATE_SK
+        key["sk"] != STATE_SK
         or not key["pk"].startswith("ADDR#")
-        or not key["gsi1sk"].endswith(f"#{address}")
+        or not key[sort_name].endswith(f"#{address}")
     ):
         raise InvalidCursor()
-    return reason, {name: {"S": part} for name, part in key.items()}
 
 
 def _decode_history_cursor(cursor: str, address: str) -> dict[str, Any]:
@@ -644,6 +778,9 @@ def _state_item(state: AddressState, now: datetime) -> Item:
         item["gsi1pk"] = {"S": _index_pk(state.reason)}
         item["gsi1sk"] = {"S": f"{_iso(state.since or now)}#{state.address}"}
     if state.scoped:
+        # Sparse index of the stream listings: only states with scoped entries carry these keys.
+        item["gsi2pk"] = {"S": SCOPED_PK}
+        item["gsi2sk"] = {"S": f"{_iso(max(entry.since for entry in state.scoped))}#{state.address}"}
         item["scopes"] = {
             "M": {
                 entry.scope: {"M": {"reason": {"S": entry.reason.value}, "since": {"S": _iso(entry.since)}}}

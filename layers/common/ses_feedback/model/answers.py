@@ -16,7 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from ses_feedback.errors import REFUSALS, InvalidRequest, SesFeedbackError
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.state import AddressState, HistoryEntry, HistoryPage, ManualOutcome, StatePage
+from ses_feedback.model.state import (
+    AddressState,
+    HistoryEntry,
+    HistoryPage,
+    ManualOutcome,
+    StatePage,
+    StreamStatePage,
+)
+from ses_feedback.model.streams import EVERY
 
 
 class _Model(BaseModel):
@@ -127,6 +135,26 @@ class Suppression(_Model):
         )
 
 
+class StreamSuppression(Suppression):
+    """One row of a stream's listing: the suppression that applies on that stream."""
+
+    scope: str | None = Field(
+        description="what it covers: '*' every stream, '*bulk' every bulk stream, or the stream's name "
+        "(an unsubscribe); null when nothing applies on the stream"
+    )
+
+    @classmethod
+    def on(cls, state: AddressState, stream: str, bulk: bool, now: datetime) -> StreamSuppression:
+        applying = state.scope_on(stream, bulk, now)
+        if applying is None:
+            return cls(address=state.address, reason=None, scope=None)
+        scope, reason, since = applying
+        if scope == EVERY:
+            return cls(**Suppression.of(state, now).model_dump(), scope=scope)
+        # A scoped entry keeps its reason and date only: no note, actor or expiry.
+        return cls(address=state.address, reason=reason, since=iso_z(since), scope=scope)
+
+
 class HistoryItem(_Model):
     occurred_at: str
     event_type: str = Field(description="SES's event type, or Manual / Import")
@@ -156,6 +184,22 @@ class SuppressionPage(_Model):
     @classmethod
     def of(cls, page: StatePage, now: datetime) -> SuppressionPage:
         return cls(items=[Suppression.of(s, now) for s in page.items], next_cursor=page.next_cursor)
+
+
+class StreamSuppressionPage(_Model):
+    """GET /suppressions?stream=S: the addresses mail on stream S may not go to now."""
+
+    stream: str
+    items: list[StreamSuppression]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
+
+    @classmethod
+    def of(cls, page: StreamStatePage, now: datetime) -> StreamSuppressionPage:
+        return cls(
+            stream=page.stream,
+            items=[StreamSuppression.on(s, page.stream, page.bulk, now) for s in page.items],
+            next_cursor=page.next_cursor,
+        )
 
 
 class HistoryPageModel(_Model):

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.streams import ScopedSuppression
+from ses_feedback.model.streams import EVERY, ScopedSuppression
 
 
 class Action(StrEnum):
@@ -43,12 +43,18 @@ class AddressState:
 
     def suppression_on(self, stream: str, bulk: bool, now: datetime) -> tuple[Reason, datetime | None] | None:
         """Why (and since when) mail on ``stream`` may not go to this address; None: it may."""
+        applying = self.scope_on(stream, bulk, now)
+        return None if applying is None else applying[1:]
+
+    def scope_on(self, stream: str, bulk: bool, now: datetime) -> tuple[str, Reason, datetime | None] | None:
+        """The suppression that applies on ``stream``: its scope (``EVERY``, ``ALL_BULK`` or the
+        stream), reason and since; None: mail on ``stream`` may go to this address."""
         if self.is_suppressed(now):
             assert self.reason is not None
-            return self.reason, self.since
+            return EVERY, self.reason, self.since
         for entry in self.scoped:
             if entry.covers(stream, bulk):
-                return entry.reason, entry.since
+                return entry.scope, entry.reason, entry.since
         return None
 
     def is_suppressed(self, now: datetime) -> bool:
@@ -99,6 +105,16 @@ class HistoryEntry:
 class StatePage:
     """One page of suppressed addresses; ``next_cursor`` is None on the last page."""
 
+    items: list[AddressState]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class StreamStatePage:
+    """One page of a stream's listing: the addresses mail on ``stream`` may not go to now."""
+
+    stream: str
+    bulk: bool
     items: list[AddressState]
     next_cursor: str | None
 

@@ -12,7 +12,9 @@ Two layouts are read, detected from the first non-blank line:
 
 A row with an empty reason gets ``manual``; an unsubscribe word (``UNSUBSCRIBE_WORDS``) with
 a stream becomes ``unsubscribed`` from that stream only (without one it stays ``manual``:
-every stream, as before streams existed); a reason word is mapped by ``REASON_WORDS``
+every stream, as before streams existed); a complaint with the stream ``*bulk`` (what a
+stream's export writes for a complaint about bulk mail) blocks every bulk stream only; a
+reason word is mapped by ``REASON_WORDS``
 (the words SES, SendGrid, Mailgun, Postmark, Mailchimp and SparkPost use). A row that
 breaks a rule becomes a ``RowError`` naming its line and field; the rows after it are
 still read. Blank lines and lines starting with ``#`` are skipped.
@@ -28,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.streams import is_stream_name
+from ses_feedback.model.streams import ALL_BULK, is_stream_name
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.operator_input import NOTE_MAX
 
@@ -143,7 +145,8 @@ class ImportEntry:
     reason: Reason
     note: str | None = None
     since: datetime | None = None  # the source's date, when it has one
-    stream: str | None = None  # an unsubscribe's stream (reason unsubscribed)
+    # A per-stream entry's scope: an unsubscribe's stream, or ALL_BULK for a complaint about bulk mail.
+    stream: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,7 +245,12 @@ def parse_row(
         except ValueError as exc:
             return RowError(line, "reason", str(exc))
     stream = _cell(cells, layout.stream).strip() or None
-    if stream is not None:
+    if stream == ALL_BULK:
+        if reason is not Reason.COMPLAINT or reason_override is not None:
+            return RowError(
+                line, "stream", f"{ALL_BULK} (every bulk stream) is for complaints about bulk mail"
+            )
+    elif stream is not None:
         if not is_stream_name(stream):
             return RowError(line, "stream", "a stream name is 1-32 lower-case letters, digits or '-'")
         if column_key(_cell(cells, layout.reason)) not in UNSUBSCRIBE_WORDS or reason_override is not None:

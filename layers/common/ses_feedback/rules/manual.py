@@ -171,9 +171,15 @@ def import_verdict(
     """The verdict for one imported entry, and the state to write for NEW and UPDATE."""
     current = state.current(now)
     since = entry.since or now
-    if entry.reason is Reason.UNSUBSCRIBED and entry.stream is not None:
-        # One stream only: kept whatever else holds (the person's wish outlives a lifted bounce).
-        scoped = suppress_scoped(current, entry.stream, Reason.UNSUBSCRIBED, since)
+    if entry.stream is not None:
+        # An unsubscribe (one stream) is kept whatever else holds: the person's wish outlives a
+        # lifted bounce. A complaint about bulk mail (every bulk stream), like any complaint,
+        # is not re-imposed from evidence older than a lift.
+        lifted = current.lifted_at
+        older = lifted is not None and (entry.since is None or entry.since <= lifted)
+        if entry.reason is not Reason.UNSUBSCRIBED and older:
+            return Verdict.LIFTED, None
+        scoped = suppress_scoped(current, entry.stream, entry.reason, since)
         if scoped is current:
             return Verdict.UNCHANGED, None
         if state.version == 0:

@@ -27,6 +27,7 @@ from ses_feedback.model.state import (
     HistoryPage,
     ManualOutcome,
     StatePage,
+    StreamStatePage,
 )
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash, loggable
@@ -67,6 +68,16 @@ class OnStream:
 class Erased:
     deleted_items: int  # items that held the address in clear (state, history)
     since: datetime | None  # when the address was first erased
+
+
+def _check_listable(reason: Reason | None, stream: str | None) -> None:
+    """Refuse a listing that could only ever be empty, saying why."""
+    if reason is Reason.ERASED:
+        raise InvalidRequest.of(
+            "reason", "erased addresses are kept only as a keyed hash: they are not listed"
+        )
+    if reason is Reason.UNSUBSCRIBED and stream is None:
+        raise InvalidRequest.of("reason", "unsubscribes are per stream: list them with a stream")
 
 
 @dataclass
@@ -124,11 +135,41 @@ class SuppressionAdmin:
     def list_suppressed(
         self, reason: Reason | None = None, limit: int = 100, cursor: str | None = None
     ) -> StatePage:
+        _check_listable(reason, None)
         return self.writes.store.list_suppressed(reason, clean_limit(limit), cursor, self.now)
 
     def iter_suppressed(self, reason: Reason | None = None, page_size: int = 1000) -> Iterator[AddressState]:
         """Every suppressed address, page by page (export): memory stays one page."""
+        _check_listable(reason, None)
         return self.writes.store.iter_suppressed(reason, self.now, clean_limit(page_size))
+
+    def list_on_stream(
+        self,
+        raw_stream: str,
+        streams: Streams,
+        reason: Reason | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> StreamStatePage:
+        """The addresses mail on ``stream`` may not go to now: every-stream suppressions, then the
+        scoped ones that cover the stream; ``reason`` is the reason that applies on the stream."""
+        stream = stream_field(raw_stream)
+        _check_listable(reason, stream)
+        bulk = streams.is_bulk(stream)
+        page = self.writes.store.list_suppressed(
+            reason, clean_limit(limit), cursor, self.now, stream=stream, bulk=bulk
+        )
+        return StreamStatePage(stream, bulk, page.items, page.next_cursor)
+
+    def iter_on_stream(
+        self, raw_stream: str, streams: Streams, reason: Reason | None = None, page_size: int = 1000
+    ) -> Iterator[AddressState]:
+        """Every address suppressed on ``stream``, page by page (export): memory stays one page."""
+        stream = stream_field(raw_stream)
+        _check_listable(reason, stream)
+        return self.writes.store.iter_suppressed(
+            reason, self.now, clean_limit(page_size), stream=stream, bulk=streams.is_bulk(stream)
+        )
 
     def count_history(self, since: datetime | None) -> HistoryCounts:
         """Feedback and changes recorded since ``since``, by event type and action (a table Scan)."""
