@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import importlib
 import string
 
 import pytest
+from email_validator import EmailNotValidError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ses_feedback.errors import InvalidAddress
@@ -115,6 +117,57 @@ def test_normalising_is_idempotent_and_keeps_local_part_and_domain(local: str, d
         or got_domain.startswith("xn--")
         or ("xn--" in got_domain)
     )
+
+
+def _domain_check() -> object:
+    """email-validator's check of the part after the @-sign, as ``validate_email`` calls it."""
+    parse_address("first@example.com")  # the first address installs the remembered check
+    return importlib.import_module("email_validator.validate_email").validate_email_domain_name
+
+
+def test_each_domain_is_checked_by_email_validator_once_then_remembered() -> None:
+    # Given the check parse_address runs on the part after the @-sign
+    remembered = _domain_check().remembered  # type: ignore[attr-defined]
+    before = remembered.cache_info()
+    # When two new addresses at one new domain are parsed
+    parse_address("ann@remembered-domain.example")
+    parse_address("bob@remembered-domain.example")
+    # Then the domain was checked once and its answer reused for the second address
+    after = remembered.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "domain", ["example.com", "Bücher.Example", "xn--bcher-kva.example", "-x.example.org", "x_y.example", ""]
+)
+def test_a_remembered_domain_answer_is_email_validators_own(domain: str) -> None:
+    # Given the remembered check and the library's own function behind it
+    check = _domain_check()
+    original = check.remembered.__wrapped__  # type: ignore[attr-defined]
+
+    def answer(function: object) -> object:
+        try:
+            return dict(function(domain, test_environment=False, globally_deliverable=True))  # type: ignore[operator]
+        except EmailNotValidError as exc:  # the refusal itself is the answer compared
+            return (type(exc), str(exc))
+
+    # When each answers twice (the second time from memory, when the domain is valid)
+    # Then every answer is the library's, refusals included
+    assert answer(check) == answer(check) == answer(original)
+
+
+def test_a_remembered_domain_still_has_every_local_part_checked() -> None:
+    # Given a domain already checked and remembered
+    parse_address("fine@checked-once.example")
+    # When addresses at it break the rules before the @-sign, or the whole length
+    # Then each is refused all the same
+    for raw in [
+        "fi..ne@checked-once.example",
+        "a" * 65 + "@checked-once.example",
+        "ja ne@checked-once.example",
+    ]:
+        with pytest.raises(InvalidAddress):
+            parse_address(raw)
 
 
 def test_address_hash_is_stable_and_does_not_contain_the_address() -> None:

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import unquote
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from ses_feedback.errors import InvalidAddress
+
+if TYPE_CHECKING:
+    from email_validator import EmailNotValidError, ValidatedEmail
 
 # ``Name <address>``: the address inside the brackets is validated on its own. The name is
 # a quoted string, or words without RFC 5322's specials (a "." is allowed, as in "John Q.
@@ -39,10 +44,7 @@ def parse_address(raw: str) -> ParsedAddress:
     Cached: a send request reads each address several times (its validator, the lookup,
     the SES destination), and validation is the costly part.
     """
-    # Imported by the first address parsed, not with this module: email-validator compiles
-    # its grammar on import (tens of ms), and importing a handler should not pay for it.
-    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
-
+    validate_email, refused = _validator()
     text = raw.strip()
     name = ""
     bracketed = _NAME_AND_ADDRESS.match(text)
@@ -57,12 +59,48 @@ def parse_address(raw: str) -> ParsedAddress:
             allow_display_name=False,
             strict=True,  # RFC 5321 lengths: 64 octets before the @-sign
         )
-    except EmailNotValidError as exc:
+    except refused as exc:
         # email-validator's messages name the rule (and the offending characters), not the address.
         raise InvalidAddress(str(exc)) from None
     if valid.ascii_email is None:  # only with SMTPUTF8, which is refused above; kept for the type
         raise InvalidAddress("the address needs SMTPUTF8, which SES does not support")
     return ParsedAddress(display_name=name, address=valid.ascii_email.lower())
+
+
+# Distinct domains whose check is remembered (a few hundred bytes each).
+DOMAIN_CACHE_SIZE = 1024
+
+
+@cache
+def _validator() -> tuple[Callable[..., ValidatedEmail], type[EmailNotValidError]]:
+    """email-validator's ``validate_email`` and its refusal, with its check of the part after
+    the @-sign remembered per domain.
+
+    Imported by the first address parsed, not with this module: email-validator compiles
+    its grammar on import (tens of ms), and importing a handler should not pay for it.
+
+    That check (UTS-46 and IDNA rules, character by character) is two thirds of what a new
+    address costs, and a send's recipients share a few domains. It is a pure function of
+    the domain and two options: the library's own answer is reused, the library still
+    runs every other rule on every address, and a refused domain is not remembered (it is
+    checked, and refused, again). Should a new email-validator move that step, nothing is
+    remembered and every address is checked in full (tests/unit/test_addresses.py notices).
+    """
+    import importlib  # noqa: PLC0415
+
+    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
+
+    steps = importlib.import_module("email_validator.validate_email")
+    check = getattr(steps, "validate_email_domain_name", None)
+    if callable(check) and not hasattr(check, "remembered"):
+        remembered = lru_cache(maxsize=DOMAIN_CACHE_SIZE)(check)
+
+        def check_domain(domain: str, **options: Any) -> dict[str, str]:
+            return dict(remembered(domain, **options))  # a copy: the caller's to keep
+
+        check_domain.remembered = remembered  # type: ignore[attr-defined]
+        vars(steps)["validate_email_domain_name"] = check_domain
+    return validate_email, EmailNotValidError
 
 
 def normalize_address(raw: str) -> str:
