@@ -19,6 +19,7 @@ from ses_feedback import wiring
 from ses_feedback.edges.store import SuppressionStore
 from ses_feedback.parsing.csv_rows import read_rows
 from ses_feedback.settings import Settings
+from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalStack, bootstrap
 
 from benchmarks import into_devnull
@@ -89,8 +90,6 @@ def run(endpoint: str) -> list[str]:
 
 if __name__ == "__main__":
     import os
-
-    from ses_feedback_cli import motoserver
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     with motoserver.running() as server:
