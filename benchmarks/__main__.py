@@ -1,4 +1,7 @@
-"""Run every benchmark against one moto server process on loopback and print the figures."""
+"""Run every benchmark against one moto server process on loopback and print the figures.
+
+``python -m benchmarks sender coldstart`` runs only those (module names, in that order).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,13 @@ MODULES = [
 ]
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    chosen = [f"benchmarks.{name}" for name in names] or MODULES
+    unknown = sorted(name.removeprefix("benchmarks.") for name in set(chosen) - set(MODULES))
+    if unknown:
+        known = ", ".join(name.removeprefix("benchmarks.") for name in MODULES)
+        print(f"no such benchmark: {', '.join(unknown)}; known: {known}", file=sys.stderr)
+        return 2
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -41,7 +50,7 @@ def main() -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     with motoserver.running() as server:
         os.environ["AWS_ENDPOINT_URL"] = server.endpoint
-        for name in MODULES:
+        for name in chosen:
             try:
                 module = importlib.import_module(name)
             except ModuleNotFoundError:
@@ -52,4 +61,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

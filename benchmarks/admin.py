@@ -24,6 +24,7 @@ from ses_feedback.edges.store import SuppressionStore
 from ses_feedback.parsing.csv_rows import read_rows
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.bulk_import import BulkImport
+from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalStack, bootstrap
 
 from benchmarks import into_devnull
@@ -125,8 +126,6 @@ def _stream_export(admin: BulkImport, store: SuppressionStore, calls: Counter[st
 
 if __name__ == "__main__":
     import os
-
-    from ses_feedback_cli import motoserver
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     with motoserver.running() as server:

@@ -147,6 +147,7 @@ class Context:
 started = time.perf_counter()
 import {module}
 imported = time.perf_counter()
+{before_first}
 {module}.{handler}(events[0], Context())
 first = time.perf_counter()
 {module}.{handler}(events[1], Context())
@@ -166,13 +167,61 @@ def _events(logical_id: str, n: int) -> list[dict[str, Any]]:
         "FeedbackFunction": lambda k: ses_events.sqs_event(ses_events.bounce([f"cold{n}-{k}@example.com"])),
         "SenderFunction": lambda k: _request(n * 10 + k, idempotent=False),
         "SuppressionsApiFunction": lambda k: rest_event("GET", f"/suppressions/cold{n}-{k}@example.com"),
+        # EventBridge's scheduled event: the function reads nothing from it.
+        "SuppressionSyncFunction": lambda k: {"source": "aws.events", "detail-type": "Scheduled Event"},
     }
     return [builders[logical_id](0), builders[logical_id](1)]
 
 
-# SuppressionSyncFunction is left out: it runs on a schedule (nobody waits for it), and moto
-# has no ListSuppressedDestinations to answer its first request.
-FIRST_REQUEST_FUNCTIONS = ["FeedbackFunction", "SenderFunction", "SuppressionsApiFunction"]
+FIRST_REQUEST_FUNCTIONS = [
+    "FeedbackFunction",
+    "SenderFunction",
+    "SuppressionsApiFunction",
+    "SuppressionSyncFunction",
+]
+
+# SuppressionSyncFunction reads SES's account-level list, and moto has no
+# ListSuppressedDestinations: botocore's Stubber answers that one call on the real sesv2
+# client the function builds (its DynamoDB writes still go to the moto server). The stub is
+# installed inside the timed first request, on the client as the function builds it, so
+# client creation stays in the figure; importing botocore.stub and queueing the canned pages
+# are counted too (the figure errs high, not low). Each request reads two pages of
+# SYNC_ENTRIES / 2 new addresses, bounces and complaints.
+SYNC_ENTRIES = 40
+_STUB_SES_ACCOUNT_LIST = """
+from datetime import datetime, timezone
+from botocore.stub import Stubber
+from ses_feedback.edges import ses_account
+
+def _page(request, page, last):
+    half = {entries} // 2
+    summaries = [
+        {{
+            "EmailAddress": f"sync{run}-{{request}}-{{page * half + k}}@example.com",
+            "Reason": "BOUNCE" if k % 2 else "COMPLAINT",
+            "LastUpdateTime": datetime(2026, 11, 1, tzinfo=timezone.utc),
+        }}
+        for k in range(half)
+    ]
+    answer = {{"SuppressedDestinationSummaries": summaries}}
+    if not last:
+        answer["NextToken"] = f"{{request}}-{{page}}"
+    return answer
+
+_build = ses_account.SesAccountSuppressionList.client.fget
+
+def _stubbed(self):
+    if self._client is None:
+        client = _build(self)
+        stubber = Stubber(client)
+        for request in (0, 1):
+            stubber.add_response("list_suppressed_destinations", _page(request, 0, last=False))
+            stubber.add_response("list_suppressed_destinations", _page(request, 1, last=True))
+        stubber.activate()
+    return self._client
+
+ses_account.SesAccountSuppressionList.client = property(_stubbed)
+"""
 
 
 def first_request(logical_id: str, endpoint: str, n: int) -> list[float]:
@@ -180,7 +229,12 @@ def first_request(logical_id: str, endpoint: str, n: int) -> list[float]:
     stack = LocalStack(prefix="coldstart")
     command, environment, module = _command(logical_id)
     _, _, handler = function_source(stack.template, logical_id)
-    code = _FIRST_REQUEST.format(function=logical_id, module=module, handler=handler)
+    before_first = ""
+    if logical_id == "SuppressionSyncFunction":
+        before_first = _STUB_SES_ACCOUNT_LIST.format(entries=SYNC_ENTRIES, run=n)
+    code = _FIRST_REQUEST.format(
+        function=logical_id, module=module, handler=handler, before_first=before_first
+    )
     environment |= {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",

@@ -5,19 +5,28 @@ environment) sends through its direct-invoke door to a moto server: five recipie
 message, one of them suppressed. DynamoDB requests are counted as HTTP requests leaving the
 sender's own boto3 clients. CPU time is ``time.process_time()`` in this process only (the
 moto server's work is not counted), against a bare boto3 SES v2 ``send_email`` of the same
-message to the same endpoint, and a bare ``batch_get_item`` of the same five keys: the two
-AWS calls a send must make. The handler's own work is what it costs beyond them (target:
-the whole send at most 1.2x the two bare calls). With an idempotency key, what is added is
+message to the same endpoint, and a bare ``batch_get_item`` of the same keys: the two
+AWS calls a send must make. Both bare calls replay the very requests the handler made for
+one send, captured as they left its clients: every key it looks up (each recipient's
+state and, with the streams secret configured, its erasure tombstone) and the whole
+SendEmail (content with its charsets, the app and stream tags, the configuration set).
+The handler's own work is what it costs beyond them (target: the whole send at most 1.2x
+the two bare calls). The handler runs as in Lambda: its log line formatted and its metrics
+published (EMF), both into /dev/null; the requests it is given are built before the clock
+starts, as the bare calls' are. With an idempotency key, what is added is
 set beside the two requests Powertools makes for it (a conditional PutItem that claims the
 key, an UpdateItem that stores the answer), made bare on the same table.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +50,8 @@ def _recipients(i: int) -> list[str]:
 
 
 TARGET_RATIO = 1.2
+# Read by Powertools at every flush.
+METRICS_DISABLED = "POWERTOOLS_METRICS_DISABLED"
 
 
 def _request(i: int, idempotent: bool) -> dict[str, Any]:
@@ -64,10 +75,18 @@ def _cpu_ms(call: Callable[[int], Any], first: int, count: int) -> float:
     return (time.process_time() - started) / count * 1000
 
 
+FIRST_WARMUP = 10_000_000
+
+
+def _indices() -> list[int]:
+    """Every i that ``_interleaved`` passes to a call: the warm-up's, then the rounds'."""
+    return [*range(FIRST_WARMUP, FIRST_WARMUP + WARMUP), *range(ROUNDS * PER_ROUND)]
+
+
 def _interleaved(calls: dict[str, Callable[[int], Any]]) -> dict[str, float]:
     """Median CPU per call of each, measured in interleaved rounds so machine load hits all alike."""
     for call in calls.values():
-        _cpu_ms(call, 10_000_000, WARMUP)
+        _cpu_ms(call, FIRST_WARMUP, WARMUP)
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for round_ in range(ROUNDS):
         for name, call in calls.items():
@@ -99,6 +118,47 @@ def ready(endpoint: str) -> tuple[LocalStack, Callable[[dict[str, Any], Any], An
     return stack, handler, context, sender
 
 
+@contextlib.contextmanager
+def metrics_on() -> Iterator[None]:
+    """Metrics published, as in Lambda: each send prints its EMF document (into /dev/null here).
+
+    ``make bench`` turns them off for the other handlers; off, Powertools' flush neither
+    prints nor clears them, so a send would do less than in Lambda and its metric set grow.
+    """
+    before = os.environ.get(METRICS_DISABLED)
+    os.environ[METRICS_DISABLED] = "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[METRICS_DISABLED]
+        else:
+            os.environ[METRICS_DISABLED] = before
+
+
+def _requests_of_one_send(sender: Any, send: Callable[[], Any]) -> dict[str, dict[str, Any]]:
+    """The parameters of the BatchGetItem and the SendEmail one send made, by operation."""
+    made: dict[str, dict[str, Any]] = {}
+
+    def capture(params: dict[str, Any], model: Any, **_: Any) -> None:
+        made.setdefault(model.name, copy.deepcopy(params))
+
+    hooks = [
+        (sender.store.client.meta.events, "before-parameter-build.dynamodb.BatchGetItem"),
+        (sender.ses.client.meta.events, "before-parameter-build.sesv2.SendEmail"),
+    ]
+    for events, name in hooks:
+        events.register(name, capture)
+    try:
+        with into_devnull():
+            send()
+    finally:
+        for events, name in hooks:
+            events.unregister(name, capture)
+    assert set(made) == {"BatchGetItem", "SendEmail"}, made
+    return made
+
+
 def run(endpoint: str) -> list[str]:
     stack, handler, context, sender = ready(endpoint)
 
@@ -113,29 +173,27 @@ def run(endpoint: str) -> list[str]:
     sender.store.client.meta.events.register("before-send.dynamodb", count)
     answers: dict[str, list[dict[str, Any]]] = {"plain": [], "keyed": []}
 
+    # Built before the clock runs: the bare calls are not timed building theirs either.
+    plain_requests = {i: _request(i, idempotent=False) for i in [-1, *_indices()]}
+    keyed_requests = {i: _request(i, idempotent=True) for i in _indices()}
+
     def send(i: int) -> None:
         mode[0] = "plain"
-        answers["plain"].append(handler(_request(i, idempotent=False), context))
+        answers["plain"].append(handler(plain_requests[i], context))
 
     def send_keyed(i: int) -> None:
         # Powertools' idempotency records go through the same DynamoDB client.
         mode[0] = "keyed"
-        answers["keyed"].append(handler(_request(i, idempotent=True), context))
+        answers["keyed"].append(handler(keyed_requests[i], context))
 
-    # The bare calls: the same message straight to SES, and the same lookup straight to DynamoDB.
+    # The bare calls: the same lookup straight to DynamoDB and the same message straight to
+    # SES, as the handler made them for one send (captured before boto3 serialises them).
+    with metrics_on():
+        made = _requests_of_one_send(sender, lambda: send(-1))
     ses = boto3.client("sesv2")
-    bare = {
-        "FromEmailAddress": "noreply@example.com",
-        "Destination": {"ToAddresses": RECIPIENTS[:4]},
-        "Content": {
-            "Simple": {"Subject": {"Data": "Invoice"}, "Body": {"Text": {"Data": "Your invoice is ready."}}}
-        },
-        "EmailTags": [{"Name": "campaign", "Value": "bench"}],
-        "ConfigurationSetName": stack.name("ConfigurationSet"),
-    }
+    bare = made["SendEmail"]
     dynamodb = boto3.client("dynamodb")
-    keys = [{"pk": {"S": f"ADDR#{a}"}, "sk": {"S": "STATE"}} for a in RECIPIENTS]
-    lookup = {stack.name("SuppressionTable"): {"Keys": keys, "ConsistentRead": True}}
+    lookup = made["BatchGetItem"]["RequestItems"]
     idempotency_table = stack.name("IdempotencyTable")
 
     def bare_idempotency(i: int) -> None:
@@ -159,7 +217,7 @@ def run(endpoint: str) -> list[str]:
             },
         )
 
-    with into_devnull():
+    with metrics_on(), into_devnull():
         cpu = _interleaved(
             {
                 "handler": send,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -85,8 +86,9 @@ class Settings(BaseModel):
             streams=self.streams,
         )
 
-    @property
+    @cached_property
     def streams(self) -> Streams:
+        # Parsed once per Settings (frozen): every send asks whether its stream is bulk.
         return Streams.parse(self.transactional_streams_text)
 
     @property

@@ -27,7 +27,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 from ses_feedback.errors import InvalidToken
 from ses_feedback.model.streams import is_stream_name
@@ -124,8 +124,15 @@ class KeyRing:
 
     def erasure_digest(self, address: str) -> str:
         """The keyed hash that names an erased address's tombstone (stable across rotations)."""
+        mac = self._erasure_mac.copy()
+        mac.update(address.encode())
+        return mac.hexdigest()
+
+    @cached_property
+    def _erasure_mac(self) -> hmac.HMAC:
+        # The derived key, keyed once: every send looks up each recipient's tombstone.
         key = hmac.new(self.keys[ERASURE_KEY_ID], _ERASURE_LABEL, hashlib.sha256).digest()
-        return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _tag(mac_key: bytes, key_id: str, stream: str, address: str) -> bytes:
