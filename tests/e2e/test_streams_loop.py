@@ -1,11 +1,12 @@
 """Streams end to end on `local up` as a process: a newsletter, its one-click unsubscribe, scoped
-feedback from the mailbox simulator, erasure.
+feedback from the mailbox simulator, erasure, and an operator's lifts of both.
 
 `ses-feedback local up` runs on free ports, as a developer starts it; the test is an app and an
 operator in another shell: it sends over HTTP (`POST /messages`), reads what the local SES
 accepted with `local mailbox --json`, follows the unsubscribe link with a real HTTP client
 (urllib), asks `suppressions get --stream` and `suppressions list --stream` (and `GET
-/suppressions?stream=` over HTTP) and runs `suppressions erase`. Feedback from the
+/suppressions?stream=` over HTTP), runs `suppressions erase`, and lifts the unsubscribe and the
+erasure with `DELETE /suppressions/{address}` over HTTP. Feedback from the
 simulator is applied by `local up`'s own background drain.
 """
 
@@ -15,6 +16,7 @@ import json
 import signal
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -204,6 +206,12 @@ def test_a_newsletter_its_one_click_unsubscribe_and_scoped_feedback(stack: Stack
         BOUNCE: "hard_bounce",
     }
 
+    # An operator lifts the unsubscribe over HTTP, naming the stream (she subscribed again)
+    query = urllib.parse.urlencode({"stream": "newsletter", "note": "subscribed again, form 12"})
+    lifted = stack.http("DELETE", f"{stack.api}/suppressions/{SUCCESS}?{query}")
+    assert lifted.status == 200 and json.loads(lifted.body)["changed"] is True
+    assert stack.newsletter(SUCCESS)["status"] == "sent"
+
 
 def test_erasure_leaves_the_address_in_no_table_and_suppressed_on_every_stream(stack: Stack) -> None:
     # Given an address with history, a stream entry (an unsubscribe) and deliveries
@@ -228,3 +236,11 @@ def test_erasure_leaves_the_address_in_no_table_and_suppressed_on_every_stream(s
         assert stack.on_stream(erased, stream)["reason"] == "erased"
     eventually(stack.feedback_drained)
     assert erased not in stack.every_item()
+
+    # Lifting the erasure needs the address and force (over HTTP, as an operator's tool calls it)
+    query = urllib.parse.urlencode({"note": "joined again, ticket 2"})
+    refused = stack.http("DELETE", f"{stack.api}/suppressions/{erased}?{query}")
+    assert (refused.status, json.loads(refused.body)["error"]["code"]) == (409, "erasure_needs_force")
+    lifted = stack.http("DELETE", f"{stack.api}/suppressions/{erased}?{query}&force=true")
+    assert lifted.status == 200
+    assert stack.newsletter(erased)["status"] == "sent"
