@@ -36,32 +36,27 @@ def needs_state(event: FeedbackEvent) -> bool:
     return event.type in {EventType.BOUNCE, EventType.COMPLAINT, EventType.DELIVERY}
 
 
-def affected_addresses(event: FeedbackEvent) -> list[str]:
-    """The normalised recipients whose state the event may change (``unreadable_recipients``: the rest)."""
+def read_recipients(event: FeedbackEvent) -> tuple[list[str], list[int]]:
+    """The normalised recipients whose state the event may change, and the positions of those
+    that are no email address we can store (SES is less strict than the validator)."""
     if not needs_state(event):
-        return []
+        return [], []
     addresses: list[str] = []
-    for raw in event.recipients:
+    unreadable: list[int] = []
+    for position, raw in enumerate(event.recipients):
         try:
             address = normalize_address(raw)
         except InvalidAddress:
+            unreadable.append(position)
             continue
         if address not in addresses:
             addresses.append(address)
-    return addresses
+    return addresses, unreadable
 
 
-def unreadable_recipients(event: FeedbackEvent) -> list[int]:
-    """Positions of the recipients that are no email address we can store (SES was less strict)."""
-    if not needs_state(event):
-        return []
-    unreadable = []
-    for position, raw in enumerate(event.recipients):
-        try:
-            normalize_address(raw)
-        except InvalidAddress:
-            unreadable.append(position)
-    return unreadable
+def affected_addresses(event: FeedbackEvent) -> list[str]:
+    """The normalised recipients whose state the event may change."""
+    return read_recipients(event)[0]
 
 
 def decide(

@@ -20,7 +20,7 @@ from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.events import FeedbackEvent
-from ses_feedback.rules.policy import affected_addresses, decide_one, unreadable_recipients
+from ses_feedback.rules.policy import affected_addresses, decide_one, read_recipients
 from ses_feedback.usecases.write_path import WritePath
 
 # The bounce types SES documents; each is a metric (BouncePermanent …), anything else BounceOther.
@@ -64,17 +64,17 @@ class FeedbackProcessor:
             return []
         self.prefetch([event])
         outcomes = []
-        for address in affected_addresses(event):
+        addresses, unreadable = read_recipients(event)
+        for address in addresses:
             outcome = self._apply_one(event, address)
             if outcome is not None:
                 outcomes.append(outcome)
-        unreadable = unreadable_recipients(event)
         if unreadable:
             # The others are applied (a retry finds them done); this one must reach a person: the DLQ.
             positions = ", ".join(str(position) for position in unreadable)
             raise InvalidNotification(
                 f"recipients at {positions} are no email address this service can store; "
-                f"the {len(affected_addresses(event))} others were applied"
+                f"the {len(addresses)} others were applied"
             )
         return outcomes
 
