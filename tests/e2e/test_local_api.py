@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +27,7 @@ from ses_feedback_cli.local_api import LocalApi, local_verifier
 from ses_feedback_cli.motoserver import free_port
 
 from tests.e2e.conftest import Cli
-from tests.e2e.test_local_mode import start_local_up, user_env
+from tests.e2e.test_local_mode import local_up_serving, user_env
 
 LOCAL_CALLER_ARN = "arn:aws:iam::123456789012:user/local-developer"
 # Who moto's STS says the local credentials (testing/testing) are.
@@ -87,22 +86,8 @@ class LocalUp:
 @pytest.fixture(scope="module")
 def local_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalUp]:
     log = tmp_path_factory.mktemp("local-api") / "up.log"
-    port, api_port = free_port(), free_port()
-    up = start_local_up(log, port, api_port)
-    aws = f"http://127.0.0.1:{port}"
-    try:
-        yield LocalUp(
-            api=f"http://127.0.0.1:{api_port}",
-            aws=aws,
-            log=log,
-            shell=Cli(env={**user_env(), "AWS_ENDPOINT_URL": aws}),
-        )
-    finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            assert up.wait(timeout=30) == 0
-        finally:
-            up.kill()
+    with local_up_serving(log) as (api, aws, shell):
+        yield LocalUp(api=api, aws=aws, log=log, shell=shell)
 
 
 def message(*to: str, subject: str = "Hello") -> dict[str, Any]:

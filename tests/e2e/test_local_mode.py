@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +121,23 @@ def start_local_up(
         assert time.monotonic() < deadline, "local up did not come up"
         time.sleep(0.2)
     return up
+
+
+@contextlib.contextmanager
+def local_up_serving(log: Path) -> Iterator[tuple[str, str, Cli]]:
+    """`local up` on free ports as a process, for a test module: its REST API's URL, its AWS
+    endpoint and a second shell pointed at it; stopped with Ctrl-C (SIGINT), which must exit 0."""
+    port, api_port = free_port(), free_port()
+    up = start_local_up(log, port, api_port)
+    aws = f"http://127.0.0.1:{port}"
+    try:
+        yield f"http://127.0.0.1:{api_port}", aws, Cli(env={**user_env(), "AWS_ENDPOINT_URL": aws})
+    finally:
+        up.send_signal(signal.SIGINT)
+        try:
+            assert up.wait(timeout=30) == 0, log.read_text()
+        finally:
+            up.kill()
 
 
 def serves(port: int) -> bool:

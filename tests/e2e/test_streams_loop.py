@@ -13,23 +13,20 @@ simulator is applied by `local up`'s own background drain.
 from __future__ import annotations
 
 import json
-import signal
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from ses_feedback_cli.local import LocalStack
-from ses_feedback_cli.motoserver import free_port
 
 from tests.e2e.conftest import Cli
-from tests.e2e.test_local_mode import start_local_up, user_env
+from tests.e2e.test_local_mode import local_up_serving
 
 SUCCESS = "success@simulator.amazonses.com"
 COMPLAINT = "complaint@simulator.amazonses.com"
@@ -119,22 +116,8 @@ def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    log: Path = tmp_path_factory.mktemp("streams") / "up.log"
-    port, api_port = free_port(), free_port()
-    up = start_local_up(log, port, api_port)
-    aws = f"http://127.0.0.1:{port}"
-    try:
-        yield Stack(
-            api=f"http://127.0.0.1:{api_port}",
-            aws=aws,
-            shell=Cli(env={**user_env(), "AWS_ENDPOINT_URL": aws}),
-        )
-    finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            assert up.wait(timeout=30) == 0, log.read_text()
-        finally:
-            up.kill()
+    with local_up_serving(tmp_path_factory.mktemp("streams") / "up.log") as (api, aws, shell):
+        yield Stack(api=api, aws=aws, shell=shell)
 
 
 def test_a_newsletter_its_one_click_unsubscribe_and_scoped_feedback(stack: Stack) -> None:
