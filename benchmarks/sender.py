@@ -13,7 +13,9 @@ SendEmail (content with its charsets, the app and stream tags, the configuration
 The handler's own work is what it costs beyond them (target: the whole send at most 1.2x
 the two bare calls). The handler runs as in Lambda: its log line formatted and its metrics
 published (EMF), both into /dev/null; the requests it is given are built before the clock
-starts, as the bare calls' are. With an idempotency key, what is added is
+starts, as the bare calls' are. Each send goes to four addresses the handler has not seen
+(the worst case: nothing cached); the same send to recipients it has seen before shows what
+validating new addresses costs. With an idempotency key, what is added is
 set beside the two requests Powertools makes for it (a conditional PutItem that claims the
 key, an UpdateItem that stores the answer), made bare on the same table.
 """
@@ -181,6 +183,11 @@ def run(endpoint: str) -> list[str]:
         mode[0] = "plain"
         answers["plain"].append(handler(plain_requests[i], context))
 
+    def send_recurring(_: int) -> None:
+        # The same five recipients every time: each address is validated once per instance.
+        mode[0] = "plain"
+        answers["plain"].append(handler(plain_requests[-1], context))
+
     def send_keyed(i: int) -> None:
         # Powertools' idempotency records go through the same DynamoDB client.
         mode[0] = "keyed"
@@ -222,6 +229,7 @@ def run(endpoint: str) -> list[str]:
             {
                 "handler": send,
                 "keyed": send_keyed,
+                "recurring": send_recurring,
                 "bare": lambda _: ses.send_email(**bare),
                 "lookup": lambda _: dynamodb.batch_get_item(RequestItems=lookup),
                 # Both, one after the other, as a send makes them (each alone runs on warmer caches).
@@ -238,6 +246,7 @@ def run(endpoint: str) -> list[str]:
     persistence = sum(keyed.values()) / len(answers["keyed"])
 
     handler_ms, keyed_ms, bare_ms, lookup_ms = cpu["handler"], cpu["keyed"], cpu["bare"], cpu["lookup"]
+    recurring_ms = cpu["recurring"]
     two_calls_ms = cpu["both"]
     ratio = handler_ms / two_calls_ms
     verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
@@ -257,6 +266,9 @@ def run(endpoint: str) -> list[str]:
         f"{handler_ms / bare_ms:.2f}x a bare send",
         f"  the handler's own work: {handler_ms - two_calls_ms:.3f} ms per send (validation, answer, "
         "log line, metrics, Powertools)",
+        f"  to recipients seen before (addresses validated once per instance, then cached): "
+        f"{recurring_ms:.3f} ms → {recurring_ms / two_calls_ms:.2f}x; so email-validator's checks of "
+        f"4 new addresses cost {handler_ms - recurring_ms:.3f} ms of it",
         f"with an idempotency_key: {keyed_ms:.3f} ms ({keyed_ms / two_calls_ms:.2f}x the two calls); it adds "
         f"{added_ms:.3f} ms, beside {idempotency_ms:.3f} ms for its two requests made bare "
         f"({added_ms / idempotency_ms:.2f}x; beyond 1x: Powertools' hashing, serialising, record keeping)",
