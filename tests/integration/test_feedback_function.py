@@ -92,6 +92,22 @@ def test_one_garbage_body_in_ten_is_reported_alone(stack: Stack, handler: Handle
     assert all(s.reason is Reason.COMPLAINT for s in states.values())
 
 
+def test_a_body_nested_too_deep_to_read_fails_alone_and_is_counted(
+    stack: Stack, handler: Handler, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: one body json cannot read at all (nested past Python's recursion limit) among good ones
+    good = [b.complaint([f"user{i}@example.com"]) for i in range(3)]
+    event = b.sqs_event(good[0], "[" * 100_000 + "]" * 100_000, *good[1:])
+    deep_id = event["Records"][1]["messageId"]
+    # When
+    response = handler(event)
+    # Then only that record fails (the batch is not retried whole, so the good ones never reach the DLQ)
+    assert response == {"batchItemFailures": [{"itemIdentifier": deep_id}]}
+    states = stack.store.get_states([f"user{i}@example.com" for i in range(3)])
+    assert all(s.reason is Reason.COMPLAINT for s in states.values())
+    assert emitted_metrics(capsys.readouterr().out)["InvalidNotification"] == 1
+
+
 def test_a_recipient_we_cannot_store_sends_its_message_to_the_dlq_after_the_others_apply(
     stack: Stack, handler: Handler, capsys: pytest.CaptureFixture[str], no_address_in_logs: Any
 ) -> None:

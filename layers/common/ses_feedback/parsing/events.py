@@ -245,6 +245,9 @@ def _loads(text: str) -> Any:
     except ValueError:
         # json raises a plain ValueError for an integer of more than 4300 digits.
         raise InvalidNotification("not JSON that can be read: a number is too long") from None
+    except RecursionError:
+        # Arrays or objects nested past Python's recursion limit: fail this record, not the batch.
+        raise InvalidNotification("not JSON that can be read: nested too deep") from None
 
 
 def parse_ses_message(message: str | dict[str, Any]) -> FeedbackEvent:
