@@ -30,7 +30,11 @@ _SPACED_OFFSET = re.compile(r"\s+([+-]\d{2}):?(\d{2})$")
 def _parse_timestamp(value: Any) -> Any:
     if isinstance(value, str):
         text = _SPACED_OFFSET.sub(r"\1:\2", value.strip())
-        parsed = datetime.fromisoformat(text)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            # fromisoformat's message quotes the value, and the refusal is logged: name the rule only.
+            raise ValueError("not an ISO 8601 timestamp") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return value
 
