@@ -180,9 +180,13 @@ def parse_date(text: str, now: datetime) -> datetime | None:
     value = text.strip()
     if not value:
         return None
-    if value.isdigit():
-        number = int(value)
-        moment = datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+    if value.isascii() and value.isdigit():
+        try:
+            number = int(value)
+            moment = datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+        except (ValueError, OverflowError, OSError):
+            # Past year 9999 (or a float, or time_t): a bad row, not the end of the import.
+            raise ValueError("epoch seconds or milliseconds out of range") from None
     else:
         try:
             moment = datetime.fromisoformat(value.replace(" UTC", "Z"))
