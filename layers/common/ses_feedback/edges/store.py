@@ -297,7 +297,11 @@ class SuppressionStore:
                 return Applied(ApplyResult.APPLIED)
             if codes[1:2] == ["ConditionalCheckFailed"]:
                 raise AddressErased("the address is erased")
-            return Applied(ApplyResult.DUPLICATE)
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                return Applied(ApplyResult.DUPLICATE)
+            # Cancelled for another reason (a concurrent transaction on the tombstone, throttling):
+            # nothing was written, so it is no duplicate; the caller tries again.
+            raise VersionConflict(decision.address)
 
         new_state = replace(decision.new_state, version=expected.version + 1)
         state_put: dict[str, Any] = {"TableName": self.table_name, "Item": _state_item(new_state, now)}
