@@ -51,6 +51,20 @@ def test_queue_policy_admits_only_the_feedback_topic() -> None:
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
 
 
+def test_feedback_sns_cannot_deliver_to_the_queue_lands_in_the_dead_letter_queue() -> None:
+    # SNS drops a message it cannot deliver (a queue policy or key that refuses it) unless the
+    # subscription has a dead-letter queue: the feedback DLQ, which an alarm already watches.
+    subscription = props("FeedbackSubscription")
+    assert subscription["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]}
+    }
+    policy = props("FeedbackQueuePolicy")
+    assert {"Ref": "FeedbackDeadLetterQueue"} in policy["Queues"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]} in statement["Resource"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
+
+
 def test_table_is_on_demand_with_pitr_ttl_and_prod_deletion_protection() -> None:
     table = props("SuppressionTable")
     assert table["BillingMode"] == "PAY_PER_REQUEST"
