@@ -42,7 +42,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if records[0].get("EventSource") == "aws:sns":
             return _sns_event(records)
     if "eventType" in event or "notificationType" in event:
-        outcomes = _process(wiring.feedback_processor().process, parse_ses_message(event), "direct")
+        item = _parsed(parse_ses_message, event)
+        if isinstance(item, InvalidNotification):
+            _reject(item, "direct")
+            raise item
+        outcomes = _process(wiring.feedback_processor().process, item, "direct")
         return {"applied": len(outcomes)}
     raise InvalidNotification("not an SQS event, an SNS event or an SES notification")
 

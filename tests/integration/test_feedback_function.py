@@ -201,6 +201,22 @@ def test_a_bare_ses_notification_can_be_invoked_directly(stack: Stack, handler: 
     assert stack.store.get_state("a@example.com").reason is Reason.HARD_BOUNCE
 
 
+def test_a_bare_notification_that_does_not_parse_is_logged_counted_and_raised(
+    handler: Handler, capsys: pytest.CaptureFixture[str], no_address_in_logs: Any
+) -> None:
+    from ses_feedback.errors import InvalidNotification
+
+    # Given a bounce without its bounce object, invoked directly (Lambda's async retry, then its DLQ)
+    message = b.bounce(["a@example.com"])
+    del message["bounce"]
+    # When / Then
+    with pytest.raises(InvalidNotification, match="'bounce' object"):
+        handler(message)
+    # And it is logged and counted like a bad SQS record
+    assert [line for line in no_address_in_logs.lines if "invalid feedback message" in line]
+    assert emitted_metrics(capsys.readouterr().out)["InvalidNotification"] == 1
+
+
 def test_an_event_of_no_known_kind_is_refused_with_a_clear_error(handler: Handler) -> None:
     from ses_feedback.errors import InvalidNotification
 
