@@ -132,3 +132,13 @@ def test_a_quoted_field_spanning_lines_keeps_the_line_numbers_of_the_file() -> N
     result = rows('email,note\na@example.com,"two\nlines"\nbad,\n')
     assert isinstance(result[0], ImportEntry) and result[0].note == "two\nlines"
     assert isinstance(result[1], RowError) and result[1].line == 4
+
+
+def test_bytes_that_were_not_utf_8_refuse_their_row_in_any_column_it_uses() -> None:
+    # The CLI reads files with errors="surrogateescape": a byte that is not UTF-8 arrives as a lone surrogate.
+    result = rows(
+        "email,note,extra\na\udce9@example.com,x,\nb@example.com,caf\udce9,\nc@example.com,ok,\udce9\n"
+    )
+    assert [(r.line, r.field) for r in result if isinstance(r, RowError)] == [(2, "address"), (3, "note")]
+    assert [r.address for r in result if isinstance(r, ImportEntry)] == ["c@example.com"]
+    assert all("not valid UTF-8" in r.message for r in result if isinstance(r, RowError))
