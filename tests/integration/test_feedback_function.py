@@ -222,3 +222,13 @@ def test_an_event_of_no_known_kind_is_refused_with_a_clear_error(handler: Handle
 
     with pytest.raises(InvalidNotification, match="not an SQS event"):
         handler({"hello": "world"})
+
+
+@pytest.mark.parametrize("event", [[], "a string", None])
+def test_an_event_that_is_no_json_object_is_refused_with_the_same_clear_error(
+    event: Any, handler: Handler
+) -> None:
+    from ses_feedback.errors import InvalidNotification
+
+    with pytest.raises(InvalidNotification, match="not an SQS event"):
+        handler(event)
