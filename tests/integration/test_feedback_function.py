@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -168,6 +169,19 @@ def test_unknown_event_type_is_acknowledged_and_counted(
     # Then
     assert response == {"batchItemFailures": []}
     assert emitted_metrics(capsys.readouterr().out).get("FeedbackUnknown") == 1
+
+
+def test_an_unknown_event_type_is_logged_without_an_address_it_may_hold(
+    handler: Handler, no_address_in_logs: Any
+) -> None:
+    # Given a body whose event type is text we do not know (here, an address)
+    future = {"eventType": "ops@example.com", "mail": b.mail(["a@example.com"])}
+    # When
+    response = handler(b.sqs_event(future))
+    # Then it is acknowledged, and logged with the address's hash in its place
+    assert response == {"batchItemFailures": []}
+    (logged,) = [line for line in no_address_in_logs.lines if "unknown ses event type" in line]
+    assert hashlib.sha256(b"ops@example.com").hexdigest()[:16] in logged
 
 
 def test_metrics_count_each_event_type_and_decision(
