@@ -58,8 +58,8 @@ def describe(message: dict[str, Any]) -> DeadLetter:
         envelope = json.loads(body)
         if isinstance(envelope, dict) and isinstance(envelope.get("MessageId"), str):
             sns_message_id = envelope["MessageId"]
-    except ValueError:
-        pass
+    except (ValueError, RecursionError):
+        pass  # no envelope to read an id from; the parser below says what is wrong
     event_type = ses_message_id = error = None
     try:
         event = parse_sqs_body(body)

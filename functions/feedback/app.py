@@ -29,12 +29,15 @@ from ses_feedback.parsing.events import (
 # A batch in which every record failed still answers with per-item failures (instead of
 # raising), so each message is retried on its own and only poison ends in the DLQ.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+NOT_AN_EVENT = "not an SQS event, an SNS event or an SES notification"
 
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if not isinstance(event, dict):  # a direct invoke's payload may be any JSON
+        raise InvalidNotification(NOT_AN_EVENT)
     records = event.get("Records")
     if isinstance(records, list) and records and isinstance(records[0], dict):
         if records[0].get("eventSource") == "aws:sqs":
@@ -42,9 +45,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if records[0].get("EventSource") == "aws:sns":
             return _sns_event(records)
     if "eventType" in event or "notificationType" in event:
-        outcomes = _process(wiring.feedback_processor().process, parse_ses_message(event), "direct")
+        item = _parsed(parse_ses_message, event)
+        if isinstance(item, InvalidNotification):
+            _reject(item, "direct")
+            raise item
+        outcomes = _process(wiring.feedback_processor().process, item, "direct")
         return {"applied": len(outcomes)}
-    raise InvalidNotification("not an SQS event, an SNS event or an SES notification")
+    raise InvalidNotification(NOT_AN_EVENT)
 
 
 def _parsed(parse: Callable[[Any], FeedbackEvent], payload: Any) -> FeedbackEvent | InvalidNotification:

@@ -205,7 +205,8 @@ def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return answer.model_dump(mode="json")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+# log_event=False, whatever POWERTOOLS_LOGGER_LOG_EVENT says: the request names every recipient in clear.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -51,6 +51,20 @@ def test_queue_policy_admits_only_the_feedback_topic() -> None:
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
 
 
+def test_feedback_sns_cannot_deliver_to_the_queue_lands_in_the_dead_letter_queue() -> None:
+    # SNS drops a message it cannot deliver (a queue policy or key that refuses it) unless the
+    # subscription has a dead-letter queue: the feedback DLQ, which an alarm already watches.
+    subscription = props("FeedbackSubscription")
+    assert subscription["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]}
+    }
+    policy = props("FeedbackQueuePolicy")
+    assert {"Ref": "FeedbackDeadLetterQueue"} in policy["Queues"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]} in statement["Resource"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
+
+
 def test_table_is_on_demand_with_pitr_ttl_and_prod_deletion_protection() -> None:
     table = props("SuppressionTable")
     assert table["BillingMode"] == "PAY_PER_REQUEST"
@@ -237,3 +251,50 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
     condition, when_on, when_off = conditional["Fn::If"]
     assert (condition, when_off) == ("SyncSesAccountList", {"Ref": "AWS::NoValue"})
     assert [a for s in when_on["Statement"] for a in actions_of(s)] == ["ses:DeleteSuppressedDestination"]
+
+
+# Event sources that invoke a function asynchronously: Lambda retries a failed event twice,
+# then drops it unless the function has a dead-letter queue.
+ASYNC_EVENT_TYPES = frozenset({"Schedule", "ScheduleV2", "S3", "SNS", "EventBridgeRule", "CloudWatchEvent"})
+
+
+def asynchronously_invoked() -> set[str]:
+    invoked = {
+        logical_id
+        for logical_id, resource in resources_of_type(TEMPLATE, "AWS::Serverless::Function").items()
+        if any(e["Type"] in ASYNC_EVENT_TYPES for e in resource["Properties"].get("Events", {}).values())
+    }
+    for rule in resources_of_type(TEMPLATE, "AWS::SES::ReceiptRule").values():
+        for action in rule["Properties"]["Rule"]["Actions"]:
+            lambda_action = action.get("LambdaAction")
+            if lambda_action and lambda_action.get("InvocationType", "Event") == "Event":
+                invoked.add(lambda_action["FunctionArn"]["Fn::GetAtt"][0])
+    return invoked
+
+
+def test_the_asynchronously_invoked_functions_are_known() -> None:
+    assert asynchronously_invoked() == {"DmarcReportFunction", "SuppressionSyncFunction"}
+
+
+@pytest.mark.parametrize("logical_id", sorted(asynchronously_invoked()))
+def test_every_asynchronous_invocation_that_fails_lands_in_an_alarmed_dead_letter_queue(
+    logical_id: str,
+) -> None:
+    # Then: after Lambda's retries the event goes to an SQS queue, not nowhere ...
+    dead_letters = props(logical_id)["DeadLetterQueue"]
+    assert dead_letters["Type"] == "SQS"
+    queue, attribute = dead_letters["TargetArn"]["Fn::GetAtt"]
+    assert (RESOURCES[queue]["Type"], attribute) == ("AWS::SQS::Queue", "Arn")
+    # ... encrypted, kept as long as SQS keeps anything ...
+    assert props(queue)["SqsManagedSseEnabled"] is True
+    assert props(queue)["MessageRetentionPeriod"] == 1209600
+    # ... and one message in it raises an alarm
+    watching = [
+        alarm
+        for alarm in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and alarm["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": [queue, "QueueName"]}
+    ]
+    assert [(a["Properties"]["Threshold"], a["Properties"]["ComparisonOperator"]) for a in watching] == [
+        (0, "GreaterThanThreshold")
+    ]

@@ -3,11 +3,13 @@ reports once per reporter and report id, and sets aside what it cannot read."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -118,6 +120,32 @@ def test_the_rejection_is_a_metric(dmarc_stack: DmarcStack, capsys: pytest.Captu
     handler(event, LocalContext(function_name="DmarcReportFunction"))
 
     assert emitted_metrics(capsys.readouterr().out)["DmarcReportRejected"] == 1
+
+
+def test_a_report_naming_its_reporter_by_address_is_logged_without_it(
+    dmarc_stack: DmarcStack, no_address_in_logs: Any
+) -> None:
+    # Given a report whose org_name and report_id are addresses (the reporter writes what it likes)
+    veeam = (SAMPLES / "aggregate" / "veeam.com!example.com!1530133200!1530219600.xml").read_text()
+    xml = veeam.replace("<org_name>veeam.com<", "<org_name>dmarc-team@veeam.com<").replace(
+        "<report_id>sonexushealth.com:1530233361<", "<report_id>1530233361@mx.veeam.com<"
+    )
+    dmarc_stack.bucket.put_incoming("m1", xml.encode())
+    handler = load_handler(dmarc_stack.local, "DmarcReportFunction")
+    event = json.loads((REPO_ROOT / "events" / "dmarc_report" / "ses_receipt.json").read_text())
+    event["Records"][0]["ses"]["mail"]["messageId"] = "m1"
+
+    # When
+    result = handler(event, LocalContext(function_name="DmarcReportFunction"))
+
+    # Then it is stored as written (the autouse guard fails the test if a log line holds either) ...
+    assert result["messages"][0]["report_ids"] == ["1530233361@mx.veeam.com"]
+    (stored,) = dmarc_stack.store.reports("example.com")
+    assert stored.org_name == "dmarc-team@veeam.com"
+    # ... and its log line still tells reports apart: the address's hash stands in its place
+    (logged,) = [line for line in no_address_in_logs.lines if "dmarc report read" in line]
+    digest = hashlib.sha256(b"1530233361@mx.veeam.com").hexdigest()[:16]
+    assert f'"report_id":"<{digest}>"' in logged
 
 
 def test_the_2286_record_report_fits_in_one_item(dmarc_stack: DmarcStack) -> None:

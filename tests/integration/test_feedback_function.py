@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -92,6 +93,22 @@ def test_one_garbage_body_in_ten_is_reported_alone(stack: Stack, handler: Handle
     assert all(s.reason is Reason.COMPLAINT for s in states.values())
 
 
+def test_a_body_nested_too_deep_to_read_fails_alone_and_is_counted(
+    stack: Stack, handler: Handler, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: one body json cannot read at all (nested past Python's recursion limit) among good ones
+    good = [b.complaint([f"user{i}@example.com"]) for i in range(3)]
+    event = b.sqs_event(good[0], "[" * 100_000 + "]" * 100_000, *good[1:])
+    deep_id = event["Records"][1]["messageId"]
+    # When
+    response = handler(event)
+    # Then only that record fails (the batch is not retried whole, so the good ones never reach the DLQ)
+    assert response == {"batchItemFailures": [{"itemIdentifier": deep_id}]}
+    states = stack.store.get_states([f"user{i}@example.com" for i in range(3)])
+    assert all(s.reason is Reason.COMPLAINT for s in states.values())
+    assert emitted_metrics(capsys.readouterr().out)["InvalidNotification"] == 1
+
+
 def test_a_recipient_we_cannot_store_sends_its_message_to_the_dlq_after_the_others_apply(
     stack: Stack, handler: Handler, capsys: pytest.CaptureFixture[str], no_address_in_logs: Any
 ) -> None:
@@ -154,6 +171,19 @@ def test_unknown_event_type_is_acknowledged_and_counted(
     assert emitted_metrics(capsys.readouterr().out).get("FeedbackUnknown") == 1
 
 
+def test_an_unknown_event_type_is_logged_without_an_address_it_may_hold(
+    handler: Handler, no_address_in_logs: Any
+) -> None:
+    # Given a body whose event type is text we do not know (here, an address)
+    future = {"eventType": "ops@example.com", "mail": b.mail(["a@example.com"])}
+    # When
+    response = handler(b.sqs_event(future))
+    # Then it is acknowledged, and logged with the address's hash in its place
+    assert response == {"batchItemFailures": []}
+    (logged,) = [line for line in no_address_in_logs.lines if "unknown ses event type" in line]
+    assert hashlib.sha256(b"ops@example.com").hexdigest()[:16] in logged
+
+
 def test_metrics_count_each_event_type_and_decision(
     handler: Handler, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -185,8 +215,34 @@ def test_a_bare_ses_notification_can_be_invoked_directly(stack: Stack, handler: 
     assert stack.store.get_state("a@example.com").reason is Reason.HARD_BOUNCE
 
 
+def test_a_bare_notification_that_does_not_parse_is_logged_counted_and_raised(
+    handler: Handler, capsys: pytest.CaptureFixture[str], no_address_in_logs: Any
+) -> None:
+    from ses_feedback.errors import InvalidNotification
+
+    # Given a bounce without its bounce object, invoked directly (Lambda's async retry, then its DLQ)
+    message = b.bounce(["a@example.com"])
+    del message["bounce"]
+    # When / Then
+    with pytest.raises(InvalidNotification, match="'bounce' object"):
+        handler(message)
+    # And it is logged and counted like a bad SQS record
+    assert [line for line in no_address_in_logs.lines if "invalid feedback message" in line]
+    assert emitted_metrics(capsys.readouterr().out)["InvalidNotification"] == 1
+
+
 def test_an_event_of_no_known_kind_is_refused_with_a_clear_error(handler: Handler) -> None:
     from ses_feedback.errors import InvalidNotification
 
     with pytest.raises(InvalidNotification, match="not an SQS event"):
         handler({"hello": "world"})
+
+
+@pytest.mark.parametrize("event", [[], "a string", None])
+def test_an_event_that_is_no_json_object_is_refused_with_the_same_clear_error(
+    event: Any, handler: Handler
+) -> None:
+    from ses_feedback.errors import InvalidNotification
+
+    with pytest.raises(InvalidNotification, match="not an SQS event"):
+        handler(event)

@@ -65,6 +65,18 @@ def test_dry_run_shows_type_ids_and_error_without_addresses_and_moves_nothing(
     assert queue_depth(boto3.client("sqs"), stack.refs["FeedbackDeadLetterQueue"]) == 3
 
 
+def test_dry_run_describes_a_body_nested_too_deep_for_json(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: the body FeedbackFunction failed because json cannot read it (nested too deep)
+    dead_letter(stack, "[" * 100_000 + "]" * 100_000, sns_body(b.complaint(["someone@example.com"])))
+    # When
+    answer = json.loads(run_cli(capsys, "redrive", "--dry-run", "--json"))
+    # Then it is described like any other unreadable message, and the other one too
+    assert (answer["invalid"], answer["parse_now"]) == (1, 1)
+    assert any(m["error"] == "not JSON that can be read: nested too deep" for m in answer["messages"])
+
+
 def test_dry_run_text_output_names_no_address(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
     dead_letter(stack, sns_body(b.complaint(["someone@example.com"])), "garbage")
     out = run_cli(capsys, "redrive", "--dry-run")

@@ -55,3 +55,21 @@ def test_sender_function_accepts_every_event_file(
             assert {k: response[key][k] for k in value} == value
         else:
             assert response[key] == value
+
+
+@pytest.mark.parametrize("door", ["invoke_send", "api_post_messages"])
+def test_the_sender_never_logs_its_event_even_when_powertools_is_told_to(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, door: str
+) -> None:
+    # Given an operator who turned on Powertools' event logging to debug (a documented switch);
+    # the event names every recipient in clear (the autouse guard fails any log line with one)
+    for name, value in stack.local.function_environment("SenderFunction").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    handler = load_handler(stack.local, "SenderFunction")
+    event = json.loads((REPO_ROOT / "events" / "sender" / f"{door}.json").read_text())
+    # When
+    response = handler(event, LocalContext(function_name="SenderFunction"))
+    # Then the message is sent, and no log line carried the event
+    body = json.loads(response["body"]) if "body" in response else response
+    assert body["status"] == "sent"

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from botocore.stub import Stubber
+from ses_feedback.edges.store import SuppressionStore
+from ses_feedback.errors import VersionConflict
 from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.state import AddressState, ApplyResult
+from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.parsing.events import parse_ses_message
 from ses_feedback.rules.policy import decide
+from ses_feedback.usecases.write_path import WritePath
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events as b
@@ -97,5 +102,65 @@ def test_a_stale_version_is_a_conflict_not_a_lost_update(stack: Stack) -> None:
     apply_message(stack, b.bounce(["a@example.com"], "Transient", "General"))
     (decision,) = decide(event, {"a@example.com": stale}, NOW, PolicySettings())
     # When / Then
-    with pytest.raises(VersionConflict):
+    with pytest.raises(VersionConflict) as conflict:
         stack.store.apply(decision, stale, NOW, RETENTION)
+    # And its message, which a traceback would log, does not hold the address
+    assert "@" not in str(conflict.value)
+
+
+# moto cannot make a transaction lose to a concurrent one: these tests answer TransactWriteItems
+# with a botocore Stubber on the store's real client, as DynamoDB answers a conflict.
+def _cancelled(stubber: object, *codes: str) -> None:
+    from botocore.stub import Stubber
+
+    assert isinstance(stubber, Stubber)
+    stubber.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        service_message="Transaction cancelled",
+        modeled_fields={"CancellationReasons": [{"Code": code} for code in codes]},
+    )
+
+
+def _not_spam_decision() -> Decision:
+    # A not-spam complaint only records: a history entry, no state (one Put and, with erasure on,
+    # the tombstone's ConditionCheck in one transaction).
+    event = parse_ses_message(b.complaint(["a@example.com"], "not-spam"))
+    (decision,) = decide(event, {}, NOW, PolicySettings())
+    assert decision.new_state is None
+    return decision
+
+
+@pytest.mark.parametrize("codes", [("None", "TransactionConflict"), ("TransactionConflict", "None")])
+def test_a_history_entry_lost_to_a_concurrent_transaction_is_not_taken_for_a_duplicate(
+    stack: Stack, codes: tuple[str, str]
+) -> None:
+    # Given a store with erasure on, whose transaction DynamoDB cancels for another reason than a condition
+    store = SuppressionStore(stack.refs["SuppressionTable"], tombstone_of=lambda address: "t-" + address[:1])
+    with Stubber(store.client) as stubber:
+        _cancelled(stubber, *codes)
+        # When / Then: nothing was written, and the caller is told to try again
+        with pytest.raises(VersionConflict):
+            store.apply(_not_spam_decision(), AddressState("a@example.com"), NOW, RETENTION)
+
+
+def test_a_history_entry_already_written_is_a_duplicate(stack: Stack) -> None:
+    store = SuppressionStore(stack.refs["SuppressionTable"], tombstone_of=lambda address: "t-" + address[:1])
+    with Stubber(store.client) as stubber:
+        _cancelled(stubber, "ConditionalCheckFailed", "None")
+        applied = store.apply(_not_spam_decision(), AddressState("a@example.com"), NOW, RETENTION)
+    assert applied.result is ApplyResult.DUPLICATE
+
+
+def test_recording_retries_a_transaction_lost_to_a_concurrent_one(stack: Stack) -> None:
+    # Given a first attempt that loses to a concurrent transaction, and a second that commits
+    store = SuppressionStore(stack.refs["SuppressionTable"], tombstone_of=lambda address: "t-" + address[:1])
+    writes = WritePath(store, timedelta(days=365), clock=lambda: NOW, sleep=lambda seconds: None)
+    with Stubber(store.client) as stubber:
+        _cancelled(stubber, "None", "TransactionConflict")
+        stubber.add_response("transact_write_items", {})
+        # When
+        result = writes.record(_not_spam_decision())
+        # Then
+        stubber.assert_no_pending_responses()
+    assert result is ApplyResult.APPLIED

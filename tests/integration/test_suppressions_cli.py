@@ -172,6 +172,23 @@ def test_import_reports_bad_rows_by_line_on_stderr_and_in_the_summary(run: Run, 
     assert "100%" in err  # the progress bar, on stderr
 
 
+def test_import_refuses_a_note_that_is_not_utf_8_instead_of_replacing_its_bytes(
+    run: Run, tmp_path: Path
+) -> None:
+    # Given a Latin-1 note among UTF-8 rows (a spreadsheet's export, say)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("email,note\na@example.com,caf\u00e9\nb@example.com,".encode() + b"caf\xe9\n")
+    # When
+    code, out, err = run("import", str(path), "--json")
+    # Then the row is refused by line and field, the others imported, and no note was rewritten
+    summary = json.loads(out)
+    assert code == 0
+    assert (summary["imported"], summary["rejected"]) == (1, 1)
+    assert [(r["line"], r["field"]) for r in summary["rejected_rows"]] == [(3, "note")]
+    assert "skipped line 3: note: not valid UTF-8" in err
+    assert run.json("get", "a@example.com", "--json")["reason"] == "manual"
+
+
 def test_import_of_a_missing_file_is_exit_2(run: Run, tmp_path: Path) -> None:
     code, _, err = run("import", str(tmp_path / "nope.csv"))
     assert code == 2 and "FILE" in err

@@ -163,6 +163,11 @@ def test_a_manual_change_needs_a_note_of_reasonable_length(note: str | None) -> 
     assert raised.value.field == "note"
 
 
+def test_a_note_is_kept_as_the_operator_wrote_it() -> None:
+    # Input is refused or kept, never rewritten: the history shows exactly what was said.
+    assert clean_note("  ticket 42\n") == "  ticket 42\n"
+
+
 # ---- import verdicts ------------------------------------------------------------------------
 
 

@@ -506,6 +506,15 @@ def test_a_message_of_3000_parts_is_refused() -> None:
     )
 
 
+def test_a_message_of_bare_delimiters_is_refused_before_it_is_parsed_whole() -> None:
+    # Given one Content-Type line and 600,000 parts that have none (a delimiter line makes a part)
+    message = b"From: r@reporter.example\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n"
+    message += b"--x\n\n" * 600_000 + b"--x--\n"
+
+    # Then the parser stops at the limit instead of building every part first
+    _assert_refused_within_memory(message, "MIME parts")
+
+
 def test_archives_nested_too_deep_are_refused() -> None:
     data = VEEAM
     for _ in range(DEFAULT_LIMITS.max_archive_depth + 1):

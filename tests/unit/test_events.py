@@ -108,3 +108,30 @@ def test_validation_errors_never_echo_the_address() -> None:
     # Then
     assert "secret.person" not in str(error.value)
     assert "complainedRecipients" in str(error.value)
+
+
+# Deeper than Python's recursion limit (1,000 frames): json.loads cannot read it at all.
+TOO_DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [TOO_DEEP, json.dumps(b.sns_envelope(TOO_DEEP)), '{"eventType": "Bounce", "bounce": ' + TOO_DEEP + "}"],
+    ids=["raw body", "sns message", "inside an object"],
+)
+def test_json_nested_too_deep_is_an_invalid_notification(body: str) -> None:
+    # A hostile or broken body must fail its own record, not the batch (a RecursionError would).
+    with pytest.raises(InvalidNotification, match="nested too deep"):
+        parse_sqs_body(body)
+
+
+def test_a_timestamp_that_is_no_timestamp_is_refused_without_echoing_it() -> None:
+    # Given: SES fields are untrusted text; this one holds an address instead of a time
+    message = b.delivery(["a@example.com"])
+    message["mail"]["timestamp"] = "secret.person@example.com"
+    # When
+    with pytest.raises(InvalidNotification) as error:
+        parse_ses_message(message)
+    # Then the refusal names the field and the rule, never the value (the handler logs it)
+    assert "secret.person" not in str(error.value)
+    assert "mail.timestamp" in str(error.value)

@@ -112,6 +112,17 @@ def test_bad_rows_are_reported_by_line_and_field_and_reading_goes_on() -> None:
     assert str(next(r for r in result if isinstance(r, RowError))).startswith("line 3: address:")
 
 
+@pytest.mark.parametrize("epoch", ["99999999999999999999", "9" * 30, "9" * 400])
+def test_an_epoch_too_large_for_a_date_is_a_bad_row_and_reading_goes_on(epoch: str) -> None:
+    # Given: digits that are no time Python can hold (OSError / OverflowError, not ValueError)
+    text = f"email,reason,date\na@example.com,bounce,{epoch}\nb@example.com,bounce,1700000000\n"
+    # When
+    result = rows(text)
+    # Then the row is refused by line and field, and the rows after it are still read
+    assert [(r.line, r.field) for r in result if isinstance(r, RowError)] == [(2, "date")]
+    assert [r.address for r in result if isinstance(r, ImportEntry)] == ["b@example.com"]
+
+
 def test_a_forced_reason_overrides_the_reason_column() -> None:
     (row,) = rows("email,reason\nz@example.com,550 5.1.1 user unknown\n", Reason.HARD_BOUNCE)
     assert isinstance(row, ImportEntry) and row.reason is Reason.HARD_BOUNCE
@@ -121,3 +132,13 @@ def test_a_quoted_field_spanning_lines_keeps_the_line_numbers_of_the_file() -> N
     result = rows('email,note\na@example.com,"two\nlines"\nbad,\n')
     assert isinstance(result[0], ImportEntry) and result[0].note == "two\nlines"
     assert isinstance(result[1], RowError) and result[1].line == 4
+
+
+def test_bytes_that_were_not_utf_8_refuse_their_row_in_any_column_it_uses() -> None:
+    # The CLI reads files with errors="surrogateescape": a byte that is not UTF-8 arrives as a lone surrogate.
+    result = rows(
+        "email,note,extra\na\udce9@example.com,x,\nb@example.com,caf\udce9,\nc@example.com,ok,\udce9\n"
+    )
+    assert [(r.line, r.field) for r in result if isinstance(r, RowError)] == [(2, "address"), (3, "note")]
+    assert [r.address for r in result if isinstance(r, ImportEntry)] == ["c@example.com"]
+    assert all("not valid UTF-8" in r.message for r in result if isinstance(r, RowError))

@@ -276,8 +276,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     def reject(row: RowError) -> None:
         progress.message(f"skipped {row}")
 
-    # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+    # utf-8-sig: spreadsheets often start a CSV with a byte-order mark. Bytes that are not
+    # UTF-8 are kept (as lone surrogates) for read_rows to refuse their row, not replaced.
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         rows = read_rows(_counted_lines(handle, progress), datetime.now(UTC), reason)
         summary = bulk.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
     progress.finish()

@@ -75,6 +75,7 @@ from ses_feedback.model.state import (
     StatePage,
 )
 from ses_feedback.model.streams import ALL_BULK, EVERY, ScopedSuppression
+from ses_feedback.parsing.addresses import address_hash
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -297,7 +298,11 @@ class SuppressionStore:
                 return Applied(ApplyResult.APPLIED)
             if codes[1:2] == ["ConditionalCheckFailed"]:
                 raise AddressErased("the address is erased")
-            return Applied(ApplyResult.DUPLICATE)
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                return Applied(ApplyResult.DUPLICATE)
+            # Cancelled for another reason (a concurrent transaction on the tombstone, throttling):
+            # nothing was written, so it is no duplicate; the caller tries again.
+            raise VersionConflict(f"address {address_hash(decision.address)} changed since it was read")
 
         new_state = replace(decision.new_state, version=expected.version + 1)
         state_put: dict[str, Any] = {"TableName": self.table_name, "Item": _state_item(new_state, now)}
@@ -313,7 +318,7 @@ class SuppressionStore:
             raise AddressErased("the address is erased")
         if codes and codes[0] == "ConditionalCheckFailed":
             return Applied(ApplyResult.DUPLICATE)
-        raise VersionConflict(decision.address)
+        raise VersionConflict(f"address {address_hash(decision.address)} changed since it was read")
 
     def _transact(self, items: list[dict[str, Any]]) -> list[str | None] | None:
         """One TransactWriteItems; None when it committed, else each item's cancellation code."""

@@ -180,9 +180,13 @@ def parse_date(text: str, now: datetime) -> datetime | None:
     value = text.strip()
     if not value:
         return None
-    if value.isdigit():
-        number = int(value)
-        moment = datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+    if value.isascii() and value.isdigit():
+        try:
+            number = int(value)
+            moment = datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+        except (ValueError, OverflowError, OSError):
+            # Past year 9999 (or a float, or time_t): a bad row, not the end of the import.
+            raise ValueError("epoch seconds or milliseconds out of range") from None
     else:
         try:
             moment = datetime.fromisoformat(value.replace(" UTC", "Z"))
@@ -230,9 +234,22 @@ def _cell(cells: list[str], index: int | None) -> str:
     return cells[index] if index is not None and index < len(cells) else ""
 
 
+def _not_utf8(cells: list[str], layout: _Layout) -> str | None:
+    """The first column this row uses whose bytes were not UTF-8 (read as lone surrogates)."""
+    for name in ("address", "reason", "note", "date", "stream"):
+        try:
+            _cell(cells, getattr(layout, name)).encode()
+        except UnicodeEncodeError:
+            return name
+    return None
+
+
 def parse_row(
     cells: list[str], line: int, layout: _Layout, now: datetime, reason_override: Reason | None = None
 ) -> ImportEntry | RowError:
+    undecodable = _not_utf8(cells, layout)
+    if undecodable is not None:
+        return RowError(line, undecodable, "not valid UTF-8 (refused, not guessed at)")
     try:
         address = normalize_address(_cell(cells, layout.address))
     except InvalidAddress as exc:

@@ -23,8 +23,11 @@ import ipaddress
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import Message
+from email.policy import Policy
 from typing import IO
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
@@ -192,7 +195,11 @@ class _Reader:
         declared = len(_CONTENT_TYPE_LINE.findall(data))
         if declared > self.limits.max_mime_parts:
             raise _Refused(f"a message of {declared} MIME parts (at most {self.limits.max_mime_parts})")
-        message = email.message_from_bytes(data, policy=email.policy.compat32)
+        # A part needs no Content-Type line (a bare delimiter makes one), so the parser counts
+        # too, and stops at the limit: every leaf part and at most one multipart around each.
+        message = email.message_from_bytes(
+            data, _class=_counting_parts(2 * self.limits.max_mime_parts), policy=email.policy.compat32
+        )
         if not message.keys():
             raise _NotAReport("neither XML, gzip, zip nor a mail message")
         parts = [part for part in message.walk() if not part.is_multipart()]
@@ -209,6 +216,20 @@ class _Reader:
         if not self.outcome.reports and not self.outcome.problems:
             types = ", ".join(sorted({part.get_content_type() for part in parts})) or "no parts"
             raise _NotAReport(f"a mail message without a report in it ({types})")
+
+
+def _counting_parts(most: int) -> Callable[..., Message]:
+    """The email parser's message factory (called once a part), refusing past ``most`` parts."""
+    made = 0
+
+    def part(policy: Policy = email.policy.compat32) -> Message:
+        nonlocal made
+        made += 1
+        if made > most:
+            raise _Refused(f"a message of more than {most} MIME parts and multiparts")
+        return Message(policy)
+
+    return part
 
 
 def _looks_like_xml(data: bytes) -> bool:

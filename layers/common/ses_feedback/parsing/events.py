@@ -30,7 +30,11 @@ _SPACED_OFFSET = re.compile(r"\s+([+-]\d{2}):?(\d{2})$")
 def _parse_timestamp(value: Any) -> Any:
     if isinstance(value, str):
         text = _SPACED_OFFSET.sub(r"\1:\2", value.strip())
-        parsed = datetime.fromisoformat(text)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            # fromisoformat's message quotes the value, and the refusal is logged: name the rule only.
+            raise ValueError("not an ISO 8601 timestamp") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return value
 
@@ -245,6 +249,9 @@ def _loads(text: str) -> Any:
     except ValueError:
         # json raises a plain ValueError for an integer of more than 4300 digits.
         raise InvalidNotification("not JSON that can be read: a number is too long") from None
+    except RecursionError:
+        # Arrays or objects nested past Python's recursion limit: fail this record, not the batch.
+        raise InvalidNotification("not JSON that can be read: nested too deep") from None
 
 
 def parse_ses_message(message: str | dict[str, Any]) -> FeedbackEvent:

@@ -17,12 +17,11 @@ PAGE_MAX = 1000
 
 
 def _required_text(field: str, value: str | None, longest: int, missing: str) -> str:
-    text = (value or "").strip()
-    if not text:
+    if value is None or not value.strip():
         raise InvalidRequest.of(field, missing)
-    if len(text) > longest:
+    if len(value) > longest:
         raise InvalidRequest.of(field, f"longer than {longest} characters")
-    return text
+    return value
 
 
 def clean_note(note: str | None) -> str:

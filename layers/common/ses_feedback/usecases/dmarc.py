@@ -16,6 +16,7 @@ from ses_feedback.edges.report_mail import MessageTooLarge, ReportMailBucket
 from ses_feedback.errors import UnreadableReport
 from ses_feedback.model.dmarc import DmarcReport
 from ses_feedback.observability import logger, metrics
+from ses_feedback.parsing.addresses import loggable
 from ses_feedback.parsing.dmarc import DEFAULT_LIMITS, ReadLimits, read_reports
 from ses_feedback.rules.dmarc import DmarcSummary, OwnSending, summarize
 
@@ -99,9 +100,14 @@ class DmarcReports:
                 outcome.duplicates += 1
                 metrics.add_metric(name="DmarcReportDuplicate", unit=MetricUnit.Count, value=1)
             outcome.report_ids.append(report.report_id)
+            # The reporter writes org_name and report_id as it likes, addresses included.
             logger.info(
                 "dmarc report read",
-                extra={"org_name": report.org_name, "report_id": report.report_id, "domain": report.domain},
+                extra={
+                    "org_name": loggable(report.org_name),
+                    "report_id": loggable(report.report_id),
+                    "domain": report.domain,
+                },
             )
 
     def summary(self, domain: str, own: OwnSending, since: datetime | None = None) -> DmarcSummary:

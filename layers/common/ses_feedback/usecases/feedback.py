@@ -18,7 +18,7 @@ from ses_feedback.errors import InvalidNotification
 from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.observability import logger, metrics
-from ses_feedback.parsing.addresses import address_hash
+from ses_feedback.parsing.addresses import address_hash, loggable
 from ses_feedback.parsing.events import FeedbackEvent
 from ses_feedback.rules.policy import affected_addresses, decide_one, read_recipients
 from ses_feedback.usecases.write_path import WritePath
@@ -60,7 +60,10 @@ class FeedbackProcessor:
             metrics.add_metric(name=f"Bounce{kind}", unit=MetricUnit.Count, value=1)
         if event.type is None:
             # SES may add event types; acknowledge them rather than fail the batch.
-            logger.warning("unknown ses event type acknowledged", extra={"event_type": event.raw_type})
+            # The type is the body's own text: log it with any address in it hashed.
+            logger.warning(
+                "unknown ses event type acknowledged", extra={"event_type": loggable(event.raw_type)}
+            )
             return []
         self.prefetch([event])
         outcomes = []

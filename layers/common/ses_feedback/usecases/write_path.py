@@ -83,13 +83,17 @@ class WritePath:
         raise ConcurrentUpdate(f"address {address_hash(address)} kept changing")
 
     def record(self, decision: Decision) -> ApplyResult:
-        """Write a history entry that changes no state (nothing to conflict with)."""
-        now = self.clock()
+        """Write a history entry that changes no state (only a concurrent transaction can cancel it)."""
         blank = AddressState(address=decision.address)
-        try:
-            return self.store.apply(decision, blank, now, now + self.history_retention).result
-        except AddressErased:
-            return ApplyResult.DUPLICATE  # nothing written: the erasure already holds everything back
+        for attempt in range(self.retry.attempts):
+            now = self.clock()
+            try:
+                return self.store.apply(decision, blank, now, now + self.history_retention).result
+            except VersionConflict:
+                self.sleep(self.retry.pause(attempt))
+            except AddressErased:
+                return ApplyResult.DUPLICATE  # nothing written: the erasure already holds everything back
+        raise ConcurrentUpdate(f"address {address_hash(decision.address)} kept changing")
 
 
 def _erased(state: AddressState) -> AddressState:
