@@ -4,6 +4,7 @@ the bucket and DmarcReportFunction, then `dmarc summary` adds up what the report
 from __future__ import annotations
 
 import email
+import email.message
 import gzip
 import io
 import json
@@ -100,6 +101,29 @@ def test_ingested_samples_add_up_and_ingesting_again_changes_nothing(local_stack
         local_stack.run("dmarc", "summary", "example.com", "--since", "1970-01-01", "--json").stdout
         == summary.stdout
     )
+
+
+def test_a_mail_with_a_report_and_an_unreadable_part_stores_the_report_and_says_so(
+    local_stack: Cli, tmp_path: Path
+) -> None:
+    # Given a report mail with one readable report and one attachment that is not XML
+    message = email.message.EmailMessage()
+    message["Subject"] = "Report domain: example.com"
+    message.set_content("Two reports.")
+    for name in ("veeam.com!example.com!1530133200!1530219600.xml", "invalid_xml.xml"):
+        data = (SAMPLES / "aggregate" / name).read_bytes()
+        message.add_attachment(data, maintype="text", subtype="xml", filename=name)
+    mail = tmp_path / "two.eml"
+    mail.write_bytes(message.as_bytes())
+
+    # When
+    result = local_stack.run("dmarc", "ingest", str(mail), check=False)
+
+    # Then the report is stored, and the unreadable part is an error naming where the copy is
+    assert result.returncode == 1
+    assert f"{mail}: 1 report(s) stored" in result.stdout
+    assert f"error: {mail}: invalid_xml.xml: not well-formed XML" in result.stderr
+    assert "(a copy set aside as rejected/" in result.stderr
 
 
 def test_summary_names_the_verdict_and_the_failing_sources(local_stack: Cli) -> None:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,35 @@ def test_an_unreadable_message_is_moved_under_rejected_and_counted(
     assert dmarc_stack.keys("incoming/") == []
     assert dmarc_stack.keys("rejected/") == [outcome["rejected_to"]]
     assert dmarc_stack.bucket.rejected_count() == 1
+
+
+def test_a_part_that_cannot_be_read_beside_a_report_is_set_aside_and_counted(
+    dmarc_stack: DmarcStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a message with a readable report and an attachment that is not well-formed XML
+    message = EmailMessage()
+    message["Subject"] = "Report domain: example.com"
+    message.set_content("Two reports.")
+    good = SAMPLES / "aggregate" / "veeam.com!example.com!1530133200!1530219600.xml"
+    bad = SAMPLES / "aggregate" / "invalid_xml.xml"
+    for path in (good, bad):
+        message.add_attachment(path.read_bytes(), maintype="text", subtype="xml", filename=path.name)
+    dmarc_stack.bucket.put_incoming("m1", message.as_bytes())
+    handler = load_handler(dmarc_stack.local, "DmarcReportFunction")
+    event = json.loads((REPO_ROOT / "events" / "dmarc_report" / "ses_receipt.json").read_text())
+    event["Records"][0]["ses"]["mail"]["messageId"] = "m1"
+
+    # When
+    (outcome,) = handler(event, LocalContext(function_name="DmarcReportFunction"))["messages"]
+
+    # Then the report is stored, and the message is copied under rejected/ with the part's reason
+    assert (outcome["stored"], outcome["rejected_to"]) == (1, "rejected/m1")
+    assert outcome["reason"].startswith("invalid_xml.xml: not well-formed XML")
+    assert dmarc_stack.keys("incoming/") == ["incoming/m1"]
+    assert dmarc_stack.keys("rejected/") == ["rejected/m1"]
+    # And counted as a rejection, which raises DmarcReportRejectedAlarm
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert (metrics["DmarcReportStored"], metrics["DmarcReportRejected"]) == (1, 1)
 
 
 def test_the_rejection_is_a_metric(dmarc_stack: DmarcStack, capsys: pytest.CaptureFixture[str]) -> None:

@@ -73,12 +73,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             error(f"{name}: {problem}")
             failed = True
             continue
+        read_some = bool(outcome["stored"] or outcome["duplicates"])
         if outcome["rejected_to"]:
-            error(f"{name}: {outcome['reason']} (moved to {outcome['rejected_to']})")
+            where = "a copy set aside as" if read_some else "moved to"
+            error(f"{name}: {outcome['reason']} ({where} {outcome['rejected_to']})")
             failed = True
         if args.json:
             print(json.dumps({"file": name, **outcome}), file=answer_stream(), flush=True)
-        elif not outcome["rejected_to"]:
+        elif read_some or not outcome["rejected_to"]:
             say(f"{name}: {outcome['stored']} report(s) stored, {outcome['duplicates']} already stored")
     return 1 if failed else 0
 

@@ -39,12 +39,17 @@ class ReportMailBucket:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
         return key
 
-    def reject(self, key: str) -> str:
-        """Move a message under ``rejected/`` (copy, then delete); returns its new key."""
+    def set_aside(self, key: str) -> str:
+        """Copy a message under ``rejected/``, leaving it where it is; returns the copy's key."""
         target = REJECTED_PREFIX + key.removeprefix(INCOMING_PREFIX)
         self.client.copy_object(
             Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": key}
         )
+        return target
+
+    def reject(self, key: str) -> str:
+        """Move a message under ``rejected/`` (copy, then delete); returns its new key."""
+        target = self.set_aside(key)
         self.client.delete_object(Bucket=self.bucket, Key=key)
         return target
 

@@ -60,8 +60,10 @@ class DmarcReports:
         """Read one received message from the bucket and store its reports.
 
         A message that holds no readable report is moved under ``rejected/`` and counted: the
-        same bytes would fail the same way, so it is never retried. Storage errors raise (the
-        invocation is retried, and storing twice changes nothing).
+        same bytes would fail the same way, so it is never retried. A message with reports
+        and a part that could not be read has its reports stored and a copy set aside under
+        ``rejected/``, counted the same way, so that the part is not lost in a log line.
+        Storage errors raise (the invocation is retried, and storing twice changes nothing).
         """
         if self.bucket is None:
             raise RuntimeError("no report bucket configured")
@@ -70,19 +72,14 @@ class DmarcReports:
             read = read_reports(self.bucket.read(key, self.limits.max_input_bytes), self.limits)
             self._store(read.reports, now, outcome)
         except (UnreadableReport, MessageTooLarge, ReportTooLarge) as refusal:
-            outcome.reason = _ADDRESS.sub("<address>", str(refusal))
             outcome.rejected_to = self.bucket.reject(key)
-            metrics.add_metric(name="DmarcReportRejected", unit=MetricUnit.Count, value=1)
-            logger.warning(
-                "dmarc message rejected", extra={"key": outcome.rejected_to, "reason": outcome.reason}
-            )
+            _rejected("dmarc message rejected", outcome, str(refusal))
             return outcome
         for note in read.notes:
             logger.info("dmarc report note", extra={"key": key, "note": _ADDRESS.sub("<address>", note)})
-        for problem in read.problems:
-            logger.warning(
-                "dmarc part skipped", extra={"key": key, "reason": _ADDRESS.sub("<address>", problem)}
-            )
+        if read.problems:
+            outcome.rejected_to = self.bucket.set_aside(key)
+            _rejected("dmarc message partly read", outcome, "; ".join(read.problems))
         return outcome
 
     def store_reports(self, reports: Iterable[DmarcReport], now: datetime, key: str = "") -> IngestOutcome:
@@ -115,3 +112,10 @@ class DmarcReports:
 
     def last_stored_at(self, domain: str) -> datetime | None:
         return self.store.latest_stored_at(domain)
+
+
+def _rejected(message: str, outcome: IngestOutcome, reason: str) -> None:
+    """Counted (``DmarcReportRejected``, which raises its alarm) and logged, addresses hidden."""
+    outcome.reason = _ADDRESS.sub("<address>", reason)
+    metrics.add_metric(name="DmarcReportRejected", unit=MetricUnit.Count, value=1)
+    logger.warning(message, extra={"key": outcome.rejected_to, "reason": outcome.reason})
