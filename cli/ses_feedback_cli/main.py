@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,7 +20,7 @@ from ses_feedback_cli.commands import (
     stats_cmd,
     suppressions_cmd,
 )
-from ses_feedback_cli.local import DEFAULT_PREFIX
+from ses_feedback_cli.local import DEFAULT_PREFIX, region
 from ses_feedback_cli.output import capture_answer_stream, operator_logging
 
 # Each command group registers itself here: one line per module in commands/.
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # boto3 reads only AWS_DEFAULT_REGION, and most clients here are built without a region;
+    # Lambda sets both, a shell (README's local mode, `local up`'s hint) may set AWS_REGION alone.
+    os.environ.setdefault("AWS_DEFAULT_REGION", region())
     capture_answer_stream()
     with contextlib.redirect_stdout(sys.stderr), operator_logging():
         result: int = args.func(args)

@@ -18,6 +18,7 @@ from ses_feedback_cli.local import (
     bootstrap,
     drain,
     load_handler,
+    region,
     sam_env_vars,
     use_embedded_aws,
 )
@@ -116,7 +117,8 @@ def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path, api:
         """    -d '{"from": "noreply@example.com", "to": ["bounce@simulator.amazonses.com"], """
         """"subject": "Hi", "text": "Hello"}'"""
     )
-    say(f"  export AWS_ENDPOINT_URL={endpoint} AWS_REGION=us-east-1")
+    # Both region variables: the AWS CLI and boto3 in the reader's own code read AWS_DEFAULT_REGION.
+    say(f"  export AWS_ENDPOINT_URL={endpoint} AWS_REGION={region()} AWS_DEFAULT_REGION={region()}")
     say("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
     say("  ses-feedback local mailbox                                    # what the local SES accepted")
     say("  ses-feedback suppressions get bounce@simulator.amazonses.com")

@@ -42,7 +42,7 @@ from ses_feedback.parsing.csv_rows import RowError, read_rows
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
 
-from ses_feedback_cli.local import LocalStack, region
+from ses_feedback_cli.local import LocalStack
 from ses_feedback_cli.output import answer_stream, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 
@@ -58,8 +58,6 @@ STREAM_EXPORT_COLUMNS = [*EXPORT_COLUMNS, "stream"]
 
 def table_name(args: argparse.Namespace) -> str:
     """--table, else $SUPPRESSION_TABLE (as in Lambda), else the local stack's table."""
-    # boto3 reads AWS_DEFAULT_REGION only; the README's local mode exports AWS_REGION.
-    os.environ.setdefault("AWS_DEFAULT_REGION", region())
     return str(
         args.table
         or os.environ.get("SUPPRESSION_TABLE")
