@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ses_feedback_cli import aws_failures
 from ses_feedback_cli.commands import (
     demo_cmd,
     dmarc_cmd,
@@ -21,7 +22,7 @@ from ses_feedback_cli.commands import (
     suppressions_cmd,
 )
 from ses_feedback_cli.local import DEFAULT_PREFIX, region
-from ses_feedback_cli.output import capture_answer_stream, operator_logging
+from ses_feedback_cli.output import capture_answer_stream, error, operator_logging
 
 # Each command group registers itself here: one line per module in commands/.
 COMMAND_GROUPS = [
@@ -58,7 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", region())
     capture_answer_stream()
     with contextlib.redirect_stdout(sys.stderr), operator_logging():
-        result: int = args.func(args)
+        try:
+            result: int = args.func(args)
+        except aws_failures.FAILURES as exc:
+            said = aws_failures.explain(exc)
+            if said is None:
+                raise
+            error(said)
+            return 1
     return result
 
 

@@ -21,3 +21,30 @@ def test_every_command_takes_the_region_from_aws_region_alone(
     out, err = capsys.readouterr()
     assert status == 0, err
     assert '"domain": "example.com"' in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["suppressions", "list"],
+        ["suppressions", "get", "jane@example.com"],
+        ["stats"],
+        ["redrive", "--dry-run"],
+        ["dmarc", "summary", "example.com"],
+    ],
+    ids=" ".join,
+)
+def test_a_stack_that_is_not_there_is_one_line_naming_the_prefix_not_a_traceback(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    # Given: the local stack bootstrapped as "it", and a typo in --prefix
+    monkeypatch.delenv("SUPPRESSION_TABLE")
+    # When
+    status = main(["--prefix", "tpyo", *command])
+    # Then: which call found nothing, and what to check
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out == ""
+    assert err.startswith("error: "), err
+    assert "does not exist" in err.lower() or "not found" in err.lower(), err
+    assert "--prefix" in err and "Traceback" not in err and err.count("\n") == 1, err
