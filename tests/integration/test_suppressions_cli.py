@@ -177,6 +177,38 @@ def test_import_of_a_missing_file_is_exit_2(run: Run, tmp_path: Path) -> None:
     assert code == 2 and "FILE" in err
 
 
+@pytest.mark.parametrize(
+    ("encoded", "line", "byte"),
+    [
+        # A spreadsheet's "CSV" in Latin-1: the note "café" on line 3
+        ("email,note\na@example.com,ok\nb@example.com,café\n".encode("latin-1"), 3, "0xe9"),
+        # Excel's "Unicode Text": UTF-16 with a byte-order mark
+        ("email\na@example.com\n".encode("utf-16"), 1, "0xff"),
+    ],
+    ids=["latin-1", "utf-16"],
+)
+def test_import_of_a_file_that_is_not_utf8_is_refused_whole_and_imports_nothing(
+    run: Run, tmp_path: Path, encoded: bytes, line: int, byte: str
+) -> None:
+    # Given
+    path = tmp_path / "previous-provider.csv"
+    path.write_bytes(encoded)
+    # When
+    code, out, err = run("import", str(path))
+    # Then: where the file stops being UTF-8, and no row read as something else
+    assert code == 2
+    assert out == ""
+    assert f"line {line}: byte {byte} is not UTF-8" in err and "nothing was imported" in err, err
+    assert run.json("list", "--json")["items"] == []
+
+
+def test_import_keeps_a_note_in_utf8_as_written(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("email,note\nb@example.com,café ☕\n", encoding="utf-8")
+    assert run("import", str(path))[0] == 0
+    assert run.json("get", "b@example.com", "--json")["note"] == "café ☕"
+
+
 def test_import_with_a_forced_reason(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "sendgrid_bounces.csv"
     path.write_text('email,reason,status\nsg@example.com,"550 5.1.1 user unknown",5.1.1\n')

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 from ses_feedback.model.reasons import Reason
-from ses_feedback.parsing.csv_rows import REASON_WORDS, ImportEntry, RowError, parse_reason, read_rows
+from ses_feedback.parsing.csv_rows import (
+    REASON_WORDS,
+    ImportEntry,
+    RowError,
+    parse_reason,
+    read_rows,
+    utf8_problem,
+)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -121,3 +128,21 @@ def test_a_quoted_field_spanning_lines_keeps_the_line_numbers_of_the_file() -> N
     result = rows('email,note\na@example.com,"two\nlines"\nbad,\n')
     assert isinstance(result[0], ImportEntry) and result[0].note == "two\nlines"
     assert isinstance(result[1], RowError) and result[1].line == 4
+
+
+@pytest.mark.parametrize(
+    ("chunks", "problem"),
+    [
+        # a character split between two reads is whole UTF-8
+        ([b"email,note\na@example.com,caf\xc3", b"\xa9\n"], None),
+        ([b"\xef\xbb\xbfemail\na@example.com\n"], None),  # a byte-order mark is UTF-8 too
+        ([b"email\n", b"a@example.com\nb@example.com,caf\xe9\n"], "line 3: byte 0xe9 is not UTF-8"),
+        ([b"email\na@example.com,caf\xc3"], "line 2: the file ends inside a UTF-8 character"),
+        ([b"\x89PNG\r\n"], "line 1: byte 0x89 is not UTF-8"),
+        ([b"email\na\x00b@example.com\n"], "line 2: a NUL byte (a binary file?)"),
+    ],
+)
+def test_utf8_problem_names_the_line_where_a_file_stops_being_utf8(
+    chunks: list[bytes], problem: str | None
+) -> None:
+    assert utf8_problem(chunks) == problem

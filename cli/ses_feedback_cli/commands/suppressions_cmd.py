@@ -38,7 +38,7 @@ from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import ManualOutcome
 from ses_feedback.model.streams import ALL_BULK, EVERY
-from ses_feedback.parsing.csv_rows import RowError, read_rows
+from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
 
@@ -266,6 +266,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise InvalidRequest.of("FILE", f"{path} is not a file")
+    with path.open("rb") as raw:
+        problem = utf8_problem(iter(lambda: raw.read(1 << 16), b""))
+    if problem:
+        raise InvalidRequest.of(
+            "FILE", f"{path}: {problem}: save it as UTF-8 (CSV UTF-8); nothing was imported"
+        )
     bulk = wiring.bulk_import_for(settings(args))
     who = actor(args)
     progress = ProgressBar(path.stat().st_size, enabled=not args.no_progress)
@@ -275,7 +281,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         progress.message(f"skipped {row}")
 
     # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = read_rows(_counted_lines(handle, progress), datetime.now(UTC), reason)
         summary = bulk.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
     progress.finish()

@@ -22,6 +22,7 @@ still read. Blank lines and lines starting with ``#`` are skipped.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Iterable, Iterator
@@ -266,6 +267,32 @@ def parse_row(
     except ValueError as exc:
         return RowError(line, "date", str(exc))
     return ImportEntry(line=line, address=address, reason=reason, note=note, since=since, stream=stream)
+
+
+def utf8_problem(chunks: Iterable[bytes]) -> str | None:
+    """Where a file stops being UTF-8 text, as ``line N: why``; None when all of it is.
+
+    Read before any row is imported, so that a file in another encoding (a spreadsheet's
+    Latin-1 or UTF-16 "CSV") is refused whole: decoding it with replacement characters would
+    store notes, or even addresses, that the file does not hold.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    for chunk in chunks:
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            # exc.object is what the decoder held: the chunk, after any partial character before it.
+            line += exc.object.count(b"\n", 0, exc.start)
+            return f"line {line}: byte 0x{exc.object[exc.start]:02x} is not UTF-8"
+        if "\0" in text:
+            return f"line {line + text.count(chr(10), 0, text.index(chr(0)))}: a NUL byte (a binary file?)"
+        line += text.count("\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return f"line {line}: the file ends inside a UTF-8 character"
+    return None
 
 
 def read_rows(
