@@ -274,3 +274,24 @@ def test_a_lift_and_a_manual_suppression_emit_the_dashboards_metrics(
     names = {m["Name"] for doc in emitted for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"SuppressedManual", "SuppressionsLifted"} <= names
     assert all(doc.get("service") == "ses-feedback" for doc in emitted)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PUT", "/suppressions/jane@example.com"), ("POST", "/suppressions/jane@example.com/erasure")],
+)
+def test_a_body_sent_as_a_form_is_refused_naming_the_content_type(
+    stack: Stack, method: str, path: str
+) -> None:
+    # Given: `curl -X PUT … -d '{"note": "…"}'` without -H 'Content-Type: application/json'
+    handler = load_handler(stack.local, "SuppressionsApiFunction")
+    event = rest_event(method, path, body={"note": "asked by phone"})
+    event["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
+    event["multiValueHeaders"]["Content-Type"] = ["application/x-www-form-urlencoded"]
+    # When
+    response = handler(event, LocalContext(function_name="SuppressionsApiFunction"))
+    # Then: refused as such, and nothing changed
+    error = json.loads(response["body"])["error"]
+    assert response["statusCode"] == 400
+    assert (error["code"], error["field"]) == ("invalid_request", "Content-Type")
+    assert stack.store.get_states(["jane@example.com"])["jane@example.com"].reason is None

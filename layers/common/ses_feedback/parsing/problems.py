@@ -39,3 +39,26 @@ def field_name(loc: Sequence[str | int]) -> str | None:
         elif part != "[key]":
             name += f".{part}" if name else part
     return name or None
+
+
+def body_not_json(content_type: str | None, body: str | None) -> InvalidRequest | None:
+    """A body sent as anything but JSON, refused as such; None for JSON (or no Content-Type).
+
+    `curl -d '{…}'` without `-H 'Content-Type: application/json'` sends a form: parsed as one,
+    the request's fields all look missing and the JSON text itself is an unknown field.
+    """
+    if not body or _media_type(content_type) in ("", "application/json"):
+        return None
+    return not_json(content_type)
+
+
+def not_json(content_type: str | None) -> InvalidRequest:
+    return InvalidRequest(
+        "Content-Type: the body must be JSON, sent with Content-Type: application/json "
+        f"(not {_media_type(content_type)[:100] or 'none'})",
+        "Content-Type",
+    )
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
