@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -19,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator
 from ses_feedback import wiring
 from ses_feedback.errors import (
     ComplaintLiftNeedsForce,
@@ -50,7 +52,11 @@ from ses_feedback.parsing.problems import body_not_json, invalid_request, not_js
 
 app = APIGatewayRestResolver(enable_validation=True)
 
-AddressPath = Annotated[str, Path(min_length=3, max_length=320, description="an email address")]
+# API Gateway (REST) hands the path over still percent-encoded, and the resolver matches on it:
+# decode the segment once, or jo%2Bx@example.com would be taken for another address.
+AddressPath = Annotated[
+    str, BeforeValidator(unquote), Path(min_length=3, max_length=320, description="an email address")
+]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
 

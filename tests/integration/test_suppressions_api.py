@@ -295,3 +295,17 @@ def test_a_body_sent_as_a_form_is_refused_naming_the_content_type(
     assert response["statusCode"] == 400
     assert (error["code"], error["field"]) == ("invalid_request", "Content-Type")
     assert stack.store.get_states(["jane@example.com"])["jane@example.com"].reason is None
+
+
+def test_an_address_percent_encoded_in_the_path_is_that_address(stack: Stack, call: Call) -> None:
+    # Given: a client that encodes the path segment (encodeURIComponent, quote(address, safe=""))
+    path = "/suppressions/jo%2Bnews%40example.com"
+    # When
+    status, answer = call("PUT", path, body={"note": "asked by phone"})
+    # Then: jo+news@example.com is suppressed, not "jo%2bnews@example.com" (another address)
+    assert status == 200, answer
+    assert answer["suppression"]["address"] == "jo+news@example.com"
+    status, detail = call("GET", "/suppressions/jo+news@example.com")
+    assert (status, detail["suppression"]["reason"]) == (200, "manual")
+    status, lifted = call("DELETE", path, {"note": "subscribed again"})
+    assert (status, lifted["suppression"]["reason"]) == (200, None)
