@@ -3,6 +3,8 @@ resources that are not where the command looks. Every command answers; none ends
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from ses_feedback_cli.main import main
 
@@ -48,3 +50,24 @@ def test_a_stack_that_is_not_there_is_one_line_naming_the_prefix_not_a_traceback
     assert err.startswith("error: "), err
     assert "does not exist" in err.lower() or "not found" in err.lower(), err
     assert "--prefix" in err and "Traceback" not in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["suppressions", "export", "--output"], "--output"),
+        (["dmarc", "report", "example.com", "--html"], "--html"),
+    ],
+    ids=["export", "dmarc report"],
+)
+def test_an_output_file_that_cannot_be_written_is_one_line_naming_the_option(
+    stack: Stack, capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str], option: str
+) -> None:
+    # Given: a folder that does not exist
+    target = tmp_path / "no-such-folder" / "out"
+    # When
+    status = main(["--prefix", "it", *command, str(target)])
+    # Then
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err == f"error: {option} {target}: No such file or directory\n"

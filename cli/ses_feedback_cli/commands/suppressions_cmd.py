@@ -313,8 +313,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         rows = (Suppression.of(state, now) for state in states)
     columns = STREAM_EXPORT_COLUMNS if args.stream is not None else EXPORT_COLUMNS
     if args.output:
-        with Path(args.output).open("w", newline="", encoding="utf-8") as handle:
-            count = _write_export(rows, args.format, handle, columns)
+        try:
+            with Path(args.output).open("w", newline="", encoding="utf-8") as handle:
+                count = _write_export(rows, args.format, handle, columns)
+        except OSError as exc:
+            error(f"--output {args.output}: {exc.strerror or exc}")
+            return 2
     else:
         count = _write_export(rows, args.format, answer_stream(), columns)
     if args.output:
