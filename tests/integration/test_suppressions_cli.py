@@ -160,6 +160,28 @@ def test_removing_an_address_that_is_not_suppressed_is_exit_1(run: Run) -> None:
     assert code == 1 and "not suppressed" in err
 
 
+def test_get_shows_the_per_stream_suppressions_too(run: Run, tmp_path: Path) -> None:
+    # Given: one address unsubscribed from a stream, one whose complaint about bulk mail blocks bulk streams
+    path = tmp_path / "streams.csv"
+    path.write_text(
+        "email,reason,stream,date\n"
+        "un@example.org,unsubscribed,newsletter,2026-01-02T03:04:05Z\n"
+        "fbl@example.org,complaint,*bulk,2026-01-03T00:00:00Z\n"
+    )
+    assert run("import", str(path))[0] == 0
+    # When
+    unsubscribed = run.json("get", "un@example.org", "--json")
+    code, text, _ = run("get", "fbl@example.org")
+    # Then: not suppressed on every stream, but the scoped entries are there to see
+    assert (unsubscribed["suppressed"], unsubscribed["reason"]) == (False, None)
+    assert unsubscribed["scoped"] == [
+        {"scope": "newsletter", "reason": "unsubscribed", "since": "2026-01-02T03:04:05Z"}
+    ]
+    assert code == 0
+    assert "fbl@example.org: not suppressed on every stream; soft bounces in window: 0" in text
+    assert "  every bulk stream: complaint since 2026-01-03T00:00:00Z" in text
+
+
 def test_import_reports_bad_rows_by_line_on_stderr_and_in_the_summary(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
     path.write_text("a@example.com\nnot-an-address\nb@example.com,teapot\nc@example.com,spam\n")

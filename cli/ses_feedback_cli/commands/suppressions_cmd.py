@@ -125,7 +125,12 @@ def cmd_get(args: argparse.Namespace) -> int:
     status = f"suppressed ({answer.reason}) since {answer.since}" if answer.suppressed else "not suppressed"
     if answer.expires_at:
         status += f", until {answer.expires_at}"
+    if answer.scoped and not answer.suppressed:
+        status += " on every stream"
     say(f"{answer.address}: {status}; soft bounces in window: {answer.soft_bounce_count}")
+    for scoped in answer.scoped:
+        where = "every bulk stream" if scoped.scope == ALL_BULK else f"stream {scoped.scope}"
+        say(f"  {where}: {scoped.reason} since {scoped.since}")
     for item in answer.history:
         say(_history_line(item))
     return 0
