@@ -55,6 +55,15 @@ def cmd_env_vars(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    # Checked first: the moto server's readiness probe would take whatever answers on the port
+    # for it, and bootstrap the stack there.
+    for option, port in (("--port", args.port), ("--api-port", args.api_port)):
+        if motoserver.port_in_use(args.host, port):
+            error(
+                f"{option} {port}: {args.host}:{port} is already in use (another `ses-feedback local up`?): "
+                f"stop it, or choose another {option}"
+            )
+            return 1
     server = motoserver.start(port=args.port, host=args.host)
     endpoint = f"http://127.0.0.1:{server.port}"
     use_embedded_aws(endpoint)
