@@ -151,8 +151,15 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
 
     sesv2 = boto3.client("sesv2", region_name=region())
     for logical_id in resources_of_type(stack.template, "AWS::SES::ConfigurationSet"):
-        with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
+        try:
             sesv2.create_configuration_set(ConfigurationSetName=stack.name(logical_id))
+        except ClientError as exc:
+            # SES answers AlreadyExistsException; moto, ConfigurationSetAlreadyExistsException.
+            if exc.response["Error"]["Code"] not in (
+                "AlreadyExistsException",
+                "ConfigurationSetAlreadyExistsException",
+            ):
+                raise
         created[logical_id] = stack.name(logical_id)
 
     for logical_id, resource in resources_of_type(

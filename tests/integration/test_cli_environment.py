@@ -3,6 +3,7 @@ resources that are not where the command looks. Every command answers; none ends
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,15 @@ def test_an_output_file_that_cannot_be_written_is_one_line_naming_the_option(
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")
     assert err == f"error: {option} {target}: No such file or directory\n"
+
+
+def test_local_bootstrap_twice_on_one_server_changes_nothing_the_second_time(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: the stack bootstrapped once (the fixture), as `local up` does
+    # When: `local bootstrap` again, as README's "pieces, one by one" invite
+    status = main(["--prefix", "it", "local", "bootstrap"])
+    # Then: the same resources, no error
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert json.loads(out) == stack.refs
