@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ses_feedback_cli import local_invoke, local_mailbox, motoserver
+from ses_feedback_cli.arguments import port_number, seconds_above_zero, whole_number
 from ses_feedback_cli.local import (
     LocalStack,
     bootstrap,
@@ -217,21 +218,24 @@ def register(commands: Any) -> None:
         "up", help="start a moto server, bootstrap, drain continuously; Ctrl-C stops"
     )
     up.add_argument(
-        "--port", type=int, default=5000, help="default: %(default)s (events/env.json expects it)"
+        "--port", type=port_number, default=5000, help="default: %(default)s (events/env.json expects it)"
     )
     up.add_argument("--host", default=motoserver.LOOPBACK, help="listen address (default: %(default)s)")
     up.add_argument(
-        "--interval", type=float, default=0.5, help="seconds between drains (default: %(default)s)"
+        "--interval",
+        type=seconds_above_zero,
+        default=0.5,
+        help="seconds between drains (default: %(default)s)",
     )
     up.add_argument(
         "--api-port",
-        type=int,
+        type=port_number,
         default=DEFAULT_API_PORT,
         help="the REST API's port (default: %(default)s, as sam local start-api)",
     )
     up.add_argument(
         "--concurrency",
-        type=int,
+        type=whole_number(1, 64),
         default=DEFAULT_CONCURRENCY,
         help="instances per function serving the REST API, each one request at a time (default: %(default)s)",
     )
@@ -251,5 +255,5 @@ def register(commands: Any) -> None:
     invoke.add_argument("--env-vars", "-n", help="a sam --env-vars file: Parameters and per-function values")
     invoke.set_defaults(func=cmd_invoke)
     env_vars = local_commands.add_parser("env-vars", help="print the --env-vars file for sam local invoke")
-    env_vars.add_argument("--port", type=int, default=5000)
+    env_vars.add_argument("--port", type=port_number, default=5000)
     env_vars.set_defaults(func=cmd_env_vars)

@@ -42,6 +42,7 @@ from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
 
+from ses_feedback_cli.arguments import whole_number
 from ses_feedback_cli.local import LocalStack
 from ses_feedback_cli.output import answer_stream, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
@@ -358,11 +359,7 @@ def _write_export(rows: Iterator[Suppression], fmt: str, stream: TextIO, columns
 # ---- the parser ----------------------------------------------------------------------------
 
 
-def _limit(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("must be between 1 and 1000")
-    return value
+_limit = whole_number(1, 1000)
 
 
 def register(commands: Any) -> None:
