@@ -57,6 +57,8 @@ def explain(exc: Exception) -> str | None:
     code = str(exc.response.get("Error", {}).get("Code", ""))
     message = str(exc.response.get("Error", {}).get("Message") or code).rstrip(".")
     said = f"{exc.operation_name}: {message}"
+    if code in _MISSING and exc.operation_name == "Invoke":
+        return f"{said}: check --function-name (the stack's SenderFunctionName output) and AWS_REGION"
     if code in _MISSING:
         if endpoint:
             return (

@@ -84,3 +84,17 @@ def test_local_bootstrap_twice_on_one_server_changes_nothing_the_second_time(
     out, err = capsys.readouterr()
     assert status == 0, err
     assert json.loads(out) == stack.refs
+
+
+def test_send_to_a_function_that_is_not_there_names_the_option(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When: a typo in the deployed stack's SenderFunctionName
+    message = ["--from", "noreply@example.com", "--to", "jane@example.org", "--subject", "Hi", "--text", "x"]
+    status = main(["send", "--function-name", "ses-feedback-prod-SenderFuncton", *message])
+    # Then
+    out, err = capsys.readouterr()
+    assert (status, out) == (1, "")
+    assert err.startswith("error: Invoke: ") and err.endswith(
+        ": check --function-name (the stack's SenderFunctionName output) and AWS_REGION\n"
+    ), err
