@@ -309,3 +309,9 @@ def test_an_address_percent_encoded_in_the_path_is_that_address(stack: Stack, ca
     assert (status, detail["suppression"]["reason"]) == (200, "manual")
     status, lifted = call("DELETE", path, {"note": "subscribed again"})
     assert (status, lifted["suppression"]["reason"]) == (200, None)
+
+
+def test_a_bad_stream_parameter_is_said_in_words(call: Call) -> None:
+    status, answer = call("GET", "/suppressions", {"stream": "News"})
+    assert status == 400
+    assert answer["error"]["message"] == "stream: a stream name is 1-32 lower-case letters, digits or '-'"

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.streams import ALL_BULK, is_stream_name
+from ses_feedback.model.streams import ALL_BULK, STREAM_RULE, is_stream_name
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.operator_input import NOTE_MAX
 
@@ -253,7 +253,7 @@ def parse_row(
             )
     elif stream is not None:
         if not is_stream_name(stream):
-            return RowError(line, "stream", "a stream name is 1-32 lower-case letters, digits or '-'")
+            return RowError(line, "stream", STREAM_RULE)
         if column_key(_cell(cells, layout.reason)) not in UNSUBSCRIBE_WORDS or reason_override is not None:
             return RowError(
                 line, "stream", "only unsubscribes are per stream; other reasons block every stream"

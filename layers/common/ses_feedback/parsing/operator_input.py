@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import InvalidAddress, InvalidRequest
-from ses_feedback.model.streams import is_stream_name
+from ses_feedback.model.streams import STREAM_RULE, is_stream_name
 from ses_feedback.parsing.addresses import normalize_address
 
 NOTE_MAX = 1000
@@ -49,7 +49,7 @@ def address_field(raw: str, field: str = "address") -> str:
 
 def stream_field(raw: str) -> str:
     if not is_stream_name(raw):
-        raise InvalidRequest.of("stream", "a stream name is 1-32 lower-case letters, digits or '-'")
+        raise InvalidRequest.of("stream", STREAM_RULE)
     return raw
 
 

@@ -6,9 +6,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ses_feedback.errors import InvalidRequest
+from ses_feedback.model.streams import STREAM_PATTERN, STREAM_RULE
 
 # Where Powertools' route validation says a parameter came from.
 _REQUEST_PARTS = {("body",), ("query",), ("path",)}
+# Patterns said in words: a caller is not expected to read a regular expression.
+_PATTERN_WORDS = {STREAM_PATTERN: STREAM_RULE}
 
 
 def invalid_request(errors: Iterable[Mapping[str, Any]]) -> InvalidRequest:
@@ -23,7 +26,12 @@ def invalid_request(errors: Iterable[Mapping[str, Any]]) -> InvalidRequest:
             problems.append((None, "the body is not valid JSON"))
             continue
         field = field_name(loc) or (error.get("ctx") or {}).get("field")
-        problems.append((field, str(error.get("msg", "is not valid"))))
+        pattern = (
+            (error.get("ctx") or {}).get("pattern")
+            if error.get("type") == "string_pattern_mismatch"
+            else None
+        )
+        problems.append((field, _PATTERN_WORDS.get(pattern or "") or str(error.get("msg", "is not valid"))))
     if not problems:
         problems.append((None, "the request is not valid"))
     field, message = problems[0]
