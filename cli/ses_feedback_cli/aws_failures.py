@@ -15,15 +15,10 @@ from botocore.exceptions import ConnectionError as AwsConnectionError
 
 FAILURES = (AwsConnectionError, NoCredentialsError, NoRegionError, ClientError)
 
-# Error codes that mean "not there": DynamoDB, SQS (query and JSON protocols), S3, Secrets Manager.
-_MISSING = frozenset(
-    {
-        "ResourceNotFoundException",
-        "AWS.SimpleQueueService.NonExistentQueue",
-        "QueueDoesNotExist",
-        "NoSuchBucket",
-    }
-)
+# Error codes that mean "not there": SQS (query and JSON protocols); DynamoDB, Lambda, S3 and
+# Secrets Manager.
+_NO_QUEUE = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
+_MISSING = _NO_QUEUE | {"ResourceNotFoundException", "NoSuchBucket"}
 _NOT_ACCEPTED = frozenset(
     {
         "AccessDenied",
@@ -59,6 +54,11 @@ def explain(exc: Exception) -> str | None:
     said = f"{exc.operation_name}: {message}"
     if code in _MISSING and exc.operation_name == "Invoke":
         return f"{said}: check --function-name (the stack's SenderFunctionName output) and AWS_REGION"
+    if code in _NO_QUEUE and not endpoint:
+        return (
+            f"{said}: check --queue-url and --dlq-url (the stack's FeedbackQueueUrl and "
+            "FeedbackDeadLetterQueueUrl outputs; --prefix for a local stack) and AWS_REGION"
+        )
     if code in _MISSING:
         if endpoint:
             return (

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
+from ses_feedback_cli.aws_failures import explain
 from ses_feedback_cli.main import main
 
 
@@ -63,3 +65,23 @@ def test_no_credentials_says_which_variables_to_set(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     assert result.stderr.startswith("error: no AWS credentials: ") and "AWS_ACCESS_KEY_ID" in result.stderr
+
+
+def test_a_queue_that_is_not_there_points_at_the_queue_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: a deployed stack (no AWS_ENDPOINT_URL) and the local stack's queue names by default
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    missing = ClientError(
+        {
+            "Error": {
+                "Code": "AWS.SimpleQueueService.NonExistentQueue",
+                "Message": "The specified queue does not exist.",
+            }
+        },
+        "GetQueueAttributes",
+    )
+    # When / Then
+    assert explain(missing) == (
+        "GetQueueAttributes: The specified queue does not exist: check --queue-url and --dlq-url "
+        "(the stack's FeedbackQueueUrl and FeedbackDeadLetterQueueUrl outputs; --prefix for a local stack) "
+        "and AWS_REGION"
+    )
