@@ -5,6 +5,8 @@ Each rule refuses with ``InvalidRequest`` naming the field; none rewrites the in
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import InvalidAddress, InvalidRequest
@@ -27,6 +29,22 @@ def _required_text(field: str, value: str | None, longest: int, missing: str) ->
 
 def clean_note(note: str | None) -> str:
     return _required_text("note", note, NOTE_MAX, "say why (a note is required for every manual change)")
+
+
+# Anything shaped like an address (a@b.c) wherever it stands in a sentence.
+_ADDRESS_LIKE = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[^\s@<>(),;:\"']+")
+
+
+def clean_erasure_note(note: str | None) -> str:
+    """An erasure's note: its audit entry outlives the address, so it may hold no address."""
+    why = clean_note(note)
+    if _ADDRESS_LIKE.search(why):
+        raise InvalidRequest.of(
+            "note",
+            "must hold no email address: the erasure's audit entry keeps its note after the address "
+            "is forgotten (give a ticket number)",
+        )
+    return why
 
 
 def clean_actor(actor: str | None) -> str:
