@@ -146,3 +146,22 @@ def test_utf8_problem_names_the_line_where_a_file_stops_being_utf8(
     chunks: list[bytes], problem: str | None
 ) -> None:
     assert utf8_problem(chunks) == problem
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_spreadsheet_export_separated_by_semicolons_or_tabs_reads_as_a_comma_file_does(
+    separator: str,
+) -> None:
+    # Given: what a spreadsheet saves as "CSV" in many locales (;) or as text (tab)
+    text = f"Email{separator}Reason{separator}Note\nx@example.com{separator}spam{separator}called, twice\n"
+    # Then: the same entry as from the comma-separated file
+    assert rows(text) == rows('Email,Reason,Note\nx@example.com,spam,"called, twice"\n')
+    assert rows(text) == [
+        ImportEntry(line=2, address="x@example.com", reason=Reason.COMPLAINT, note="called, twice")
+    ]
+
+
+def test_a_comma_file_with_semicolons_inside_its_values_stays_comma_separated() -> None:
+    assert rows('email,note\nx@example.com,"asked; twice"\n') == [
+        ImportEntry(line=2, address="x@example.com", reason=Reason.MANUAL, note="asked; twice")
+    ]

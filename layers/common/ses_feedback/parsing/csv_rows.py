@@ -10,6 +10,9 @@ Two layouts are read, detected from the first non-blank line:
   the address may be missing (a stream needs a header: ``STREAM_COLUMNS``). A plain
   one-address-per-line file is this layout; its entries get reason ``manual``.
 
+Cells are separated by ',', or by ';' or a tab when the first row is (``separator``: what a
+spreadsheet saves in many locales).
+
 A row with an empty reason gets ``manual``; an unsubscribe word (``UNSUBSCRIBE_WORDS``) with
 a stream becomes ``unsubscribed`` from that stream only (without one it stays ``manual``:
 every stream, as before streams existed); a complaint with the stream ``*bulk`` (what a
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -295,11 +299,27 @@ def utf8_problem(chunks: Iterable[bytes]) -> str | None:
     return None
 
 
+_CELL_SEPARATORS = (",", ";", "\t")
+
+
+def separator(first_row: str) -> str:
+    """The file's separator, read from its first row: a spreadsheet saves "CSV" with ';' in many
+    locales, and text with tabs. The one found most often outside quotes; ',' on a tie or none."""
+    outside_quotes = "".join(first_row.split('"')[::2])
+    return max(_CELL_SEPARATORS, key=outside_quotes.count)  # the first of equals: ','
+
+
 def read_rows(
     lines: Iterable[str], now: datetime, reason_override: Reason | None = None
 ) -> Iterator[ImportEntry | RowError]:
     """Every data row of a CSV file, in order, as an entry or an error (one row at a time)."""
-    reader = csv.reader(lines)
+    lines = iter(lines)
+    peeked: list[str] = []
+    for line in lines:
+        peeked.append(line)
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+    reader = csv.reader(itertools.chain(peeked, lines), delimiter=separator(peeked[-1]) if peeked else ",")
     layout: _Layout | None = None
     try:
         for cells in reader:
