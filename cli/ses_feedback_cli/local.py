@@ -244,6 +244,15 @@ def _create_email_identity(properties: dict[str, Any]) -> str:
         arguments["ConfigurationSetName"] = configuration_set
     with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
         sesv2.create_email_identity(**arguments)
+    mail_from = properties.get("MailFromAttributes")
+    if mail_from:
+        # Plain moto has no MAIL FROM (in-process it raises NotImplementedError); LocalSes has.
+        with contextlib.suppress(ClientError, NotImplementedError):
+            sesv2.put_email_identity_mail_from_attributes(
+                EmailIdentity=properties["EmailIdentity"],
+                MailFromDomain=mail_from["MailFromDomain"],
+                BehaviorOnMxFailure=mail_from.get("BehaviorOnMxFailure", "USE_DEFAULT_VALUE"),
+            )
     return str(properties["EmailIdentity"])
 
 
