@@ -151,8 +151,15 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
 
     sesv2 = boto3.client("sesv2", region_name=region())
     for logical_id in resources_of_type(stack.template, "AWS::SES::ConfigurationSet"):
-        with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
+        try:
             sesv2.create_configuration_set(ConfigurationSetName=stack.name(logical_id))
+        except ClientError as exc:
+            # SES answers AlreadyExistsException; moto, ConfigurationSetAlreadyExistsException.
+            if exc.response["Error"]["Code"] not in (
+                "AlreadyExistsException",
+                "ConfigurationSetAlreadyExistsException",
+            ):
+                raise
         created[logical_id] = stack.name(logical_id)
 
     for logical_id, resource in resources_of_type(
@@ -237,6 +244,15 @@ def _create_email_identity(properties: dict[str, Any]) -> str:
         arguments["ConfigurationSetName"] = configuration_set
     with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
         sesv2.create_email_identity(**arguments)
+    mail_from = properties.get("MailFromAttributes")
+    if mail_from:
+        # Plain moto has no MAIL FROM (in-process it raises NotImplementedError); LocalSes has.
+        with contextlib.suppress(ClientError, NotImplementedError):
+            sesv2.put_email_identity_mail_from_attributes(
+                EmailIdentity=properties["EmailIdentity"],
+                MailFromDomain=mail_from["MailFromDomain"],
+                BehaviorOnMxFailure=mail_from.get("BehaviorOnMxFailure", "USE_DEFAULT_VALUE"),
+            )
     return str(properties["EmailIdentity"])
 
 

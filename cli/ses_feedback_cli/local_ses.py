@@ -27,6 +27,10 @@ Environ = dict[str, Any]
 _DESTINATIONS = re.compile(r"^/v2/email/configuration-sets/(?P<name>[^/]+)/event-destinations/?$")
 _SEND = "/v2/email/outbound-emails"
 _SUPPRESSED = re.compile(r"^/v2/email/suppression/addresses(?:/(?P<address>[^/]+))?/?$")
+_IDENTITY = re.compile(r"^/v2/email/identities/(?P<identity>[^/]+)/?$")
+_MAIL_FROM = re.compile(r"^/v2/email/identities/(?P<identity>[^/]+)/mail-from/?$")
+_ACCOUNT = "/v2/email/account"
+_ACCOUNT_DETAILS = "/v2/email/account/details"
 _MAILBOX = "/_local/mailbox"
 _MESSAGES = "/_local/messages"
 _RESET = "/moto-api/reset"
@@ -55,6 +59,10 @@ class LocalSes:
         self.messages: list[dict[str, Any]] = []
         # SES's account-level suppression list (moto has none): address → reason, time.
         self.suppressed: dict[str, tuple[str, float]] = {}
+        # Each identity's custom MAIL FROM (moto has none): identity → MailFromAttributes.
+        self.mail_from: dict[str, dict[str, str]] = {}
+        # The last PutAccountDetails (production-access --submit), as GetAccount's Details.
+        self.account_details: dict[str, Any] | None = None
         # One worker publishes in order, after the request that caused it has been answered
         # (this server answers one request at a time).
         self.outbox: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
@@ -68,6 +76,8 @@ class LocalSes:
             self.mailbox.clear()
             self.messages.clear()
             self.suppressed.clear()
+            self.mail_from.clear()
+            self.account_details = None
         if path == _MAILBOX:
             return _json(start_response, [asdict(reply) for reply in self.mailbox])
         if path == _MESSAGES:
@@ -80,7 +90,62 @@ class LocalSes:
             return self._suppression_list(environ, suppressed["address"], method, start_response)
         if path == _SEND and method == "POST":
             return self._send(environ, start_response)
+        if path == _ACCOUNT and method == "GET":
+            return self._account(start_response)
+        if path == _ACCOUNT_DETAILS and method == "POST":
+            self.account_details = json.loads(_read_body(environ) or b"{}")
+            return _json(start_response, {})
+        mail_from = _MAIL_FROM.match(path)
+        if mail_from and method == "PUT":
+            request = json.loads(_read_body(environ) or b"{}")
+            self.mail_from[unquote(mail_from["identity"])] = {
+                "MailFromDomain": request["MailFromDomain"],
+                # Local mode has no DNS to wait for: SES's status once it sees the MX.
+                "MailFromDomainStatus": "SUCCESS",
+                "BehaviorOnMxFailure": request.get("BehaviorOnMxFailure", "USE_DEFAULT_VALUE"),
+            }
+            return _json(start_response, {})
+        identity = _IDENTITY.match(path)
+        if identity and method == "GET":
+            return self._identity(unquote(identity["identity"]), environ, start_response)
         return self.app(environ, start_response)
+
+    # ---- the account and the sending identity, as doctor and production-access read them -----
+
+    def _account(self, start_response: StartResponse) -> Iterable[bytes]:
+        """An account that sends to anyone, as moto does: production access, not the sandbox."""
+        day_ago = datetime.now(UTC).timestamp() - 24 * 3600
+        sent = sum(1 for m in self.messages if _epoch(m.get("accepted_at")) >= day_ago)
+        account: dict[str, Any] = {
+            "DedicatedIpAutoWarmupEnabled": False,
+            "EnforcementStatus": "HEALTHY",
+            "ProductionAccessEnabled": True,
+            "SendingEnabled": True,
+            # A new production account's quota.
+            "SendQuota": {"Max24HourSend": 50000.0, "MaxSendRate": 14.0, "SentLast24Hours": float(sent)},
+        }
+        if self.account_details is not None:
+            details = {k: v for k, v in self.account_details.items() if k != "ProductionAccessEnabled"}
+            account["Details"] = {**details, "ReviewDetails": {"Status": "GRANTED"}}
+        return _json(start_response, account)
+
+    def _identity(self, name: str, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """moto's answer, with what it leaves out: a verified identity may send (moto says it may
+        not), and the identity's MAIL FROM."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured.update(status=status, headers=headers)
+
+        response = b"".join(self.app(environ, capture))
+        if not captured.get("status", "").startswith("200"):
+            start_response(captured["status"], captured["headers"])
+            return [response]
+        answer = json.loads(response)
+        answer["VerifiedForSendingStatus"] = answer.get("VerificationStatus") == "SUCCESS"
+        if name in self.mail_from:
+            answer["MailFromAttributes"] = self.mail_from[name]
+        return _json(start_response, answer)
 
     # ---- configuration-set event destinations (moto has none) -----------------------------
 
@@ -197,6 +262,10 @@ def _signed_region(environ: Environ) -> str:
     """The region of the request's SigV4 credential scope (``Credential=KEY/DATE/REGION/…``)."""
     scope = re.search(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/", environ.get("HTTP_AUTHORIZATION", ""))
     return scope[1] if scope else "us-east-1"
+
+
+def _epoch(iso: str | None) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else 0.0
 
 
 def _read_body(environ: Environ) -> bytes:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 
+from ses_feedback_cli import aws_failures
 from ses_feedback_cli.commands import (
     demo_cmd,
     dmarc_cmd,
@@ -19,8 +21,8 @@ from ses_feedback_cli.commands import (
     stats_cmd,
     suppressions_cmd,
 )
-from ses_feedback_cli.local import DEFAULT_PREFIX
-from ses_feedback_cli.output import capture_answer_stream, operator_logging
+from ses_feedback_cli.local import DEFAULT_PREFIX, region
+from ses_feedback_cli.output import capture_answer_stream, error, operator_logging
 
 # Each command group registers itself here: one line per module in commands/.
 COMMAND_GROUPS = [
@@ -52,9 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # boto3 reads only AWS_DEFAULT_REGION, and most clients here are built without a region;
+    # Lambda sets both, a shell (README's local mode, `local up`'s hint) may set AWS_REGION alone.
+    os.environ.setdefault("AWS_DEFAULT_REGION", region())
     capture_answer_stream()
     with contextlib.redirect_stdout(sys.stderr), operator_logging():
-        result: int = args.func(args)
+        try:
+            result: int = args.func(args)
+        except aws_failures.FAILURES as exc:
+            said = aws_failures.explain(exc)
+            if said is None:
+                raise
+            error(said)
+            return 1
     return result
 
 

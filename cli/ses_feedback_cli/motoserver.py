@@ -195,6 +195,18 @@ def free_port() -> int:
         return port
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (a check before starting there)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def reset(endpoint: str) -> None:
     """Empty every service of the moto server at ``endpoint`` (moto's own reset route)."""
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")

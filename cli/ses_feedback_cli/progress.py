@@ -23,6 +23,7 @@ class ProgressBar:
         self.shown_at = 0.0
         self.done_bytes = 0
         self.rows = 0
+        self.last_shown: tuple[int, int] | None = None  # (percent, rows) of the last line written
 
     def advance_bytes(self, count: int) -> None:
         self.done_bytes += count
@@ -32,8 +33,12 @@ class ProgressBar:
         now = time.monotonic()
         if not self.enabled or (not force and now - self.shown_at < self.interval):
             return
-        self.shown_at = now
         fraction = min(self.done_bytes / self.total, 1.0)
+        # In a log, a line that says what the last one said (finish() after the last batch) is noise.
+        shown = (round(fraction * 100), rows)
+        if not self.tty and shown == self.last_shown:
+            return
+        self.shown_at, self.last_shown = now, shown
         filled = int(fraction * _WIDTH)
         rate = rows / max(now - self.started, 1e-6)
         line = f"[{'#' * filled}{'.' * (_WIDTH - filled)}] {fraction:4.0%}  {rows:,} rows  {rate:,.0f} rows/s"

@@ -18,7 +18,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,7 +37,7 @@ from ses_feedback.errors import (
 )
 from ses_feedback.model.answers import ErrorAnswer, SendAnswer, SendStatus, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.problems import invalid_request
+from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json
 from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
 
 if TYPE_CHECKING:
@@ -78,7 +81,15 @@ def openapi_document() -> Response[str]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    refusal = invalid_request(error.errors())
+    event = app.current_event
+    refusal = body_not_json(event.headers.get("content-type"), event.body) or invalid_request(error.errors())
+    return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
+
+
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+def _not_json(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    # Powertools' own 415 body is not the API's error shape.
+    refusal = not_json(app.current_event.headers.get("content-type"))
     return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
 
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator
 from ses_feedback import wiring
 from ses_feedback.errors import (
     ComplaintLiftNeedsForce,
@@ -43,11 +48,15 @@ from ses_feedback.model.reasons import Reason
 from ses_feedback.model.streams import STREAM_PATTERN
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ErasureRequest, ManualSuppressionRequest
-from ses_feedback.parsing.problems import invalid_request
+from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json
 
 app = APIGatewayRestResolver(enable_validation=True)
 
-AddressPath = Annotated[str, Path(min_length=3, max_length=320, description="an email address")]
+# API Gateway (REST) hands the path over still percent-encoded, and the resolver matches on it:
+# decode the segment once, or jo%2Bx@example.com would be taken for another address.
+AddressPath = Annotated[
+    str, BeforeValidator(unquote), Path(min_length=3, max_length=320, description="an email address")
+]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
 
@@ -197,7 +206,17 @@ def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    return _refusal(invalid_request(error.errors()))
+    event = app.current_event
+    return _refusal(
+        body_not_json(event.headers.get("content-type"), event.body) or invalid_request(error.errors())
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+def _not_json(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    # Powertools' own 415 body is not the API's error shape.
+    refusal = not_json(app.current_event.headers.get("content-type"))
+    return _refusal(refusal)
 
 
 @app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]

@@ -180,3 +180,15 @@ def test_bad_input_is_refused_plainly_and_nothing_runs(
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+def test_a_read_through_the_api_prints_its_answer_and_no_warning(stack: Cli) -> None:
+    # Given: README's example of the suppressions API, a read that adds no metric
+    # When: the command as a process (its own warnings filters, not this test run's)
+    result, stderr, status = invoke(
+        stack, "SuppressionsApiFunction", EVENTS / "suppressions_api" / "get_address.json"
+    )
+    # Then: Lambda's report lines and the answer, without Powertools' "No application metrics" warning
+    assert (status, result["statusCode"]) == (0, 200)
+    assert "REPORT RequestId: " in stderr
+    assert "Warning" not in stderr, stderr

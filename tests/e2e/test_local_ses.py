@@ -9,6 +9,10 @@ from typing import Any
 import boto3
 from ses_feedback_cli.local_ses import LocalSes
 
+from tests.e2e.conftest import Cli
+from tests.support import dns_zones as z
+from tests.support.dns_server import DnsServer
+
 
 def test_an_event_for_a_topic_that_is_gone_does_not_stop_later_events(aws: str) -> None:
     # Given: a topic with a queue subscribed, and the local SES's publisher
@@ -30,3 +34,34 @@ def test_an_event_for_a_topic_that_is_gone_does_not_stop_later_events(aws: str) 
         for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", []):
             received.append(json.loads(json.loads(message["Body"])["Message"]))
     assert received == [{"eventType": "Send", "n": 2}]
+
+
+def test_the_local_identity_and_account_are_what_doctor_expects_of_a_deployed_stack(
+    cli: Cli, dns_server: DnsServer
+) -> None:
+    # Given: the local stack (bootstrap verifies the domain, as the README says) and DNS as published
+    cli.run("local", "bootstrap")
+    dns_server.zones.set(z.zones(z.correct_records()))
+    ses = boto3.client("sesv2")
+    # When
+    identity = ses.get_email_identity(EmailIdentity="example.com")
+    account = ses.get_account()
+    doctor = cli.run("doctor", "example.com", "--json", "--nameserver", dns_server.address, check=False)
+    # Then: verified, with the template's MAIL FROM, on an account that sends
+    assert identity["VerifiedForSendingStatus"] is True
+    assert identity["MailFromAttributes"] == {
+        "MailFromDomain": "mail.example.com",
+        "MailFromDomainStatus": "SUCCESS",
+        "BehaviorOnMxFailure": "USE_DEFAULT_VALUE",
+    }
+    assert (account["ProductionAccessEnabled"], account["SendingEnabled"]) == (True, True)
+    ses_checks = {c["id"]: c["status"] for c in json.loads(doctor.stdout) if c["id"].startswith("ses.")}
+    assert ses_checks == {
+        "ses.identity": "PASS",
+        "ses.dkim": "PASS",
+        "ses.mail_from": "PASS",
+        "ses.configuration_set": "PASS",
+        "ses.event_destination": "PASS",
+        "ses.account": "PASS",
+        "ses.quota": "PASS",
+    }

@@ -7,10 +7,12 @@ import argparse
 import json
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 from ses_feedback.settings import Settings
 from ses_feedback_cli.commands.production_access_cmd import stack_of
 from ses_feedback_cli.doctor.model import Check, Status
+from ses_feedback_cli.main import main
 from ses_feedback_cli.production_access import StackFacts, readiness, submit, use_case_description
 
 
@@ -123,3 +125,27 @@ def test_a_deployed_stack_is_read_from_cloudformation_its_parameters_and_outputs
         {**stack.function_environment("FeedbackFunction"), "SUPPRESSION_TABLE": refs["SuppressionTable"]}
     )
     assert settings.policy.soft_bounce_threshold == 5
+
+
+def test_a_stack_name_that_is_not_deployed_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given no stack named "ses-feedback-prdo" in eu-west-1 (a typo)
+    # When
+    status = main(["production-access", "--stack-name", "ses-feedback-prdo", "--region", "eu-west-1"])
+    # Then: one line naming the option and the region, no traceback
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith("error: --stack-name ses-feedback-prdo: no such stack in eu-west-1"), err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("address", ["ops@example..com", "ops example.com", "ops@"])
+def test_a_contact_email_that_is_not_an_address_is_refused_before_anything_is_asked(
+    capsys: pytest.CaptureFixture[str], address: str
+) -> None:
+    # When
+    status = main(["production-access", "--contact-email", "ok@example.com", "--contact-email", address])
+    # Then: refused up front (SES would refuse it only at --submit), naming the option
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith("error: --contact-email: "), err
+    assert address not in err

@@ -273,6 +273,27 @@ def test_a_body_that_is_not_json_answers_400(sender: Sender) -> None:
     assert body["error"]["code"] == "invalid_request"
 
 
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain"])
+def test_a_json_body_sent_as_another_content_type_is_refused_naming_the_header(
+    sender: Sender, content_type: str
+) -> None:
+    # Given: the request as `curl -d '{…}'` sends it without -H 'Content-Type: application/json'
+    event = api_event("POST", "/messages", json.dumps(message()))
+    event["headers"]["Content-Type"] = content_type
+    event["multiValueHeaders"]["Content-Type"] = [content_type]
+    # When
+    response = sender.handler(event, LocalContext("SenderFunction"))
+    # Then: the header is what is wrong, in the API's error shape; the body is not echoed back
+    error = json.loads(response["body"])["error"]
+    assert response["statusCode"] == 400
+    assert (error["code"], error["field"]) == ("invalid_request", "Content-Type")
+    assert error["message"] == (
+        f"Content-Type: the body must be JSON, sent with Content-Type: application/json (not {content_type})"
+    )
+    assert "example.org" not in response["body"]
+    assert sender.send_email_calls == []
+
+
 # ---- SES's refusals, each to its documented answer ------------------------------------------
 
 SES_ERRORS = [

@@ -384,6 +384,25 @@ def test_erasure_leaves_the_address_nowhere_in_clear_and_suppressed_everywhere(s
     assert all(a["pk"]["S"].startswith("ERASED#") for a in audits)
 
 
+@pytest.mark.parametrize(
+    "note", ["GDPR request from jane@example.org", "asked by her colleague, bob@example.com, ticket 7"]
+)
+def test_an_erasure_note_holding_an_address_is_refused_and_nothing_is_erased(
+    streams: Streams, note: str
+) -> None:
+    # Given an address the table knows
+    call_api(streams, "PUT", "/suppressions/jane@example.org", body={"note": "by phone"})
+    # When the erasure's note names an address (its audit entry outlives the erased address)
+    status, refused = call_api(streams, "POST", "/suppressions/jane@example.org/erasure", body={"note": note})
+    # Then it is refused, naming the note, and the address is as it was
+    assert status == 400
+    assert refused["error"]["field"] == "note"
+    assert "@" not in refused["error"]["message"]
+    _, detail = call_api(streams, "GET", "/suppressions/jane@example.org")
+    assert detail["suppression"]["reason"] == "manual"
+    assert not [i for i in streams.items() if i.get("event_type", {}).get("S") == "Erasure"]
+
+
 def unsubscribe(streams: Streams, stream: str = "newsletter") -> None:
     streams.send_bulk(stream=stream)
     token = token_of(streams.send_email_calls[-1])

@@ -274,3 +274,44 @@ def test_a_lift_and_a_manual_suppression_emit_the_dashboards_metrics(
     names = {m["Name"] for doc in emitted for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"SuppressedManual", "SuppressionsLifted"} <= names
     assert all(doc.get("service") == "ses-feedback" for doc in emitted)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PUT", "/suppressions/jane@example.com"), ("POST", "/suppressions/jane@example.com/erasure")],
+)
+def test_a_body_sent_as_a_form_is_refused_naming_the_content_type(
+    stack: Stack, method: str, path: str
+) -> None:
+    # Given: `curl -X PUT … -d '{"note": "…"}'` without -H 'Content-Type: application/json'
+    handler = load_handler(stack.local, "SuppressionsApiFunction")
+    event = rest_event(method, path, body={"note": "asked by phone"})
+    event["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
+    event["multiValueHeaders"]["Content-Type"] = ["application/x-www-form-urlencoded"]
+    # When
+    response = handler(event, LocalContext(function_name="SuppressionsApiFunction"))
+    # Then: refused as such, and nothing changed
+    error = json.loads(response["body"])["error"]
+    assert response["statusCode"] == 400
+    assert (error["code"], error["field"]) == ("invalid_request", "Content-Type")
+    assert stack.store.get_states(["jane@example.com"])["jane@example.com"].reason is None
+
+
+def test_an_address_percent_encoded_in_the_path_is_that_address(stack: Stack, call: Call) -> None:
+    # Given: a client that encodes the path segment (encodeURIComponent, quote(address, safe=""))
+    path = "/suppressions/jo%2Bnews%40example.com"
+    # When
+    status, answer = call("PUT", path, body={"note": "asked by phone"})
+    # Then: jo+news@example.com is suppressed, not "jo%2bnews@example.com" (another address)
+    assert status == 200, answer
+    assert answer["suppression"]["address"] == "jo+news@example.com"
+    status, detail = call("GET", "/suppressions/jo+news@example.com")
+    assert (status, detail["suppression"]["reason"]) == (200, "manual")
+    status, lifted = call("DELETE", path, {"note": "subscribed again"})
+    assert (status, lifted["suppression"]["reason"]) == (200, None)
+
+
+def test_a_bad_stream_parameter_is_said_in_words(call: Call) -> None:
+    status, answer = call("GET", "/suppressions", {"stream": "News"})
+    assert status == 400
+    assert answer["error"]["message"] == "stream: a stream name is 1-32 lower-case letters, digits or '-'"

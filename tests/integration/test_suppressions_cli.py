@@ -160,6 +160,28 @@ def test_removing_an_address_that_is_not_suppressed_is_exit_1(run: Run) -> None:
     assert code == 1 and "not suppressed" in err
 
 
+def test_get_shows_the_per_stream_suppressions_too(run: Run, tmp_path: Path) -> None:
+    # Given: one address unsubscribed from a stream, one whose complaint about bulk mail blocks bulk streams
+    path = tmp_path / "streams.csv"
+    path.write_text(
+        "email,reason,stream,date\n"
+        "un@example.org,unsubscribed,newsletter,2026-01-02T03:04:05Z\n"
+        "fbl@example.org,complaint,*bulk,2026-01-03T00:00:00Z\n"
+    )
+    assert run("import", str(path))[0] == 0
+    # When
+    unsubscribed = run.json("get", "un@example.org", "--json")
+    code, text, _ = run("get", "fbl@example.org")
+    # Then: not suppressed on every stream, but the scoped entries are there to see
+    assert (unsubscribed["suppressed"], unsubscribed["reason"]) == (False, None)
+    assert unsubscribed["scoped"] == [
+        {"scope": "newsletter", "reason": "unsubscribed", "since": "2026-01-02T03:04:05Z"}
+    ]
+    assert code == 0
+    assert "fbl@example.org: not suppressed on every stream; soft bounces in window: 0" in text
+    assert "  every bulk stream: complaint since 2026-01-03T00:00:00Z" in text
+
+
 def test_import_reports_bad_rows_by_line_on_stderr_and_in_the_summary(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
     path.write_text("a@example.com\nnot-an-address\nb@example.com,teapot\nc@example.com,spam\n")
@@ -172,26 +194,41 @@ def test_import_reports_bad_rows_by_line_on_stderr_and_in_the_summary(run: Run, 
     assert "100%" in err  # the progress bar, on stderr
 
 
-def test_import_refuses_a_note_that_is_not_utf_8_instead_of_replacing_its_bytes(
-    run: Run, tmp_path: Path
-) -> None:
-    # Given a Latin-1 note among UTF-8 rows (a spreadsheet's export, say)
-    path = tmp_path / "latin1.csv"
-    path.write_bytes("email,note\na@example.com,caf\u00e9\nb@example.com,".encode() + b"caf\xe9\n")
-    # When
-    code, out, err = run("import", str(path), "--json")
-    # Then the row is refused by line and field, the others imported, and no note was rewritten
-    summary = json.loads(out)
-    assert code == 0
-    assert (summary["imported"], summary["rejected"]) == (1, 1)
-    assert [(r["line"], r["field"]) for r in summary["rejected_rows"]] == [(3, "note")]
-    assert "skipped line 3: note: not valid UTF-8" in err
-    assert run.json("get", "a@example.com", "--json")["reason"] == "manual"
-
-
 def test_import_of_a_missing_file_is_exit_2(run: Run, tmp_path: Path) -> None:
     code, _, err = run("import", str(tmp_path / "nope.csv"))
     assert code == 2 and "FILE" in err
+
+
+@pytest.mark.parametrize(
+    ("encoded", "line", "byte"),
+    [
+        # A spreadsheet's "CSV" in Latin-1: the note "café" on line 3
+        ("email,note\na@example.com,ok\nb@example.com,café\n".encode("latin-1"), 3, "0xe9"),
+        # Excel's "Unicode Text": UTF-16 with a byte-order mark
+        ("email\na@example.com\n".encode("utf-16"), 1, "0xff"),
+    ],
+    ids=["latin-1", "utf-16"],
+)
+def test_import_of_a_file_that_is_not_utf8_is_refused_whole_and_imports_nothing(
+    run: Run, tmp_path: Path, encoded: bytes, line: int, byte: str
+) -> None:
+    # Given
+    path = tmp_path / "previous-provider.csv"
+    path.write_bytes(encoded)
+    # When
+    code, out, err = run("import", str(path))
+    # Then: where the file stops being UTF-8, and no row read as something else
+    assert code == 2
+    assert out == ""
+    assert f"line {line}: byte {byte} is not UTF-8" in err and "nothing was imported" in err, err
+    assert run.json("list", "--json")["items"] == []
+
+
+def test_import_keeps_a_note_in_utf8_as_written(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("email,note\nb@example.com,café ☕\n", encoding="utf-8")
+    assert run("import", str(path))[0] == 0
+    assert run.json("get", "b@example.com", "--json")["note"] == "café ☕"
 
 
 def test_import_with_a_forced_reason(run: Run, tmp_path: Path) -> None:

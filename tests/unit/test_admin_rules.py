@@ -14,7 +14,7 @@ from ses_feedback.model.state import Action, AddressState
 from ses_feedback.model.streams import ALL_BULK, ScopedSuppression
 from ses_feedback.parsing.csv_rows import ImportEntry, RowError
 from ses_feedback.parsing.events import parse_ses_message
-from ses_feedback.parsing.operator_input import clean_note
+from ses_feedback.parsing.operator_input import clean_erasure_note, clean_note
 from ses_feedback.rules.manual import (
     Verdict,
     import_verdict,
@@ -262,3 +262,22 @@ def test_an_actor_is_logged_with_any_email_address_in_it_hashed() -> None:
         f"arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin/<{address_hash('jane@example.com')}>"
     )
     assert loggable(ACTOR) == ACTOR
+
+
+@pytest.mark.parametrize(
+    ("note", "refused"),
+    [
+        ("GDPR request #118", False),
+        ("ticket 118 @ helpdesk, by phone", False),
+        ("asked jane@example.org to confirm", True),
+        ("from <Jane.Doe+gdpr@mail.example.co.uk>", True),
+        ("copy sent to dpo@example.com; done", True),
+    ],
+)
+def test_an_erasure_note_may_hold_no_address(note: str, refused: bool) -> None:
+    if refused:
+        with pytest.raises(InvalidRequest) as caught:
+            clean_erasure_note(note)
+        assert caught.value.field == "note" and "@" not in str(caught.value)
+    else:
+        assert clean_erasure_note(note) == note

@@ -19,6 +19,7 @@ from ses_feedback_cli.doctor.model import (
 )
 from ses_feedback_cli.doctor.ses_checks import check_account, check_ses_dkim, check_ses_mail_from
 from ses_feedback_cli.doctor.ses_gateway import SesGateway
+from ses_feedback_cli.main import main
 
 TARGET = Target(domain="example.com", region="eu-west-1", mail_from_domain="mail.example.com")
 IDENTITY = IdentityFacts(
@@ -132,3 +133,12 @@ def test_byodkim_identity_has_no_easy_dkim_records_to_check() -> None:
     assert (check.id, check.status) == ("dns.dkim", Status.PASS)
     assert "BYODKIM" in check.detail
     assert check_dkim_records(TARGET, dns_facts, easy)[0].status is Status.WARN
+
+
+def test_doctor_help_says_unknown_fails_too(capsys: pytest.CaptureFixture[str]) -> None:
+    # The exit status counts UNKNOWN (a DNS server that did not answer) as failing, as FAIL does.
+    with pytest.raises(SystemExit):
+        main(["doctor", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "PASS, WARN, FAIL or UNKNOWN" in said
+    assert "Exit status 1 when any check FAILs or is UNKNOWN." in said

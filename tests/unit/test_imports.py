@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 from ses_feedback.model.reasons import Reason
-from ses_feedback.parsing.csv_rows import REASON_WORDS, ImportEntry, RowError, parse_reason, read_rows
+from ses_feedback.parsing.csv_rows import (
+    REASON_WORDS,
+    ImportEntry,
+    RowError,
+    parse_reason,
+    read_rows,
+    utf8_problem,
+)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -134,11 +141,38 @@ def test_a_quoted_field_spanning_lines_keeps_the_line_numbers_of_the_file() -> N
     assert isinstance(result[1], RowError) and result[1].line == 4
 
 
-def test_bytes_that_were_not_utf_8_refuse_their_row_in_any_column_it_uses() -> None:
-    # The CLI reads files with errors="surrogateescape": a byte that is not UTF-8 arrives as a lone surrogate.
-    result = rows(
-        "email,note,extra\na\udce9@example.com,x,\nb@example.com,caf\udce9,\nc@example.com,ok,\udce9\n"
-    )
-    assert [(r.line, r.field) for r in result if isinstance(r, RowError)] == [(2, "address"), (3, "note")]
-    assert [r.address for r in result if isinstance(r, ImportEntry)] == ["c@example.com"]
-    assert all("not valid UTF-8" in r.message for r in result if isinstance(r, RowError))
+@pytest.mark.parametrize(
+    ("chunks", "problem"),
+    [
+        # a character split between two reads is whole UTF-8
+        ([b"email,note\na@example.com,caf\xc3", b"\xa9\n"], None),
+        ([b"\xef\xbb\xbfemail\na@example.com\n"], None),  # a byte-order mark is UTF-8 too
+        ([b"email\n", b"a@example.com\nb@example.com,caf\xe9\n"], "line 3: byte 0xe9 is not UTF-8"),
+        ([b"email\na@example.com,caf\xc3"], "line 2: the file ends inside a UTF-8 character"),
+        ([b"\x89PNG\r\n"], "line 1: byte 0x89 is not UTF-8"),
+        ([b"email\na\x00b@example.com\n"], "line 2: a NUL byte (a binary file?)"),
+    ],
+)
+def test_utf8_problem_names_the_line_where_a_file_stops_being_utf8(
+    chunks: list[bytes], problem: str | None
+) -> None:
+    assert utf8_problem(chunks) == problem
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_spreadsheet_export_separated_by_semicolons_or_tabs_reads_as_a_comma_file_does(
+    separator: str,
+) -> None:
+    # Given: what a spreadsheet saves as "CSV" in many locales (;) or as text (tab)
+    text = f"Email{separator}Reason{separator}Note\nx@example.com{separator}spam{separator}called, twice\n"
+    # Then: the same entry as from the comma-separated file
+    assert rows(text) == rows('Email,Reason,Note\nx@example.com,spam,"called, twice"\n')
+    assert rows(text) == [
+        ImportEntry(line=2, address="x@example.com", reason=Reason.COMPLAINT, note="called, twice")
+    ]
+
+
+def test_a_comma_file_with_semicolons_inside_its_values_stays_comma_separated() -> None:
+    assert rows('email,note\nx@example.com,"asked; twice"\n') == [
+        ImportEntry(line=2, address="x@example.com", reason=Reason.MANUAL, note="asked; twice")
+    ]

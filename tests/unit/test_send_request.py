@@ -226,3 +226,12 @@ def test_a_templated_message_goes_to_ses_as_template_content() -> None:
     request = send_email_request(message, None)
     assert request["Content"] == {"Template": {"TemplateName": "welcome", "TemplateData": '{"n": 1}'}}
     assert "ConfigurationSetName" not in request
+
+
+@pytest.mark.parametrize("stream", ["News Letter", "Newsletter", "x" * 33, ""])
+def test_a_bad_stream_name_is_said_in_words_not_as_a_regular_expression(stream: str) -> None:
+    error = refusal(valid(stream=stream))
+    assert (error.field, str(error)) == (
+        "stream",
+        "stream: a stream name is 1-32 lower-case letters, digits or '-'",
+    )

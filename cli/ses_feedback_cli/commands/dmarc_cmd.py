@@ -139,7 +139,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ses_feedback_cli.dmarc_html import render
 
     summary = read_summary(args)
-    Path(args.html).write_text(render(summary, args.since, datetime.now(UTC)), encoding="utf-8")
+    try:
+        Path(args.html).write_text(render(summary, args.since, datetime.now(UTC)), encoding="utf-8")
+    except OSError as exc:
+        error(f"--html {args.html}: {exc.strerror or exc}")
+        return 2
     say(f"wrote {args.html}: {summary.reports} report(s), {summary.messages} message(s)")
     return 0
 

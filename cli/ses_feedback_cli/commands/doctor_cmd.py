@@ -59,8 +59,9 @@ def register(commands: Any) -> None:
     doctor = commands.add_parser(
         "doctor",
         help="check a sending domain end to end: SES identity, DKIM, MAIL FROM, SPF, DMARC, sandbox",
-        description="Each check prints PASS, WARN or FAIL and the exact record or action that fixes it. "
-        "Exit status 1 when any check FAILs.",
+        description="Each check prints PASS, WARN, FAIL or UNKNOWN (it could not check: a DNS server that "
+        "did not answer) and the exact record or action that fixes it. "
+        "Exit status 1 when any check FAILs or is UNKNOWN.",
     )
     doctor.add_argument("domain", help="the domain you send from (the SES identity)")
     doctor.add_argument("--region", help="SES region (default: $AWS_REGION, else us-east-1)")

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ses_feedback_cli import local_invoke, local_mailbox, motoserver
+from ses_feedback_cli.arguments import port_number, seconds_above_zero, whole_number
 from ses_feedback_cli.local import (
     LocalStack,
     bootstrap,
     drain,
     load_handler,
+    region,
     sam_env_vars,
     use_embedded_aws,
 )
@@ -54,6 +56,15 @@ def cmd_env_vars(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    # Checked first: the moto server's readiness probe would take whatever answers on the port
+    # for it, and bootstrap the stack there.
+    for option, port in (("--port", args.port), ("--api-port", args.api_port)):
+        if motoserver.port_in_use(args.host, port):
+            error(
+                f"{option} {port}: {args.host}:{port} is already in use (another `ses-feedback local up`?): "
+                f"stop it, or choose another {option}"
+            )
+            return 1
     server = motoserver.start(port=args.port, host=args.host)
     endpoint = f"http://127.0.0.1:{server.port}"
     use_embedded_aws(endpoint)
@@ -116,7 +127,8 @@ def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path, api:
         """    -d '{"from": "noreply@example.com", "to": ["bounce@simulator.amazonses.com"], """
         """"subject": "Hi", "text": "Hello"}'"""
     )
-    say(f"  export AWS_ENDPOINT_URL={endpoint} AWS_REGION=us-east-1")
+    # Both region variables: the AWS CLI and boto3 in the reader's own code read AWS_DEFAULT_REGION.
+    say(f"  export AWS_ENDPOINT_URL={endpoint} AWS_REGION={region()} AWS_DEFAULT_REGION={region()}")
     say("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
     say("  ses-feedback local mailbox                                    # what the local SES accepted")
     say("  ses-feedback suppressions get bounce@simulator.amazonses.com")
@@ -206,21 +218,24 @@ def register(commands: Any) -> None:
         "up", help="start a moto server, bootstrap, drain continuously; Ctrl-C stops"
     )
     up.add_argument(
-        "--port", type=int, default=5000, help="default: %(default)s (events/env.json expects it)"
+        "--port", type=port_number, default=5000, help="default: %(default)s (events/env.json expects it)"
     )
     up.add_argument("--host", default=motoserver.LOOPBACK, help="listen address (default: %(default)s)")
     up.add_argument(
-        "--interval", type=float, default=0.5, help="seconds between drains (default: %(default)s)"
+        "--interval",
+        type=seconds_above_zero,
+        default=0.5,
+        help="seconds between drains (default: %(default)s)",
     )
     up.add_argument(
         "--api-port",
-        type=int,
+        type=port_number,
         default=DEFAULT_API_PORT,
         help="the REST API's port (default: %(default)s, as sam local start-api)",
     )
     up.add_argument(
         "--concurrency",
-        type=int,
+        type=whole_number(1, 64),
         default=DEFAULT_CONCURRENCY,
         help="instances per function serving the REST API, each one request at a time (default: %(default)s)",
     )
@@ -240,5 +255,5 @@ def register(commands: Any) -> None:
     invoke.add_argument("--env-vars", "-n", help="a sam --env-vars file: Parameters and per-function values")
     invoke.set_defaults(func=cmd_invoke)
     env_vars = local_commands.add_parser("env-vars", help="print the --env-vars file for sam local invoke")
-    env_vars.add_argument("--port", type=int, default=5000)
+    env_vars.add_argument("--port", type=port_number, default=5000)
     env_vars.set_defaults(func=cmd_env_vars)

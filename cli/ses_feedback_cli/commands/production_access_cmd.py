@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from ses_feedback.errors import InvalidAddress
+from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.settings import Settings
 
 from ses_feedback_cli.doctor import dmarc
@@ -63,9 +65,23 @@ def published_dmarc_policy(dns: DnsLookup, domain: str) -> str | None:
 
 
 def cmd_production_access(args: argparse.Namespace) -> int:
-    stack, refs = stack_of(args)
-    resolver = stack.resolver()
     region_name = args.region or region()
+    # Checked before anything is asked: SES would refuse a bad one only at --submit.
+    for contact in args.contact_email or []:
+        try:
+            normalize_address(contact)
+        except InvalidAddress as exc:
+            error(f"--contact-email: {exc}")
+            return 2
+    try:
+        stack, refs = stack_of(args)
+    except ClientError as exc:
+        # CloudFormation answers a stack it does not know with a ValidationError.
+        if exc.response.get("Error", {}).get("Code") != "ValidationError":
+            raise
+        error(f"--stack-name {args.stack_name}: no such stack in {region_name} (--region)")
+        return 2
+    resolver = stack.resolver()
     try:
         domain = normalize_domain(args.domain or resolver.parameter("SendingDomain"))
         dns = DnsLookup(nameserver=args.nameserver, timeout=args.timeout)

@@ -38,11 +38,12 @@ from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import ManualOutcome
 from ses_feedback.model.streams import ALL_BULK, EVERY
-from ses_feedback.parsing.csv_rows import RowError, read_rows
+from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
 
-from ses_feedback_cli.local import LocalStack, region
+from ses_feedback_cli.arguments import whole_number
+from ses_feedback_cli.local import LocalStack
 from ses_feedback_cli.output import answer_stream, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 
@@ -58,8 +59,6 @@ STREAM_EXPORT_COLUMNS = [*EXPORT_COLUMNS, "stream"]
 
 def table_name(args: argparse.Namespace) -> str:
     """--table, else $SUPPRESSION_TABLE (as in Lambda), else the local stack's table."""
-    # boto3 reads AWS_DEFAULT_REGION only; the README's local mode exports AWS_REGION.
-    os.environ.setdefault("AWS_DEFAULT_REGION", region())
     return str(
         args.table
         or os.environ.get("SUPPRESSION_TABLE")
@@ -127,7 +126,12 @@ def cmd_get(args: argparse.Namespace) -> int:
     status = f"suppressed ({answer.reason}) since {answer.since}" if answer.suppressed else "not suppressed"
     if answer.expires_at:
         status += f", until {answer.expires_at}"
+    if answer.scoped and not answer.suppressed:
+        status += " on every stream"
     say(f"{answer.address}: {status}; soft bounces in window: {answer.soft_bounce_count}")
+    for scoped in answer.scoped:
+        where = "every bulk stream" if scoped.scope == ALL_BULK else f"stream {scoped.scope}"
+        say(f"  {where}: {scoped.reason} since {scoped.since}")
     for item in answer.history:
         say(_history_line(item))
     return 0
@@ -268,6 +272,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise InvalidRequest.of("FILE", f"{path} is not a file")
+    with path.open("rb") as raw:
+        problem = utf8_problem(iter(lambda: raw.read(1 << 16), b""))
+    if problem:
+        raise InvalidRequest.of(
+            "FILE", f"{path}: {problem}: save it as UTF-8 (CSV UTF-8); nothing was imported"
+        )
     bulk = wiring.bulk_import_for(settings(args))
     who = actor(args)
     progress = ProgressBar(path.stat().st_size, enabled=not args.no_progress)
@@ -276,9 +286,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     def reject(row: RowError) -> None:
         progress.message(f"skipped {row}")
 
-    # utf-8-sig: spreadsheets often start a CSV with a byte-order mark. Bytes that are not
-    # UTF-8 are kept (as lone surrogates) for read_rows to refuse their row, not replaced.
-    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+    # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = read_rows(_counted_lines(handle, progress), datetime.now(UTC), reason)
         summary = bulk.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
     progress.finish()
@@ -310,8 +319,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         rows = (Suppression.of(state, now) for state in states)
     columns = STREAM_EXPORT_COLUMNS if args.stream is not None else EXPORT_COLUMNS
     if args.output:
-        with Path(args.output).open("w", newline="", encoding="utf-8") as handle:
-            count = _write_export(rows, args.format, handle, columns)
+        try:
+            with Path(args.output).open("w", newline="", encoding="utf-8") as handle:
+                count = _write_export(rows, args.format, handle, columns)
+        except OSError as exc:
+            error(f"--output {args.output}: {exc.strerror or exc}")
+            return 2
     else:
         count = _write_export(rows, args.format, answer_stream(), columns)
     if args.output:
@@ -346,11 +359,7 @@ def _write_export(rows: Iterator[Suppression], fmt: str, stream: TextIO, columns
 # ---- the parser ----------------------------------------------------------------------------
 
 
-def _limit(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("must be between 1 and 1000")
-    return value
+_limit = whole_number(1, 1000)
 
 
 def register(commands: Any) -> None:

@@ -5,6 +5,7 @@ Tracer (and imports the X-Ray SDK) on the first traced request, not at import (t
 from __future__ import annotations
 
 import os
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -13,6 +14,9 @@ from ses_feedback.tracing import LazyTracer
 logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
+# A request that adds no metric (a read through the suppressions API) is normal here; Powertools
+# warns about it on stderr, a stray line in CloudWatch and in `local up` and `local invoke` output.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 def reread_environment() -> None:

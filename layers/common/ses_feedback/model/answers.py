@@ -246,6 +246,7 @@ class AddressStatus(Suppression):
     soft_bounce_count: int
     lifted_at: str | None
     history: list[HistoryItem]
+    scoped: list[ScopedItem] = Field(default_factory=list)
 
     @classmethod
     def of_detail(cls, detail: SuppressionDetail) -> AddressStatus:
@@ -255,6 +256,7 @@ class AddressStatus(Suppression):
             soft_bounce_count=detail.soft_bounce_count,
             lifted_at=detail.lifted_at,
             history=detail.history,
+            scoped=detail.scoped,
         )
 
 

@@ -19,6 +19,7 @@ from ses_feedback.model.reasons import Reason
 
 DEFAULT_STREAM = "transactional"
 STREAM_PATTERN = r"^[a-z0-9-]{1,32}$"
+STREAM_RULE = "a stream name is 1-32 lower-case letters, digits or '-'"  # STREAM_PATTERN, in words
 _STREAM = re.compile(STREAM_PATTERN)
 # The message tag that carries the stream to SES and back in its feedback (mail.tags).
 STREAM_TAG = "stream"

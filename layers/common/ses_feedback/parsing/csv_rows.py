@@ -10,6 +10,9 @@ Two layouts are read, detected from the first non-blank line:
   the address may be missing (a stream needs a header: ``STREAM_COLUMNS``). A plain
   one-address-per-line file is this layout; its entries get reason ``manual``.
 
+Cells are separated by ',', or by ';' or a tab when the first row is (``separator``: what a
+spreadsheet saves in many locales).
+
 A row with an empty reason gets ``manual``; an unsubscribe word (``UNSUBSCRIBE_WORDS``) with
 a stream becomes ``unsubscribed`` from that stream only (without one it stays ``manual``:
 every stream, as before streams existed); a complaint with the stream ``*bulk`` (what a
@@ -22,7 +25,9 @@ still read. Blank lines and lines starting with ``#`` are skipped.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.streams import ALL_BULK, is_stream_name
+from ses_feedback.model.streams import ALL_BULK, STREAM_RULE, is_stream_name
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.operator_input import NOTE_MAX
 
@@ -234,22 +239,9 @@ def _cell(cells: list[str], index: int | None) -> str:
     return cells[index] if index is not None and index < len(cells) else ""
 
 
-def _not_utf8(cells: list[str], layout: _Layout) -> str | None:
-    """The first column this row uses whose bytes were not UTF-8 (read as lone surrogates)."""
-    for name in ("address", "reason", "note", "date", "stream"):
-        try:
-            _cell(cells, getattr(layout, name)).encode()
-        except UnicodeEncodeError:
-            return name
-    return None
-
-
 def parse_row(
     cells: list[str], line: int, layout: _Layout, now: datetime, reason_override: Reason | None = None
 ) -> ImportEntry | RowError:
-    undecodable = _not_utf8(cells, layout)
-    if undecodable is not None:
-        return RowError(line, undecodable, "not valid UTF-8 (refused, not guessed at)")
     try:
         address = normalize_address(_cell(cells, layout.address))
     except InvalidAddress as exc:
@@ -269,7 +261,7 @@ def parse_row(
             )
     elif stream is not None:
         if not is_stream_name(stream):
-            return RowError(line, "stream", "a stream name is 1-32 lower-case letters, digits or '-'")
+            return RowError(line, "stream", STREAM_RULE)
         if column_key(_cell(cells, layout.reason)) not in UNSUBSCRIBE_WORDS or reason_override is not None:
             return RowError(
                 line, "stream", "only unsubscribes are per stream; other reasons block every stream"
@@ -285,11 +277,53 @@ def parse_row(
     return ImportEntry(line=line, address=address, reason=reason, note=note, since=since, stream=stream)
 
 
+def utf8_problem(chunks: Iterable[bytes]) -> str | None:
+    """Where a file stops being UTF-8 text, as ``line N: why``; None when all of it is.
+
+    Read before any row is imported, so that a file in another encoding (a spreadsheet's
+    Latin-1 or UTF-16 "CSV") is refused whole: decoding it with replacement characters would
+    store notes, or even addresses, that the file does not hold.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    for chunk in chunks:
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            # exc.object is what the decoder held: the chunk, after any partial character before it.
+            line += exc.object.count(b"\n", 0, exc.start)
+            return f"line {line}: byte 0x{exc.object[exc.start]:02x} is not UTF-8"
+        if "\0" in text:
+            return f"line {line + text.count(chr(10), 0, text.index(chr(0)))}: a NUL byte (a binary file?)"
+        line += text.count("\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return f"line {line}: the file ends inside a UTF-8 character"
+    return None
+
+
+_CELL_SEPARATORS = (",", ";", "\t")
+
+
+def separator(first_row: str) -> str:
+    """The file's separator, read from its first row: a spreadsheet saves "CSV" with ';' in many
+    locales, and text with tabs. The one found most often outside quotes; ',' on a tie or none."""
+    outside_quotes = "".join(first_row.split('"')[::2])
+    return max(_CELL_SEPARATORS, key=outside_quotes.count)  # the first of equals: ','
+
+
 def read_rows(
     lines: Iterable[str], now: datetime, reason_override: Reason | None = None
 ) -> Iterator[ImportEntry | RowError]:
     """Every data row of a CSV file, in order, as an entry or an error (one row at a time)."""
-    reader = csv.reader(lines)
+    lines = iter(lines)
+    peeked: list[str] = []
+    for line in lines:
+        peeked.append(line)
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+    reader = csv.reader(itertools.chain(peeked, lines), delimiter=separator(peeked[-1]) if peeked else ",")
     layout: _Layout | None = None
     try:
         for cells in reader:

@@ -5,10 +5,12 @@ Each rule refuses with ``InvalidRequest`` naming the field; none rewrites the in
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import InvalidAddress, InvalidRequest
-from ses_feedback.model.streams import is_stream_name
+from ses_feedback.model.streams import STREAM_RULE, is_stream_name
 from ses_feedback.parsing.addresses import normalize_address
 
 NOTE_MAX = 1000
@@ -26,6 +28,22 @@ def _required_text(field: str, value: str | None, longest: int, missing: str) ->
 
 def clean_note(note: str | None) -> str:
     return _required_text("note", note, NOTE_MAX, "say why (a note is required for every manual change)")
+
+
+# Anything shaped like an address (a@b.c) wherever it stands in a sentence.
+_ADDRESS_LIKE = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[^\s@<>(),;:\"']+")
+
+
+def clean_erasure_note(note: str | None) -> str:
+    """An erasure's note: its audit entry outlives the address, so it may hold no address."""
+    why = clean_note(note)
+    if _ADDRESS_LIKE.search(why):
+        raise InvalidRequest.of(
+            "note",
+            "must hold no email address: the erasure's audit entry keeps its note after the address "
+            "is forgotten (give a ticket number)",
+        )
+    return why
 
 
 def clean_actor(actor: str | None) -> str:
@@ -48,7 +66,7 @@ def address_field(raw: str, field: str = "address") -> str:
 
 def stream_field(raw: str) -> str:
     if not is_stream_name(raw):
-        raise InvalidRequest.of("stream", "a stream name is 1-32 lower-case letters, digits or '-'")
+        raise InvalidRequest.of("stream", STREAM_RULE)
     return raw
 
 

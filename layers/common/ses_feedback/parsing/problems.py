@@ -6,9 +6,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ses_feedback.errors import InvalidRequest
+from ses_feedback.model.streams import STREAM_PATTERN, STREAM_RULE
 
 # Where Powertools' route validation says a parameter came from.
 _REQUEST_PARTS = {("body",), ("query",), ("path",)}
+# Patterns said in words: a caller is not expected to read a regular expression.
+_PATTERN_WORDS = {STREAM_PATTERN: STREAM_RULE}
 
 
 def invalid_request(errors: Iterable[Mapping[str, Any]]) -> InvalidRequest:
@@ -23,7 +26,12 @@ def invalid_request(errors: Iterable[Mapping[str, Any]]) -> InvalidRequest:
             problems.append((None, "the body is not valid JSON"))
             continue
         field = field_name(loc) or (error.get("ctx") or {}).get("field")
-        problems.append((field, str(error.get("msg", "is not valid"))))
+        pattern = (
+            (error.get("ctx") or {}).get("pattern")
+            if error.get("type") == "string_pattern_mismatch"
+            else None
+        )
+        problems.append((field, _PATTERN_WORDS.get(pattern or "") or str(error.get("msg", "is not valid"))))
     if not problems:
         problems.append((None, "the request is not valid"))
     field, message = problems[0]
@@ -39,3 +47,26 @@ def field_name(loc: Sequence[str | int]) -> str | None:
         elif part != "[key]":
             name += f".{part}" if name else part
     return name or None
+
+
+def body_not_json(content_type: str | None, body: str | None) -> InvalidRequest | None:
+    """A body sent as anything but JSON, refused as such; None for JSON (or no Content-Type).
+
+    `curl -d '{…}'` without `-H 'Content-Type: application/json'` sends a form: parsed as one,
+    the request's fields all look missing and the JSON text itself is an unknown field.
+    """
+    if not body or _media_type(content_type) in ("", "application/json"):
+        return None
+    return not_json(content_type)
+
+
+def not_json(content_type: str | None) -> InvalidRequest:
+    return InvalidRequest(
+        "Content-Type: the body must be JSON, sent with Content-Type: application/json "
+        f"(not {_media_type(content_type)[:100] or 'none'})",
+        "Content-Type",
+    )
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()

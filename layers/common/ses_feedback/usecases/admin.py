@@ -34,6 +34,7 @@ from ses_feedback.parsing.addresses import address_hash, loggable
 from ses_feedback.parsing.operator_input import (
     address_field,
     clean_actor,
+    clean_erasure_note,
     clean_limit,
     clean_note,
     stream_field,
@@ -110,7 +111,7 @@ class SuppressionAdmin:
         Every item that holds it in clear is deleted; a tombstone named by a keyed hash of
         it stays, with an audit entry (note, actor, never the address). Idempotent.
         """
-        address, why, who = address_field(raw_address), clean_note(note), clean_actor(actor)
+        address, why, who = address_field(raw_address), clean_erasure_note(note), clean_actor(actor)
         store = self.writes.store
         if store.tombstone_of is None:
             raise StreamsNotConfigured("erasure needs the stack's streams secret (STREAMS_SECRET_ID)")

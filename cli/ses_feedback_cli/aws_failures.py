@@ -1,0 +1,74 @@
+"""What a command says when AWS itself is not there for it: one line and what to check, no traceback.
+
+Refusals of ours carry their exit status in the error table; these come from the shell the
+command runs in: no AWS answering at the endpoint (local mode not started), no credentials, a
+table, queue or bucket that is not where the command looks (a wrong --prefix or --table), or
+credentials AWS does not accept. Any other AWS error is left to raise: it is a bug to see.
+"""
+
+from __future__ import annotations
+
+import os
+
+from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ConnectionError as AwsConnectionError
+
+FAILURES = (AwsConnectionError, NoCredentialsError, NoRegionError, ClientError)
+
+# Error codes that mean "not there": SQS (query and JSON protocols); DynamoDB, Lambda, S3 and
+# Secrets Manager.
+_NO_QUEUE = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
+_MISSING = _NO_QUEUE | {"ResourceNotFoundException", "NoSuchBucket"}
+_NOT_ACCEPTED = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+    }
+)
+
+
+def explain(exc: Exception) -> str | None:
+    """The line to print for ``exc``, or None when it is not the environment's failure."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if isinstance(exc, AwsConnectionError):
+        if endpoint:
+            return (
+                f"no AWS answers at {endpoint} (AWS_ENDPOINT_URL): is `ses-feedback local up` running there?"
+            )
+        return f"{exc}: check the network and AWS_REGION"
+    if isinstance(exc, NoCredentialsError):
+        return (
+            "no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(local mode takes testing / testing)"
+        )
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: set AWS_REGION"
+    if not isinstance(exc, ClientError):
+        return None
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    message = str(exc.response.get("Error", {}).get("Message") or code).rstrip(".")
+    said = f"{exc.operation_name}: {message}"
+    if code in _MISSING and exc.operation_name == "Invoke":
+        return f"{said}: check --function-name (the stack's SenderFunctionName output) and AWS_REGION"
+    if code in _NO_QUEUE and not endpoint:
+        return (
+            f"{said}: check --queue-url and --dlq-url (the stack's FeedbackQueueUrl and "
+            "FeedbackDeadLetterQueueUrl outputs; --prefix for a local stack) and AWS_REGION"
+        )
+    if code in _MISSING:
+        if endpoint:
+            return (
+                f"{said} (at {endpoint}): is the local stack up (`ses-feedback local up`, or "
+                "`local bootstrap`) and --prefix its prefix?"
+            )
+        return (
+            f"{said}: check the name given (--table, or $SUPPRESSION_TABLE / $DMARC_REPORT_TABLE; "
+            "--prefix for a local stack) and AWS_REGION"
+        )
+    if code in _NOT_ACCEPTED:
+        return f"{said}: check the AWS credentials in use and their permissions"
+    return None

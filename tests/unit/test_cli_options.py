@@ -1,0 +1,34 @@
+"""Numbers on the command line: out of range or not numbers at all, each is refused by argparse
+(exit 2) with the option and the range it takes, before anything starts."""
+
+from __future__ import annotations
+
+import pytest
+from ses_feedback_cli.main import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["local", "up", "--port", "99999"], "argument --port: must be a whole number from 1 to 65535"),
+        (["local", "up", "--api-port", "0"], "argument --api-port: must be a whole number from 1 to 65535"),
+        (
+            ["local", "up", "--concurrency", "0"],
+            "argument --concurrency: must be a whole number from 1 to 64",
+        ),
+        (["local", "up", "--interval", "-1"], "argument --interval: must be a number of seconds above 0"),
+        (["local", "env-vars", "--port", "http"], "argument --port: must be a whole number from 1 to 65535"),
+        (
+            ["suppressions", "list", "--limit", "abc"],
+            "argument --limit: must be a whole number from 1 to 1000",
+        ),
+        (["suppressions", "list", "--limit", "0"], "argument --limit: must be a whole number from 1 to 1000"),
+    ],
+)
+def test_a_number_option_out_of_range_is_refused_with_its_range(
+    capsys: pytest.CaptureFixture[str], argv: list[str], said: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(said)

@@ -1,0 +1,38 @@
+"""`local up` on a port something already listens on (another `local up`, or macOS's AirPlay
+Receiver on 5000): refused at once, naming the option, before anything starts; never a stack
+bootstrapped into whatever server answers there."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from ses_feedback_cli.main import main
+from ses_feedback_cli.motoserver import free_port
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.mark.parametrize("option", ["--port", "--api-port"])
+def test_local_up_on_a_port_in_use_is_refused_naming_the_option(
+    taken_port: int, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    # Given: the other port free
+    other = "--api-port" if option == "--port" else "--port"
+    # When
+    status = main(["local", "up", option, str(taken_port), other, str(free_port())])
+    # Then
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert err == (
+        f"error: {option} {taken_port}: 127.0.0.1:{taken_port} is already in use "
+        f"(another `ses-feedback local up`?): stop it, or choose another {option}\n"
+    )
+    assert "Traceback" not in out + err
