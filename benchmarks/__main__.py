@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import warnings
 
 from ses_feedback_cli import motoserver
 
@@ -46,8 +45,6 @@ def main(names: list[str]) -> int:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    # Handlers outside Lambda flush metrics they did not add; Powertools warns about each.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
     with motoserver.running() as server:
         os.environ["AWS_ENDPOINT_URL"] = server.endpoint
         for name in chosen:
