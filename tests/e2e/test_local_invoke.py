@@ -25,8 +25,6 @@ from ses_feedback_cli.template import REPO_ROOT, functions
 from tests.e2e.conftest import Cli
 
 EVENTS = REPO_ROOT / "events"
-# Handlers run outside Lambda flush metrics they did not add; Powertools warns about each.
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 
 def event_files() -> list[tuple[str, Path]]:
