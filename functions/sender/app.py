@@ -37,7 +37,7 @@ from ses_feedback.errors import (
 )
 from ses_feedback.model.answers import ErrorAnswer, SendAnswer, SendStatus, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json
+from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
 from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 app = APIGatewayRestResolver(enable_validation=True)
+app.use([refuse_unknown_query])
 
 _RESPONSES: dict[int, Any] = {
     200: {

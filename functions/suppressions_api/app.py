@@ -48,9 +48,10 @@ from ses_feedback.model.reasons import Reason
 from ses_feedback.model.streams import STREAM_PATTERN
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ErasureRequest, ManualSuppressionRequest
-from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json
+from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
 
 app = APIGatewayRestResolver(enable_validation=True)
+app.use([refuse_unknown_query])
 
 # API Gateway (REST) hands the path over still percent-encoded, and the resolver matches on it:
 # decode the segment once, or jo%2Bx@example.com would be taken for another address.

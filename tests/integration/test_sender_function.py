@@ -294,6 +294,20 @@ def test_a_json_body_sent_as_another_content_type_is_refused_naming_the_header(
     assert sender.send_email_calls == []
 
 
+def test_a_query_parameter_is_refused_naming_it_and_nothing_is_sent(sender: Sender) -> None:
+    # Given: the stream put in the URL, where the API takes none, instead of the body
+    event = api_event("POST", "/messages", json.dumps(message()))
+    event["queryStringParameters"] = {"stream": "newsletter"}
+    event["multiValueQueryStringParameters"] = {"stream": ["newsletter"]}
+    # When
+    response = sender.handler(event, LocalContext("SenderFunction"))
+    # Then: refused, not sent on the default stream as if the parameter were not there
+    error = json.loads(response["body"])["error"]
+    assert (response["statusCode"], error["code"], error["field"]) == (400, "invalid_request", "stream")
+    assert error["message"] == "stream: not a query parameter of this route (it takes no query parameters)"
+    assert sender.send_email_calls == []
+
+
 # ---- SES's refusals, each to its documented answer ------------------------------------------
 
 SES_ERRORS = [

@@ -315,3 +315,26 @@ def test_a_bad_stream_parameter_is_said_in_words(call: Call) -> None:
     status, answer = call("GET", "/suppressions", {"stream": "News"})
     assert status == 400
     assert answer["error"]["message"] == "stream: a stream name is 1-32 lower-case letters, digits or '-'"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "field"),
+    [
+        # A typo would answer another question: every reason, not hard bounces
+        ("GET", "/suppressions", {"reasn": "hard_bounce"}, "reasn"),
+        # ... or lift the suppression on every stream, not the unsubscribe from one
+        ("DELETE", "/suppressions/jane@example.com", {"note": "asked", "strem": "news"}, "strem"),
+        ("PUT", "/suppressions/jane@example.com", {"force": "true"}, "force"),
+    ],
+)
+def test_a_query_parameter_the_route_does_not_take_is_refused_naming_it(
+    stack: Stack, call: Call, method: str, path: str, query: dict[str, str], field: str
+) -> None:
+    # Given an address suppressed by hand
+    seed(stack, "jane@example.com,manual\n")
+    # When
+    status, body = call(method, path, query, body={"note": "n"} if method == "PUT" else None)
+    # Then it is refused, naming the parameter and what the route takes, and nothing changed
+    assert (status, body["error"]["code"], body["error"]["field"]) == (400, "invalid_request", field)
+    assert "not a query parameter of this route" in body["error"]["message"]
+    assert call("GET", "/suppressions/jane@example.com")[1]["suppression"]["reason"] == "manual"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ses_feedback.errors import InvalidRequest
@@ -58,6 +58,32 @@ def body_not_json(content_type: str | None, body: str | None) -> InvalidRequest 
     if not body or _media_type(content_type) in ("", "application/json"):
         return None
     return not_json(content_type)
+
+
+def unknown_query(given: Iterable[str], known: Iterable[str]) -> InvalidRequest | None:
+    """A query parameter the route does not take, refused by name; None when there is none.
+
+    Ignoring it would answer another question than the one asked: ``?reasn=hard_bounce``
+    would list every reason, ``DELETE …?strem=news`` lift every stream's suppression.
+    """
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return None
+    takes = ", ".join(sorted(known)) or "no query parameters"
+    return InvalidRequest(
+        f"{unknown[0][:100]}: not a query parameter of this route (it takes {takes})", unknown[0][:100]
+    )
+
+
+def refuse_unknown_query(app: Any, next_middleware: Callable[[Any], Any]) -> Any:
+    """Powertools middleware (``app.use``): ``unknown_query`` against the matched route's parameters."""
+    route = app.context.get("_route")  # Powertools puts the matched route there
+    if route is not None:
+        known = [param.alias for param in route.dependant.query_params]
+        refusal = unknown_query((app.current_event.query_string_parameters or {}).keys(), known)
+        if refusal is not None:
+            raise refusal
+    return next_middleware(app)
 
 
 def not_json(content_type: str | None) -> InvalidRequest:
