@@ -301,7 +301,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
         for row in summary.rejected_rows:
             say(f"  {row}")
-    return 0
+    # The other rows are imported; a script still learns that some were not.
+    return 1 if summary.rejected else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -417,7 +418,11 @@ def register(commands: Any) -> None:
 
     _register_streams(sub, actor_help)
 
-    load = sub.add_parser("import", help="load a CSV export from another provider (safe to run twice)")
+    load = sub.add_parser(
+        "import",
+        help="load a CSV export from another provider (safe to run twice)",
+        description="Bad rows are skipped and named by line; the exit status is then 1.",
+    )
     load.add_argument("file", help="CSV: one address a line, or with a header row (see README)")
     load.add_argument("--reason", choices=REASONS, help="give every row this reason (ignore the file's)")
     load.add_argument("--actor", help=actor_help)
