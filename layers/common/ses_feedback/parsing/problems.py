@@ -70,9 +70,7 @@ def unknown_query(given: Iterable[str], known: Iterable[str]) -> InvalidRequest 
     if not unknown:
         return None
     takes = ", ".join(sorted(known)) or "no query parameters"
-    return InvalidRequest(
-        f"{unknown[0][:100]}: not a query parameter of this route (it takes {takes})", unknown[0][:100]
-    )
+    return InvalidRequest.of(unknown[0][:100], f"not a query parameter of this route (it takes {takes})")
 
 
 def refuse_unknown_query(app: Any, next_middleware: Callable[[Any], Any]) -> Any:
