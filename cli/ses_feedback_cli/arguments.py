@@ -1,9 +1,12 @@
-"""argparse types for numbers with a range: the refusal names the range, never a function name."""
+"""argparse types: the refusal names the rule (a range, an address's fault), never a function name."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+
+from ses_feedback.errors import InvalidAddress
+from ses_feedback.parsing.addresses import normalize_address
 
 
 def whole_number(low: int, high: int) -> Callable[[str], int]:
@@ -30,3 +33,11 @@ def seconds_above_zero(text: str) -> float:
 
 
 port_number = whole_number(1, 65535)
+
+
+def email_address(text: str) -> str:
+    """An address as every door reads it (email-validator, lower-cased); refused with the reason."""
+    try:
+        return normalize_address(text)
+    except InvalidAddress as exc:
+        raise argparse.ArgumentTypeError(f"not an email address: {exc}") from None

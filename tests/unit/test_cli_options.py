@@ -1,5 +1,5 @@
-"""Numbers on the command line: out of range or not numbers at all, each is refused by argparse
-(exit 2) with the option and the range it takes, before anything starts."""
+"""Numbers and addresses on the command line: out of range, not numbers or not addresses, each is
+refused by argparse (exit 2) with the option and the rule it breaks, before anything starts."""
 
 from __future__ import annotations
 
@@ -32,3 +32,13 @@ def test_a_number_option_out_of_range_is_refused_with_its_range(
         main(argv)
     assert exited.value.code == 2
     assert capsys.readouterr().err.strip().endswith(said)
+
+
+def test_an_address_option_that_is_no_address_is_refused_with_the_reason(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `local mailbox --to` answered "no messages to not an address", as if it had looked
+    with pytest.raises(SystemExit) as exited:
+        main(["local", "mailbox", "--to", "not an address"])
+    assert exited.value.code == 2
+    assert "argument --to: not an email address: " in capsys.readouterr().err

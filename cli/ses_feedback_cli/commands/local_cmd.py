@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ses_feedback_cli import local_invoke, local_mailbox, motoserver
-from ses_feedback_cli.arguments import port_number, seconds_above_zero, whole_number
+from ses_feedback_cli.arguments import email_address, port_number, seconds_above_zero, whole_number
 from ses_feedback_cli.local import (
     LocalStack,
     bootstrap,
@@ -243,7 +243,9 @@ def register(commands: Any) -> None:
     mailbox = local_commands.add_parser(
         "mailbox", help="every message the local SES accepted, oldest first (AWS_ENDPOINT_URL)"
     )
-    mailbox.add_argument("--to", help="only messages with this address among to, cc or bcc")
+    mailbox.add_argument(
+        "--to", type=email_address, help="only messages with this address among to, cc or bcc"
+    )
     mailbox.add_argument("--json", action="store_true", help="print the messages as JSON")
     mailbox.add_argument("--endpoint", help="the moto server (default: AWS_ENDPOINT_URL, else :5000)")
     mailbox.set_defaults(func=cmd_mailbox)
