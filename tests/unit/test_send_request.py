@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from ses_feedback.edges.ses import send_email_request
 from ses_feedback.errors import InvalidRequest
 from ses_feedback.model.message import OutgoingMessage
+from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.problems import field_name, invalid_request
 from ses_feedback.parsing.send_request import MAX_MESSAGE_BYTES, SendRequest, app_name, for_ses
 
@@ -171,6 +172,14 @@ def test_a_template_request_needs_no_subject() -> None:
 )
 def test_the_calling_app_becomes_a_valid_ses_tag_value(raw: str | None, expected: str) -> None:
     assert app_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["arn:aws:iam::123456789012:user/Jane.Doe@example.com", "jane.doe@example.com"]
+)
+def test_an_app_named_by_an_email_address_is_tagged_and_logged_by_its_hash(raw: str) -> None:
+    # IAM user names may be addresses, as may a direct invoke's ClientContext app
+    assert app_name(raw) == address_hash("jane.doe@example.com")
 
 
 @pytest.mark.parametrize(

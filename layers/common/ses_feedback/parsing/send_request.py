@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.model.streams import DEFAULT_STREAM, STREAM_PATTERN, STREAM_TAG
-from ses_feedback.parsing.addresses import ParsedAddress, parse_address
+from ses_feedback.parsing.addresses import ParsedAddress, loggable, parse_address
 
 # SES quotas: at most 50 recipients per message, where a recipient is any To, Cc or Bcc
 # address; at most 40 MB per message after base64 encoding (SES API v2). In practice Lambda's
@@ -54,6 +54,8 @@ def app_name(raw: str | None) -> str:
         resource = raw.split(":", 5)[-1]  # assumed-role/NAME/session, user/NAME, role/path/NAME
         parts = resource.split("/")
         name = parts[1] if parts[0] == "assumed-role" and len(parts) > 1 else parts[-1]
+    # An IAM user may be named by an email address; the tag is logged, so it gets the hash.
+    name = loggable(name) or ""
     return _NOT_TAG_CHARS.sub("-", name).strip("-")[:256] or UNKNOWN_APP
 
 
