@@ -1,15 +1,17 @@
 """DmarcReportFunction: SES email receiving stored a message in the report bucket; read its
-DMARC reports and store them (an unreadable message is set aside under rejected/)."""
+DMARC reports and store them (an unreadable message is set aside under rejected/). An event
+that names no stored message is refused with the field (Lambda retries, then the function's
+dead-letter queue keeps it)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import SESEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ses_feedback.model.dmarc import INCOMING_PREFIX
 from ses_feedback.observability import logger, metrics, tracer
+from ses_feedback.parsing.receipts import received_message_ids
 from ses_feedback.wiring import dmarc_reports
 
 
@@ -17,9 +19,8 @@ from ses_feedback.wiring import dmarc_reports
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
-@event_source(data_class=SESEvent)
-def lambda_handler(event: SESEvent, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The receipt rule's S3 action stored the message at its ObjectKeyPrefix + message id.
-    keys = [INCOMING_PREFIX + record.ses.mail.message_id for record in event.records]
+    keys = [INCOMING_PREFIX + message_id for message_id in received_message_ids(event)]
     outcomes = [dmarc_reports().ingest(key, datetime.now(UTC)) for key in keys]
     return {"messages": [outcome.as_dict() for outcome in outcomes]}

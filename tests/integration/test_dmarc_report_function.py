@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -17,6 +17,7 @@ import pytest
 from moto import mock_aws
 from ses_feedback.edges.dmarc_store import PART_BYTES, DmarcReportStore
 from ses_feedback.edges.report_mail import ReportMailBucket
+from ses_feedback.errors import InvalidRequest
 from ses_feedback.model.dmarc import DmarcRecord, DmarcReport, PublishedPolicy
 from ses_feedback.parsing.dmarc import read_reports
 from ses_feedback_cli.dmarc_local import as_mail, ingest, report_address
@@ -139,6 +140,40 @@ def test_a_part_that_cannot_be_read_beside_a_report_is_set_aside_and_counted(
     # And counted as a rejection, which raises DmarcReportRejectedAlarm
     metrics = emitted_metrics(capsys.readouterr().out)
     assert (metrics["DmarcReportStored"], metrics["DmarcReportRejected"]) == (1, 1)
+
+
+MAIL_ID = "Records[0].ses.mail.messageId"
+
+
+def _without_id(event: dict[str, Any]) -> None:
+    del event["Records"][0]["ses"]["mail"]["messageId"]
+
+
+def _id_outside_the_prefix(event: dict[str, Any]) -> None:
+    # The id becomes part of an S3 key: only what SES gives (letters, digits, '.', '_', '-')
+    event["Records"][0]["ses"]["mail"]["messageId"] = "../other/key"
+
+
+def _no_records(event: dict[str, Any]) -> None:
+    event["Records"] = []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [(_without_id, MAIL_ID), (_id_outside_the_prefix, MAIL_ID), (_no_records, "Records")],
+)
+def test_an_event_that_names_no_stored_message_is_refused_naming_the_field(
+    dmarc_stack: DmarcStack, change: Callable[[dict[str, Any]], None], field: str
+) -> None:
+    # Given the receipt event, broken
+    event = json.loads((REPO_ROOT / "events" / "dmarc_report" / "ses_receipt.json").read_text())
+    change(event)
+    handler = load_handler(dmarc_stack.local, "DmarcReportFunction")
+    # When / Then: refused, naming what is wrong (Lambda retries, then the dead-letter queue keeps it)
+    with pytest.raises(InvalidRequest) as refused:
+        handler(event, LocalContext(function_name="DmarcReportFunction"))
+    assert refused.value.field == field
+    assert dmarc_stack.keys("rejected/") == []
 
 
 def test_the_rejection_is_a_metric(dmarc_stack: DmarcStack, capsys: pytest.CaptureFixture[str]) -> None:
