@@ -85,16 +85,24 @@ def test_ooto_auto_reply_reaches_the_senders_mailbox(cli: Cli, aws: str) -> None
 
 
 def test_mail_without_a_configuration_set_publishes_no_events(cli: Cli) -> None:
+    # Given
     refs = cli.json("local", "bootstrap")
     boto3.client("sesv2").create_email_identity(EmailIdentity="example.com")
+    assert refs["ConfigurationSetFeedbackDestination"] == "feedback-to-sns"
+    # When: a bounce sent without a configuration set, then a marker sent with one
     boto3.client("sesv2").send_email(
         FromEmailAddress="noreply@example.com",
         Destination={"ToAddresses": ["bounce@simulator.amazonses.com"]},
         Content={"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}}}},
     )
-    time.sleep(0.5)
-    assert drain(LocalStack()).processed == 0
-    assert refs["ConfigurationSetFeedbackDestination"] == "feedback-to-sns"
+    marker = send(refs, ["success@simulator.amazonses.com"])
+    # Then: the local SES publishes in order, so once the marker's Send and Delivery are
+    # drained, any event of the first message would have been drained before them
+    seen = drain_until(LocalStack(), expected=2)
+    assert [(e["eventType"], e["mail"]["messageId"]) for e in seen] == [
+        ("Send", marker),
+        ("Delivery", marker),
+    ]
 
 
 def user_env() -> dict[str, str]:
