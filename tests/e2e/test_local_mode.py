@@ -42,7 +42,7 @@ def send(refs: dict[str, str], recipients: list[str]) -> str:
     return message_id
 
 
-def drain_until(stack: LocalStack, expected: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+def drain_until(stack: LocalStack, expected: int, timeout: float = 60.0) -> list[dict[str, Any]]:
     """Drain until ``expected`` notifications were applied; return the SES events seen."""
     seen: list[dict[str, Any]] = []
 
@@ -181,9 +181,10 @@ def test_local_up_serves_and_applies_feedback_from_a_second_shell(tmp_path: Path
             ).stdout
         )
         assert answer["status"] == "sent"
-        # Then: within seconds, the background drain has applied the bounce
+        # Then: the background drain applies the bounce (a cap, not a target: each poll starts a
+        # CLI process, which takes seconds on a loaded machine)
         state: dict[str, Any] = {}
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while state.get("reason") != "hard_bounce" and time.monotonic() < deadline:
             time.sleep(0.3)
             state = second_shell.json("suppressions", "get", "bounce@simulator.amazonses.com", "--json")
