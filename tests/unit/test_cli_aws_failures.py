@@ -4,25 +4,14 @@ One line on stderr saying what to check, exit status 1, nothing on stdout."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 from ses_feedback_cli.aws_failures import explain
 from ses_feedback_cli.main import main
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A loopback port that refuses connections for the whole test: bound here, never listening,
-    so no other process can start listening on it meanwhile."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        yield holder.getsockname()[1]
 
 
 def test_no_local_stack_running_says_to_start_local_up(
