@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -80,6 +81,15 @@ def fresh_caches() -> Iterator[None]:
     # Metrics added outside a handler (domain calls in tests) are never flushed: drop them,
     # so that no test counts another's.
     metrics.clear_metrics()
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test: bound here, never listening,
+    so no other process (xdist workers start servers on free ports) can listen on it meanwhile."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

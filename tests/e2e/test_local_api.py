@@ -24,7 +24,6 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from ses_feedback_cli.local import LocalStack, bootstrap
 from ses_feedback_cli.local_api import LocalApi, local_verifier
-from ses_feedback_cli.motoserver import free_port
 
 from tests.e2e.conftest import Cli
 from tests.e2e.test_local_mode import local_up_serving, user_env
@@ -227,8 +226,8 @@ def test_the_mailbox_for_people_lists_each_message_and_what_happened(local_up: L
     assert "→ ooto+api@simulator.amazonses.com: auto_replied" in printed
 
 
-def test_local_mailbox_says_plainly_when_no_local_ses_answers() -> None:
-    nobody = f"http://127.0.0.1:{free_port()}"
+def test_local_mailbox_says_plainly_when_no_local_ses_answers(closed_port: int) -> None:
+    nobody = f"http://127.0.0.1:{closed_port}"
     result = Cli(env=user_env()).run("local", "mailbox", "--endpoint", nobody, check=False)
     assert result.returncode == 1
     assert f"no local SES answers at {nobody}" in result.stderr

@@ -4,12 +4,11 @@ rule set that never displaces another, and the records that send reports here.""
 from __future__ import annotations
 
 import sys
-import types
 from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from moto import mock_aws
 from ses_feedback.model.dmarc import INCOMING_PREFIX
 from ses_feedback_cli.template import Resolver, load_template
 
@@ -134,48 +133,46 @@ class _Responses:
         self.sent.append((status, reason))
 
 
-def _run_activator(request_type: str, active: str | None, expected_set: dict[str, Any] | None) -> _Responses:
+def _run_activator(request_type: str, active: str | None) -> tuple[list[tuple[str, str | None]], str | None]:
+    """Run the custom resource's inline code on moto's SES, where ``active`` (if any) is the
+    active rule set; return what it told CloudFormation and which rule set is active after."""
     code = RESOURCES["ReceiptRuleSetActivatorFunction"]["Properties"]["Code"]["ZipFile"]
     responses = _Responses()
-    # moto has no receipt rule set activation: Stubber answers SES's two calls.
-    ses = boto3.client("ses", region_name="eu-west-1")
-    stubber = Stubber(ses)
-    stubber.add_response(
-        "describe_active_receipt_rule_set", {"Metadata": {"Name": active}} if active else {}, {}
-    )
-    if expected_set is not None:
-        stubber.add_response("set_active_receipt_rule_set", {}, expected_set)
-    fake_boto3 = types.SimpleNamespace(client=lambda service: ses)
-    sys.modules["cfnresponse"] = responses  # type: ignore[assignment]
-    try:
-        namespace: dict[str, Any] = {"boto3": fake_boto3}
-        exec(code.replace("import boto3\n", ""), namespace)
-        with stubber:
+    with mock_aws():
+        ses = boto3.client("ses")
+        for name in sorted({"stack-inbound", active} - {None}):
+            ses.create_receipt_rule_set(RuleSetName=name)
+        if active is not None:
+            ses.set_active_receipt_rule_set(RuleSetName=active)
+        sys.modules["cfnresponse"] = responses  # type: ignore[assignment]
+        try:
+            namespace: dict[str, Any] = {}
+            exec(code, namespace)
             namespace["handler"](
                 {"RequestType": request_type, "ResourceProperties": {"RuleSetName": "stack-inbound"}}, None
             )
-            stubber.assert_no_pending_responses()
-    finally:
-        del sys.modules["cfnresponse"]
-    return responses
+        finally:
+            del sys.modules["cfnresponse"]
+        after = ses.describe_active_receipt_rule_set().get("Metadata", {}).get("Name")
+    return responses.sent, after
 
 
 def test_the_rule_set_is_activated_when_no_other_is_active() -> None:
-    responses = _run_activator("Create", None, {"RuleSetName": "stack-inbound"})
-    assert responses.sent == [("SUCCESS", None)]
+    assert _run_activator("Create", None) == ([("SUCCESS", None)], "stack-inbound")
 
 
 def test_another_active_rule_set_is_never_displaced() -> None:
-    responses = _run_activator("Create", "someone-elses-set", None)
-    assert responses.sent == [
+    sent, active = _run_activator("Create", "someone-elses-set")
+    assert sent == [
         (
             "FAILED",
             "receipt rule set someone-elses-set is active in this region; deploy with "
             "DmarcReceiptRuleSetName=someone-elses-set to add the DMARC rule to it",
         )
     ]
+    assert active == "someone-elses-set"
 
 
 def test_deleting_deactivates_only_our_own_set() -> None:
-    assert _run_activator("Delete", "stack-inbound", {}).sent == [("SUCCESS", None)]
-    assert _run_activator("Delete", "someone-elses-set", None).sent == [("SUCCESS", None)]
+    assert _run_activator("Delete", "stack-inbound") == ([("SUCCESS", None)], None)
+    assert _run_activator("Delete", "someone-elses-set") == ([("SUCCESS", None)], "someone-elses-set")

@@ -15,7 +15,8 @@ from typing import Any
 import boto3
 import pytest
 from ses_feedback import wiring
-from ses_feedback.edges.alarms import ALARM_STATES_TTL_SECONDS
+from ses_feedback.edges.alarms import ALARM_STATES_TTL_SECONDS, read_alarm_states
+from ses_feedback.model.state import AlarmState
 from ses_feedback_cli.local import load_handler, region
 
 from tests.integration.conftest import Stack
@@ -181,6 +182,17 @@ def test_alarms_that_do_not_exist_let_mail_through(guarded: Guarded) -> None:
     answer = guarded.invoke(message())
     # Then
     assert answer["status"] == "sent"
+
+
+def test_an_alarm_cloudwatch_does_not_return_is_unknown_and_the_other_is_read(guarded: Guarded) -> None:
+    # Given: CloudWatch knows only the complaint alarm, and it fires
+    names = tuple(guarded.stack.local.name(a) for a in REPUTATION_ALARMS)
+    guarded.cloudwatch.delete_alarms(AlarmNames=[names[0]])
+    guarded.set_alarm("ComplaintRateAlarm", "ALARM")
+    # When
+    states = read_alarm_states(guarded.cloudwatch, names)
+    # Then
+    assert states == {names[0]: None, names[1]: AlarmState.ALARM}
 
 
 def test_alarm_states_are_read_at_most_once_per_cache_period(guarded: Guarded) -> None:

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -160,6 +161,7 @@ def chromium_page() -> Iterator[Page]:
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helpers share its process group: see _stop
         )
         ws: WebSocket | None = None
         try:
@@ -174,12 +176,43 @@ def chromium_page() -> Iterator[Page]:
         finally:
             if ws is not None:
                 ws.close()
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Stop the browser and every helper it started, before its profile is removed.
+
+    Chromium's helpers (the network service, the zygotes) outlive the browser process for a
+    moment and still write into the profile: removing it then fails with "Directory not
+    empty" (seen about once in 30 runs on an idle machine). The browser leads a process group
+    of its own, so the whole group is ended, and waited for, by that id.
+    """
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while _running_in_group(process.pid):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"chromium's helpers still run {timeout} s after SIGKILL")
+        time.sleep(0.05)
+
+
+def _running_in_group(group: int) -> bool:
+    """Whether a process of this group still runs (zombies no longer write anything)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # it ended while being read
+        state, group_id = fields[0], int(fields[2])
+        if group_id == group and state not in ("Z", "X"):
+            return True
+    return False
 
 
 def _devtools_port(path: Path, process: subprocess.Popen[bytes], timeout: float = 60) -> int:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -126,6 +127,9 @@ def test_address_hash_is_stable_and_does_not_contain_the_address() -> None:
     assert first == second
     assert "jane" not in first
     assert address_hash("john@example.com") != first
+    # A digest of fixed size, whatever the address's length: not an encoding that can be read back
+    long_address = "a" * 60 + "@" + "sub." * 40 + "example.com"
+    assert all(re.fullmatch("[0-9a-f]{16}", address_hash(a)) for a in (address, long_address))
 
 
 def test_mask_address_keeps_domain_and_first_letter_only() -> None:

@@ -2,7 +2,7 @@
 
 moto's CloudWatch cannot refuse DescribeAlarms, so these tests put ``botocore.stub.Stubber``
 on a real CloudWatch client (the happy path against moto is in
-tests/integration/test_sending_guard.py).
+tests/integration/test_sending_guard.py, with an alarm CloudWatch does not return).
 """
 
 from __future__ import annotations
@@ -40,17 +40,6 @@ def test_an_access_denied_read_leaves_every_state_unknown_and_mail_goes_out(
     (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert "unreadable" in warning.getMessage()
     assert getattr(warning, "code", None) == "AccessDenied"
-
-
-def test_an_alarm_cloudwatch_does_not_return_is_unknown() -> None:
-    # Given
-    client = boto3.client("cloudwatch", region_name="us-east-1")
-    with Stubber(client) as stub:
-        stub.add_response("describe_alarms", {"MetricAlarms": [alarm(NAMES[1], "ALARM")]}, REQUEST)
-        # When
-        states = read_alarm_states(client, NAMES)
-    # Then
-    assert states == {NAMES[0]: None, NAMES[1]: AlarmState.ALARM}
 
 
 def test_an_unreadable_answer_is_remembered_for_the_cache_period_too() -> None:

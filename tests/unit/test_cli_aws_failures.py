@@ -4,7 +4,6 @@ One line on stderr saying what to check, exit status 1, nothing on stdout."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,18 +14,11 @@ from ses_feedback_cli.aws_failures import explain
 from ses_feedback_cli.main import main
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def test_no_local_stack_running_says_to_start_local_up(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], closed_port: int
 ) -> None:
     # Given: a shell pointed at local mode, and nothing listening there
-    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    endpoint = f"http://127.0.0.1:{closed_port}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     # When
     status = main(["suppressions", "get", "jane@example.com"])
@@ -39,7 +31,7 @@ def test_no_local_stack_running_says_to_start_local_up(
     )
 
 
-def test_no_credentials_says_which_variables_to_set(tmp_path: Path) -> None:
+def test_no_credentials_says_which_variables_to_set(tmp_path: Path, closed_port: int) -> None:
     # Given: a new shell with no credentials anywhere boto3 looks (and no instance metadata)
     env = {
         name: value
@@ -50,7 +42,7 @@ def test_no_credentials_says_which_variables_to_set(tmp_path: Path) -> None:
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
         "AWS_CONFIG_FILE": str(tmp_path / "config"),
         "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}",
     }
     # When: the command as a process (this one's boto3 session already holds credentials)
     result = subprocess.run(

@@ -24,6 +24,10 @@ from ses_feedback.parsing.events import (
 
 from tests.support import ses_events as b
 
+# The property is about the answer, not the time: no per-example deadline and no too-slow
+# health check, both wall-clock limits that a stalled process on a loaded machine exceeds.
+NO_TIMING: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+
 RECIPIENTS = ["a@example.com", "B <b@Example.com>"]
 REAL = [
     b.bounce(RECIPIENTS, "Permanent", "General"),
@@ -118,7 +122,7 @@ def assert_parses_or_rejects(parse: Any, payload: Any) -> None:
     assert event.feedback_id is None or isinstance(event.feedback_id, str)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, **NO_TIMING)
 @given(json_values | ses_like)
 @example("1" * 5000)  # json refuses integers this long with ValueError, not JSONDecodeError
 def test_arbitrary_json_is_parsed_or_rejected_as_invalid(value: Any) -> None:
@@ -130,7 +134,7 @@ def test_arbitrary_json_is_parsed_or_rejected_as_invalid(value: Any) -> None:
         assert_parses_or_rejects(parse_sns_notification, value)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, **NO_TIMING)
 @given(st.text())
 @example("1" * 5000)
 @example('{"Message": "x", "TopicArn": "' + "1" * 10 + '"}')
@@ -139,7 +143,7 @@ def test_arbitrary_text_is_parsed_or_rejected_as_invalid(text: str) -> None:
     assert_parses_or_rejects(parse_ses_message, text)
 
 
-@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, **NO_TIMING)
 @given(damaged_notifications())
 def test_damaged_real_notifications_are_parsed_or_rejected_as_invalid(document: dict[str, Any]) -> None:
     # Bare, raw-delivery body, SNS envelope in SQS, and a direct SNS Lambda record
@@ -149,7 +153,7 @@ def test_damaged_real_notifications_are_parsed_or_rejected_as_invalid(document: 
     assert_parses_or_rejects(parse_sns_notification, b.sns_envelope(document, lambda_casing=True))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, **NO_TIMING)
 @given(
     st.sampled_from(REAL),
     st.sampled_from(["Message", "TopicArn", "Type", "MessageId", "Timestamp"]),
