@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import queue
 import re
 import sys
@@ -33,6 +34,8 @@ _ACCOUNT = "/v2/email/account"
 _ACCOUNT_DETAILS = "/v2/email/account/details"
 _MAILBOX = "/_local/mailbox"
 _MESSAGES = "/_local/messages"
+# Which process serves here: `motoserver.start` waits for its own child, not whatever answers.
+SERVER_PID = "/_local/pid"
 _RESET = "/moto-api/reset"
 # SES v2's names for the event types an event destination matches.
 _V2_TYPE = {
@@ -82,6 +85,8 @@ class LocalSes:
             return _json(start_response, [asdict(reply) for reply in self.mailbox])
         if path == _MESSAGES:
             return _json(start_response, self.messages)
+        if path == SERVER_PID:
+            return _json(start_response, {"pid": os.getpid()})
         match = _DESTINATIONS.match(path)
         if match:
             return self._event_destinations(match["name"], method, _read_body(environ), start_response)

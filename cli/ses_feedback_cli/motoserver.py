@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -254,13 +255,23 @@ def start(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"moto server exited with {process.returncode} (port {chosen} in use?)")
-        try:
-            with urllib.request.urlopen(f"{server.endpoint}/moto-api/", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.1)
+        if _serves(server):
+            return server
+        time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"moto server did not answer on port {chosen} within {timeout:.0f}s")
+
+
+def _serves(server: MotoServer) -> bool:
+    """Whether ``server``'s own process answers on its port: a server another process started
+    there (a port taken between ``free_port`` and the bind) is not it."""
+    from ses_feedback_cli.local_ses import SERVER_PID  # the server's module, not the client's
+
+    try:
+        with urllib.request.urlopen(f"{server.endpoint}{SERVER_PID}", timeout=1) as answer:
+            return bool(json.load(answer).get("pid") == server.process.pid)
+    except (OSError, ValueError):
+        return False
 
 
 @contextlib.contextmanager

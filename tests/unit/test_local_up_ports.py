@@ -4,12 +4,14 @@ bootstrapped into whatever server answers there."""
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
 from ses_feedback_cli.main import main
-from ses_feedback_cli.motoserver import free_port
+from ses_feedback_cli.motoserver import free_port, start
 
 
 @pytest.fixture
@@ -36,3 +38,27 @@ def test_local_up_on_a_port_in_use_is_refused_naming_the_option(
         f"(another `ses-feedback local up`?): stop it, or choose another {option}\n"
     )
     assert "Traceback" not in out + err
+
+
+def test_a_moto_server_started_where_another_server_answers_is_not_taken_for_it() -> None:
+    # Given: a server that answers every path with 200 on the port (another worker's, say,
+    # which took the port between free_port() and the child's bind)
+    class AnswersAnything(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"pid": 1}')
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    other = http.server.HTTPServer(("127.0.0.1", 0), AnswersAnything)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        # When / Then: the child cannot bind, and start() says so instead of returning the other server
+        with pytest.raises(RuntimeError, match=r"moto server exited .*in use"):
+            start(port=other.server_address[1], timeout=30)
+    finally:
+        other.shutdown()
+        other.server_close()
