@@ -45,11 +45,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if records[0].get("EventSource") == "aws:sns":
             return _sns_event(records)
     if "eventType" in event or "notificationType" in event:
-        item = _parsed(parse_ses_message, event)
-        if isinstance(item, InvalidNotification):
-            _reject(item, "direct")
-            raise item
-        outcomes = _process(wiring.feedback_processor().process, item, "direct")
+        outcomes = _handle(_parsed(parse_ses_message, event), "direct")
         return {"applied": len(outcomes)}
     raise InvalidNotification(NOT_AN_EVENT)
 
@@ -61,10 +57,13 @@ def _parsed(parse: Callable[[Any], FeedbackEvent], payload: Any) -> FeedbackEven
         return exc
 
 
-def _process(process: Callable[[FeedbackEvent], Any], event: FeedbackEvent, message_id: str) -> Any:
-    """Process one event; one that cannot be processed whole is rejected (logged, counted) and raised."""
+def _handle(item: FeedbackEvent | InvalidNotification, message_id: str) -> list[Any]:
+    """Process one parsed message; one that did not parse, or cannot be processed whole, is
+    rejected (logged, counted) and raised."""
     try:
-        return process(event)
+        if isinstance(item, InvalidNotification):
+            raise item
+        return wiring.feedback_processor().process(item)
     except InvalidNotification as exc:
         _reject(exc, message_id)
         raise
@@ -82,11 +81,7 @@ def _sqs_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     feedback.prefetch(p for p in parsed.values() if isinstance(p, FeedbackEvent))
 
     def record_handler(record: SQSRecord) -> None:
-        item = parsed[record.message_id]
-        if isinstance(item, InvalidNotification):
-            _reject(item, record.message_id)
-            raise item
-        _process(feedback.process, item, record.message_id)
+        _handle(parsed[record.message_id], record.message_id)
 
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
@@ -103,12 +98,8 @@ def _sns_event(records: list[dict[str, Any]]) -> dict[str, Any]:
     feedback.prefetch(p for _, p in parsed if isinstance(p, FeedbackEvent))
     failed = []
     for message_id, item in parsed:
-        if isinstance(item, InvalidNotification):
-            _reject(item, message_id)
-            failed.append(message_id)
-            continue
         try:
-            _process(feedback.process, item, message_id)
+            _handle(item, message_id)
         except InvalidNotification:
             failed.append(message_id)
     if failed:
