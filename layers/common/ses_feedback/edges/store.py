@@ -302,7 +302,7 @@ class SuppressionStore:
                 return Applied(ApplyResult.DUPLICATE)
             # Cancelled for another reason (a concurrent transaction on the tombstone, throttling):
             # nothing was written, so it is no duplicate; the caller tries again.
-            raise VersionConflict(f"address {address_hash(decision.address)} changed since it was read")
+            raise _changed(decision.address)
 
         new_state = replace(decision.new_state, version=expected.version + 1)
         state_put: dict[str, Any] = {"TableName": self.table_name, "Item": _state_item(new_state, now)}
@@ -318,7 +318,7 @@ class SuppressionStore:
             raise AddressErased("the address is erased")
         if codes and codes[0] == "ConditionalCheckFailed":
             return Applied(ApplyResult.DUPLICATE)
-        raise VersionConflict(f"address {address_hash(decision.address)} changed since it was read")
+        raise _changed(decision.address)
 
     def _transact(self, items: list[dict[str, Any]]) -> list[str | None] | None:
         """One TransactWriteItems; None when it committed, else each item's cancellation code."""
@@ -654,6 +654,11 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidCursor()
     return value
+
+
+def _changed(address: str) -> VersionConflict:
+    """The address changed since it was read (named by its hash: the error may be logged)."""
+    return VersionConflict(f"address {address_hash(address)} changed since it was read")
 
 
 def _listing_cursor(reason: Reason | None, item: Item, stream: str | None, only: Reason | None) -> str:
