@@ -56,8 +56,8 @@ def cmd_env_vars(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    # Checked first: the moto server's readiness probe would take whatever answers on the port
-    # for it, and bootstrap the stack there.
+    # Checked first, so that the refusal names the option before anything starts (the moto
+    # server would only fail to bind, and the API server after the stack was bootstrapped).
     for option, port in (("--port", args.port), ("--api-port", args.api_port)):
         if motoserver.port_in_use(args.host, port):
             error(
