@@ -37,6 +37,7 @@ from tests.integration.conftest import Stack
 from tests.support import ses_events
 from tests.support import usecases as uc
 from tests.support.api_events import rest_event
+from tests.support.legacy_items import put_pre_streams_state
 
 # The admin clock runs ahead of the wall clock the feedback processor stamps its entries with.
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
@@ -182,21 +183,7 @@ def test_an_unsubscribe_under_an_expired_soft_bounce_is_listed_from_the_scoped_p
 
 def test_a_state_written_before_streams_existed_is_listed_on_every_stream(table: Table) -> None:
     # Given the state item exactly as the release before streams wrote it (no scopes, no gsi2 keys)
-    boto3.client("dynamodb", region_name=region()).put_item(
-        TableName=table.stack.refs["SuppressionTable"],
-        Item={
-            "pk": {"S": "ADDR#old@example.org"},
-            "sk": {"S": "STATE"},
-            "address": {"S": "old@example.org"},
-            "soft_bounce_count": {"N": "0"},
-            "version": {"N": "1"},
-            "updated_at": {"S": "2026-10-01T09:00:00.000Z"},
-            "since": {"S": "2026-10-01T09:00:00.000Z"},
-            "reason": {"S": "manual"},
-            "gsi1pk": {"S": "SUPPRESSED#manual"},
-            "gsi1sk": {"S": "2026-10-01T09:00:00.000Z#old@example.org"},
-        },
-    )
+    put_pre_streams_state(table.stack.refs["SuppressionTable"], "old@example.org", "manual")
     table.unsubscribe("new@example.org", "newsletter")
     # Then
     assert table.listing("newsletter") == [("old@example.org", "manual"), ("new@example.org", "unsubscribed")]

@@ -22,6 +22,7 @@ from ses_feedback_cli.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events
+from tests.support.legacy_items import put_pre_streams_state
 from tests.support.sender_calls import record_sender_calls
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -292,22 +293,7 @@ def test_a_hard_bounce_on_a_newsletter_blocks_everything(streams: Streams) -> No
 
 def test_a_table_written_by_the_previous_release_answers_right_on_every_stream(streams: Streams) -> None:
     # Given the state item exactly as the release before streams wrote it
-    dynamodb = boto3.client("dynamodb", region_name=region())
-    dynamodb.put_item(
-        TableName=streams.stack.refs["SuppressionTable"],
-        Item={
-            "pk": {"S": "ADDR#jane@example.org"},
-            "sk": {"S": "STATE"},
-            "address": {"S": "jane@example.org"},
-            "soft_bounce_count": {"N": "0"},
-            "version": {"N": "1"},
-            "updated_at": {"S": "2026-10-01T09:00:00.000Z"},
-            "since": {"S": "2026-10-01T09:00:00.000Z"},
-            "reason": {"S": "complaint"},
-            "gsi1pk": {"S": "SUPPRESSED#complaint"},
-            "gsi1sk": {"S": "2026-10-01T09:00:00.000Z#jane@example.org"},
-        },
-    )
+    put_pre_streams_state(streams.stack.refs["SuppressionTable"], "jane@example.org", "complaint")
     # Then that complaint applies on every stream
     for answer in (streams.send(text="Reset"), streams.send_bulk(), streams.send_bulk(stream="promo")):
         assert answer["status"] == "suppressed"
