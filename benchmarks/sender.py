@@ -15,15 +15,19 @@ the two bare calls). The handler runs as in Lambda: its log line formatted and i
 published (EMF), both into /dev/null; the requests it is given are built before the clock
 starts, as the bare calls' are. Each send goes to four addresses the handler has not seen
 (the worst case: nothing cached); the same send to recipients it has seen before shows what
-validating new addresses costs. With an idempotency key, what is added is
-set beside the two requests Powertools makes for it (a conditional PutItem that claims the
-key, an UpdateItem that stores the answer), made bare on the same table.
+validating new addresses costs. Then the handler's own work alone, with its two AWS calls
+answered at once: whole, and with one part taken away at a time (new addresses, its log
+line, its metrics, Powertools' decorators), which shows where it goes and what taking a part
+away would buy towards the target (nothing is taken away in Lambda). With an idempotency key,
+what is added is set beside the two requests Powertools makes for it (a conditional PutItem
+that claims the key, an UpdateItem that stores the answer), made bare on the same table.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import json
 import os
 import statistics
@@ -46,9 +50,9 @@ WARMUP = 20
 RECIPIENTS = [f"user{i}@example.org" for i in range(4)] + ["gone@example.org"]
 
 
-def _recipients(i: int) -> list[str]:
+def _recipients(i: int, batch: str = "") -> list[str]:
     """Four new addresses per send (no cache helps), and the one that bounced."""
-    return [f"user{i}-{k}@example.org" for k in range(4)] + ["gone@example.org"]
+    return [f"user{batch}{i}-{k}@example.org" for k in range(4)] + ["gone@example.org"]
 
 
 TARGET_RATIO = 1.2
@@ -56,10 +60,11 @@ TARGET_RATIO = 1.2
 METRICS_DISABLED = "POWERTOOLS_METRICS_DISABLED"
 
 
-def _request(i: int, idempotent: bool) -> dict[str, Any]:
+def _request(i: int, idempotent: bool, batch: str = "") -> dict[str, Any]:
+    """``batch`` names a set of new addresses of its own (each variant of the send gets one)."""
     request: dict[str, Any] = {
         "from": "noreply@example.com",
-        "to": _recipients(i),
+        "to": _recipients(i, batch),
         "subject": f"Invoice {i}",
         "text": "Your invoice is ready.",
         "tags": {"campaign": "bench"},
@@ -138,6 +143,90 @@ def metrics_on() -> Iterator[None]:
             os.environ[METRICS_DISABLED] = before
 
 
+def _nothing(*_: Any, **__: Any) -> None:
+    return None
+
+
+def _taken_away(parts: frozenset[str], call: Callable[[], Any]) -> Any:
+    """For the breakdown only: ``call()`` with the sender's log line and/or its metrics taken away.
+
+    Swapped in and out around each call (an attribute each): the loggers' level would do
+    for the log line, but setting it clears every logger's cache, which costs more than the line.
+    """
+    from ses_feedback.observability import metrics  # noqa: PLC0415  # after load_handler
+    from ses_feedback.usecases.sending import Sender  # noqa: PLC0415
+
+    log_line = Sender.__dict__["_log"]
+    if "log line" in parts:
+        Sender._log = staticmethod(_nothing)  # type: ignore[method-assign]
+    if "metrics" in parts:
+        metrics.add_metric = _nothing  # type: ignore[method-assign]  # shadows the method
+    try:
+        return call()
+    finally:
+        Sender._log = log_line  # type: ignore[method-assign]
+        metrics.__dict__.pop("add_metric", None)
+
+
+@contextlib.contextmanager
+def _answered_at_once(sender: Any, responses: dict[str, dict[str, Any]]) -> Iterator[None]:
+    """The sender's two AWS calls answered at once with what they answered before: its own work alone."""
+    sender.store.client.batch_get_item = lambda **_: responses["BatchGetItem"]
+    sender.ses.client.send_email = lambda **_: responses["SendEmail"]
+    try:
+        yield
+    finally:  # the clients' own methods again (the instance attributes shadowed them)
+        del sender.store.client.batch_get_item, sender.ses.client.send_email
+
+
+def _alone(
+    handler: Callable[[dict[str, Any], Any], Any], context: LocalContext, recurring: dict[str, Any]
+) -> dict[str, float]:
+    """CPU per send of the handler's own work, whole and with parts taken away (AWS answered at once).
+
+    Each variant sends to new addresses of its own, or to ``recurring`` (seen before).
+    Measured this way because the parts are each a few percent of a send: between real
+    calls, run-to-run noise is as large as they are.
+    """
+    core = inspect.unwrap(handler).__globals__["invoke"]  # the handler without Powertools' decorators
+    neither = frozenset({"log line", "metrics"})
+
+    def variant(
+        parts: frozenset[str], batch: str | None, call: Callable[..., Any] = handler
+    ) -> Callable[[int], Any]:
+        """Every variant alike through ``_taken_away``; ``batch`` None: to the recipients seen before."""
+        requests = {i: _request(i, idempotent=False, batch=batch) for i in _indices()} if batch else {}
+        return lambda i: _taken_away(parts, lambda: call(requests.get(i, recurring), context))
+
+    return _interleaved(
+        {
+            "whole": variant(frozenset(), "a"),
+            "seen before": variant(frozenset(), None),
+            "no log line": variant(frozenset({"log line"}), "q"),
+            "no metrics": variant(frozenset({"metrics"}), "m"),
+            "seen, neither": variant(neither, None),
+            "seen, neither, undecorated": variant(neither, None, core),
+        }
+    )
+
+
+def _alone_lines(alone: dict[str, float], own_ms: float) -> list[str]:
+    whole = alone["whole"]
+    undecorated = alone["seen, neither, undecorated"]
+    parts = {
+        "validating 4 new addresses": whole - alone["seen before"],
+        "the log line": whole - alone["no log line"],
+        "the three metrics (added, then published as EMF)": whole - alone["no metrics"],
+        "Powertools' decorators": alone["seen, neither"] - undecorated,
+        "the rest (the request's model, the use case, the answer)": undecorated,
+    }
+    return [
+        f"  the handler's own work alone (the two AWS calls answered at once): {whole:.3f} ms per send; "
+        f"between real calls it costs {own_ms / whole:.1f}x that (cold CPU caches after each call)",
+        "    of it: " + ", ".join(f"{name} {ms:.3f} ms ({ms / whole:.0%})" for name, ms in parts.items()),
+    ]
+
+
 def _requests_of_one_send(sender: Any, send: Callable[[], Any]) -> dict[str, dict[str, Any]]:
     """The parameters of the BatchGetItem and the SendEmail one send made, by operation."""
     made: dict[str, dict[str, Any]] = {}
@@ -159,6 +248,14 @@ def _requests_of_one_send(sender: Any, send: Callable[[], Any]) -> dict[str, dic
             events.unregister(name, capture)
     assert set(made) == {"BatchGetItem", "SendEmail"}, made
     return made
+
+
+def _responses(sender: Any, made: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What DynamoDB and SES answer to the requests of one send (``made``), asked once more."""
+    return {
+        "BatchGetItem": sender.store.client.batch_get_item(**made["BatchGetItem"]),
+        "SendEmail": sender.ses.client.send_email(**made["SendEmail"]),
+    }
 
 
 def run(endpoint: str) -> list[str]:
@@ -237,6 +334,9 @@ def run(endpoint: str) -> list[str]:
                 "idempotency": bare_idempotency,
             }
         )
+        sender.store.client.meta.events.unregister("before-send.dynamodb", count)  # counted are the sends
+        with _answered_at_once(sender, _responses(sender, made)):
+            alone = _alone(handler, context, plain_requests[-1])
     assert all(a["status"] == "partially_suppressed" for a in answers["plain"]), answers["plain"][-1]
     assert all(a["status"] == "partially_suppressed" for a in answers["keyed"]), answers["keyed"][-1]
     plain, keyed = counts["plain"], counts["keyed"]
@@ -269,6 +369,7 @@ def run(endpoint: str) -> list[str]:
         f"  to recipients seen before (addresses validated once per instance, then cached): "
         f"{recurring_ms:.3f} ms → {recurring_ms / two_calls_ms:.2f}x; so email-validator's checks of "
         f"4 new addresses cost {handler_ms - recurring_ms:.3f} ms of it",
+        *_alone_lines(alone, handler_ms - two_calls_ms),
         f"with an idempotency_key: {keyed_ms:.3f} ms ({keyed_ms / two_calls_ms:.2f}x the two calls); it adds "
         f"{added_ms:.3f} ms, beside {idempotency_ms:.3f} ms for its two requests made bare "
         f"({added_ms / idempotency_ms:.2f}x; beyond 1x: Powertools' hashing, serialising, record keeping)",
