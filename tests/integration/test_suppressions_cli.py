@@ -182,6 +182,17 @@ def test_get_shows_the_per_stream_suppressions_too(run: Run, tmp_path: Path) -> 
     assert "  every bulk stream: complaint since 2026-01-03T00:00:00Z" in text
 
 
+def test_import_summary_counts_one_row_in_the_singular(run: Run, tmp_path: Path) -> None:
+    # Given: a file of one address
+    path = tmp_path / "one.csv"
+    path.write_text("solo@example.com\n")
+    # When
+    code, out, _ = run("import", str(path))
+    # Then
+    assert code == 0
+    assert out.startswith("1 row: 1 imported, "), out
+
+
 def test_import_reports_bad_rows_by_line_on_stderr_and_in_the_summary(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
     path.write_text("a@example.com\nnot-an-address\nb@example.com,teapot\nc@example.com,spam\n")

@@ -295,7 +295,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         print_json(summary.as_dict())
     else:
         say(
-            f"{summary.rows:,} rows: {summary.imported:,} imported, {summary.updated:,} updated, "
+            f"{summary.rows:,} row{'' if summary.rows == 1 else 's'}: {summary.imported:,} imported, "
+            f"{summary.updated:,} updated, "
             f"{summary.unchanged:,} already suppressed, {summary.lifted:,} lifted since, "
             f"{summary.expired:,} expired, {summary.duplicates:,} repeated, {summary.rejected:,} rejected"
         )
