@@ -10,7 +10,7 @@ content), counted and failed, so it ends in the DLQ (the other recipients are ap
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -25,6 +25,9 @@ from ses_feedback.parsing.events import (
     parse_sns_notification,
     parse_sqs_body,
 )
+
+if TYPE_CHECKING:
+    from ses_feedback.usecases.feedback import FeedbackProcessor
 
 # A batch in which every record failed still answers with per-item failures (instead of
 # raising), so each message is retried on its own and only poison ends in the DLQ.
@@ -45,7 +48,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if records[0].get("EventSource") == "aws:sns":
             return _sns_event(records)
     if "eventType" in event or "notificationType" in event:
-        outcomes = _handle(_parsed(parse_ses_message, event), "direct")
+        outcomes = _handle(wiring.feedback_processor(), _parsed(parse_ses_message, event), "direct")
         return {"applied": len(outcomes)}
     raise InvalidNotification(NOT_AN_EVENT)
 
@@ -57,13 +60,16 @@ def _parsed(parse: Callable[[Any], FeedbackEvent], payload: Any) -> FeedbackEven
         return exc
 
 
-def _handle(item: FeedbackEvent | InvalidNotification, message_id: str) -> list[Any]:
-    """Process one parsed message; one that did not parse, or cannot be processed whole, is
-    rejected (logged, counted) and raised."""
+def _handle(
+    feedback: FeedbackProcessor, item: FeedbackEvent | InvalidNotification, message_id: str
+) -> list[Any]:
+    """Process one parsed message with its batch's processor (which holds the states the batch
+    prefetched); one that did not parse, or cannot be processed whole, is rejected (logged,
+    counted) and raised."""
     try:
         if isinstance(item, InvalidNotification):
             raise item
-        return wiring.feedback_processor().process(item)
+        return feedback.process(item)
     except InvalidNotification as exc:
         _reject(exc, message_id)
         raise
@@ -81,7 +87,7 @@ def _sqs_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     feedback.prefetch(p for p in parsed.values() if isinstance(p, FeedbackEvent))
 
     def record_handler(record: SQSRecord) -> None:
-        _handle(parsed[record.message_id], record.message_id)
+        _handle(feedback, parsed[record.message_id], record.message_id)
 
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
@@ -99,7 +105,7 @@ def _sns_event(records: list[dict[str, Any]]) -> dict[str, Any]:
     failed = []
     for message_id, item in parsed:
         try:
-            _handle(item, message_id)
+            _handle(feedback, item, message_id)
         except InvalidNotification:
             failed.append(message_id)
     if failed:

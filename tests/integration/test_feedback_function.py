@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from ses_feedback import wiring
 from ses_feedback.errors import FeedbackBatchFailed
 from ses_feedback.model.reasons import Reason
 from ses_feedback_cli.local import LocalContext, load_handler
@@ -78,6 +79,38 @@ def test_three_distinct_transient_bounces_suppress_with_expiry_and_delivery_rese
     assert state.expires_at is not None
     assert state.since is not None
     assert round((state.expires_at - state.since).total_seconds() / 86400) == 7
+
+
+def dynamodb_requests(during: Callable[[], Any]) -> dict[str, int]:
+    """The DynamoDB requests the container's store made while ``during()`` ran, by operation."""
+    made: dict[str, int] = {}
+
+    def count(event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        made[operation] = made.get(operation, 0) + 1
+
+    events = wiring.store().client.meta.events
+    events.register("before-send.dynamodb", count)
+    try:
+        during()
+    finally:
+        events.unregister("before-send.dynamodb", count)
+    return made
+
+
+@pytest.mark.parametrize("door", ["sqs", "sns"])
+def test_a_batch_reads_its_states_in_one_request_and_writes_only_what_changes(
+    handler: Handler, door: str
+) -> None:
+    # Given: 40 deliveries and 10 hard bounces, each to an address of its own, in one batch
+    notifications = [b.delivery([f"d{i}@example.com"]) for i in range(40)]
+    notifications += [b.bounce([f"h{i}@example.com"], "Permanent", "General") for i in range(10)]
+    event = b.sqs_event(*notifications) if door == "sqs" else b.sns_event(*notifications)
+    # When
+    made = dynamodb_requests(lambda: handler(event))
+    # Then: one BatchGetItem for the whole batch (issue 2's budget: a delivery costs at most
+    # 0.1 request), and one write per bounced recipient
+    assert made == {"BatchGetItem": 1, "TransactWriteItems": 10}
 
 
 def test_one_garbage_body_in_ten_is_reported_alone(stack: Stack, handler: Handler) -> None:
