@@ -63,6 +63,11 @@ def answer_stream() -> TextIO:
     return _answer
 
 
+def counted(count: int, one: str, many: str) -> str:
+    """``1 row``, ``2 rows``: a count and its noun, for the lines a person reads."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
 def say(text: str = "") -> None:
     print(text, file=_answer, flush=True)
 

@@ -276,7 +276,7 @@ def test_export_by_reason_to_a_file(run: Run, hundred: list[str], tmp_path: Path
     run("add", "manual@example.com", "--note", "n", "--actor", ACTOR)
     target = tmp_path / "manual.jsonl"
     code, out, _ = run("export", "--format", "jsonl", "--reason", "manual", "--output", str(target))
-    assert code == 0 and "exported 1 addresses" in out
+    assert code == 0 and "exported 1 address to" in out
     assert [json.loads(x)["address"] for x in target.read_text().splitlines()] == ["manual@example.com"]
 
 

@@ -44,7 +44,7 @@ from ses_feedback.usecases.admin import SuppressionAdmin
 
 from ses_feedback_cli.arguments import whole_number
 from ses_feedback_cli.local import LocalStack
-from ses_feedback_cli.output import answer_stream, error, print_json, say
+from ses_feedback_cli.output import answer_stream, counted, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 
 # The reasons the listing knows (unsubscribes are per stream, erasures keep no address).
@@ -161,7 +161,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
     if args.json:
         print_json(answer.model_dump(mode="json"))
     else:
-        say(f"erased: {answer.deleted_items} items deleted; suppressed on every stream (reason erased)")
+        deleted = counted(answer.deleted_items, "item", "items")
+        say(f"erased: {deleted} deleted; suppressed on every stream (reason erased)")
     return 0
 
 
@@ -295,7 +296,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print_json(summary.as_dict())
     else:
         say(
-            f"{summary.rows:,} row{'' if summary.rows == 1 else 's'}: {summary.imported:,} imported, "
+            f"{counted(summary.rows, 'row', 'rows')}: {summary.imported:,} imported, "
             f"{summary.updated:,} updated, "
             f"{summary.unchanged:,} already suppressed, {summary.lifted:,} lifted since, "
             f"{summary.expired:,} expired, {summary.duplicates:,} repeated, {summary.rejected:,} rejected"
@@ -330,7 +331,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         count = _write_export(rows, args.format, answer_stream(), columns)
     if args.output:
-        say(f"exported {count:,} addresses to {args.output}")
+        say(f"exported {counted(count, 'address', 'addresses')} to {args.output}")
     return 0
 
 
