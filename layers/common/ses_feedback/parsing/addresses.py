@@ -85,6 +85,11 @@ def mask_address(address: str) -> str:
 _EMAIL_IN_TEXT = re.compile(r"[^\s/:@]+@[^\s/:@]+\.[^\s/:@]+")
 
 
+def holds_address(text: str) -> bool:
+    """Whether some part of ``text`` is shaped like an email address (what ``loggable`` hashes)."""
+    return _EMAIL_IN_TEXT.search(text) is not None
+
+
 def loggable(text: str | None) -> str | None:
     """Text for a log line (an actor, say) with any email address in it replaced by its hash."""
     if text is None:

@@ -5,13 +5,11 @@ Each rule refuses with ``InvalidRequest`` naming the field; none rewrites the in
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import InvalidAddress, InvalidRequest
 from ses_feedback.model.streams import STREAM_RULE, is_stream_name
-from ses_feedback.parsing.addresses import normalize_address
+from ses_feedback.parsing.addresses import holds_address, normalize_address
 
 NOTE_MAX = 1000
 ACTOR_MAX = 2048
@@ -30,14 +28,10 @@ def clean_note(note: str | None) -> str:
     return _required_text("note", note, NOTE_MAX, "say why (a note is required for every manual change)")
 
 
-# Anything shaped like an address (a@b.c) wherever it stands in a sentence.
-_ADDRESS_LIKE = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[^\s@<>(),;:\"']+")
-
-
 def clean_erasure_note(note: str | None) -> str:
     """An erasure's note: its audit entry outlives the address, so it may hold no address."""
     why = clean_note(note)
-    if _ADDRESS_LIKE.search(why):
+    if holds_address(why):
         raise InvalidRequest.of(
             "note",
             "must hold no email address: the erasure's audit entry keeps its note after the address "
