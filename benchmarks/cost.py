@@ -9,14 +9,18 @@ SNS delivers to SQS (a SendMessage, charged to the queue) and Lambda's poller re
 GB-seconds: the handler's measured time per batch at the template's MemorySize, where the
 CPU part is stretched by Lambda's CPU share (one vCPU at 1,769 MB, proportionally less
 below), the waits on the moto server standing in for DynamoDB's latency, rounded up to the
-millisecond per invocation as Lambda bills.
+millisecond per invocation as Lambda bills. CloudWatch Logs: the bytes the handler writes (its
+log lines and EMF documents, counted as it writes them, metrics published as in Lambda), and
+Lambda's own START, END and REPORT lines for each invocation (their size from the lines'
+documented text format, with the X-Ray part that ``Tracing: Active`` adds).
 
 The straightforward design is measured the same way: SNS → Lambda per notification, a plain
 handler that parses the notification and makes one PutItem per event, no batching, no state.
 
-Not counted (the same in both designs, or not per notification): CloudWatch Logs and
-metrics ingestion, X-Ray traces, the pollers' empty ReceiveMessage calls while the queue is
-idle, storage, data transfer, and the free tiers.
+Not counted (not per notification, or the same in both designs): the custom metrics that EMF
+creates (billed per metric and month, not per value), X-Ray traces (sampled: the first request
+each second and 5% of the rest), the pollers' empty ReceiveMessage calls while the queue is
+idle, log and table storage, data transfer, and the free tiers.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import boto3
 from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalStack
 
-from benchmarks import feedback, into_devnull, sender
+from benchmarks import feedback, into_devnull, metrics_on, sender
 from benchmarks.capacity import CapacityMeter
 from tests.support import ses_events
 
@@ -41,8 +45,9 @@ REGION = "us-east-1"
 # those after its 2024-11-01 reduction). Sources: aws.amazon.com/lambda/pricing/ (arm64),
 # aws.amazon.com/sqs/pricing/ (standard queue), aws.amazon.com/sns/pricing/ (standard topic;
 # deliveries to SQS and to Lambda are free), aws.amazon.com/dynamodb/pricing/on-demand/,
-# aws.amazon.com/ses/pricing/, aws.amazon.com/api-gateway/pricing/ (REST). They were not
-# re-read online for this table: check them before deciding on these figures.
+# aws.amazon.com/ses/pricing/, aws.amazon.com/api-gateway/pricing/ (REST),
+# aws.amazon.com/cloudwatch/pricing/ (Logs, standard class). They were not re-read online for
+# this table: check them before deciding on these figures.
 PRICES_AS_OF = "2025-01"
 LAMBDA_GB_SECOND = 0.0000133334  # arm64, first 7.5 billion GB-s a month
 LAMBDA_REQUEST = 0.20 / 1e6
@@ -52,6 +57,20 @@ DYNAMODB_WRITE_UNIT = 0.625 / 1e6
 DYNAMODB_READ_UNIT = 0.125 / 1e6
 SES_EMAIL = 0.10 / 1000  # per recipient of an outgoing message
 API_GATEWAY_REST_REQUEST = 3.50 / 1e6
+# Per GB ingested; since 2025-05 Lambda's logs are tiered, and this is still the first 10 TB's
+# price. Counted per 10^9 bytes (the higher reading of "GB").
+CLOUDWATCH_LOGS_BYTE = 0.50 / 1e9
+# What Lambda writes itself for each invocation, in the text log format the template keeps
+# (a warm invocation: a cold one adds "Init Duration" to REPORT).
+_REQUEST_ID = "3f1c2b7e-9d4a-4e8b-a6c5-0b1d2e3f4a5b"
+PLATFORM_LINES = (
+    f"START RequestId: {_REQUEST_ID} Version: $LATEST\n",
+    f"END RequestId: {_REQUEST_ID}\n",
+    f"REPORT RequestId: {_REQUEST_ID}\tDuration: 744.21 ms\tBilled Duration: 745 ms\t"
+    "Memory Size: 512 MB\tMax Memory Used: 98 MB\t\n"
+    "XRAY TraceId: 1-6751d2a3-4b5c6d7e8f9a0b1c2d3e4f5a\tSegmentId: 1a2b3c4d5e6f7a8b\tSampled: true\t\n",
+)
+PLATFORM_LOG_BYTES = sum(len(line.encode()) for line in PLATFORM_LINES)
 
 FULL_VCPU_MB = 1769  # Lambda: one vCPU's worth at 1,769 MB, proportionally less below
 MEMORY_CHOICES = (128, 256, 512, 1024, 1769)
@@ -72,6 +91,7 @@ class Usage:
     invocations: float
     cpu_seconds: float  # per invocation, at a full vCPU (this machine)
     wall_seconds: float  # per invocation, waits included
+    log_bytes: float  # ingested by CloudWatch Logs: the handler's share and Lambda's own lines
     emails: float = 0.0
 
     def lambda_seconds(self, memory_mb: int) -> float:
@@ -91,6 +111,7 @@ class Usage:
             + self.sqs * SQS_REQUEST
             + self.invocations * LAMBDA_REQUEST
             + self.gb_seconds(memory_mb) * LAMBDA_GB_SECOND
+            + self.log_bytes * CLOUDWATCH_LOGS_BYTE
             + self.emails * SES_EMAIL
         )
         return per_one * 1e6
@@ -119,6 +140,7 @@ def ours(figures: feedback.TypeFigures) -> Usage:
         invocations=1 / per_batch,
         cpu_seconds=figures.cpu_seconds / figures.batches,
         wall_seconds=figures.wall_seconds / figures.batches,
+        log_bytes=figures.log_bytes / n + PLATFORM_LOG_BYTES / per_batch,
     )
 
 
@@ -162,13 +184,14 @@ def measure_straightforward(endpoint: str) -> dict[str, Usage]:
     for kind, build in feedback._builders().items():
         meter.reset()
         cpu = wall = 0.0
-        for i in range(STRAIGHTFORWARD_PER_TYPE):
-            event = ses_events.sns_event(build(i))
-            started, started_wall = time.process_time(), time.perf_counter()
-            handler(event, None)
-            cpu += time.process_time() - started
-            wall += time.perf_counter() - started_wall
-        usage[kind] = _per_invocation(meter, STRAIGHTFORWARD_PER_TYPE, cpu, wall, sns=1)
+        with into_devnull() as written:  # it logs nothing itself: Lambda's own lines only
+            for i in range(STRAIGHTFORWARD_PER_TYPE):
+                event = ses_events.sns_event(build(i))
+                started, started_wall = time.process_time(), time.perf_counter()
+                handler(event, None)
+                cpu += time.process_time() - started
+                wall += time.perf_counter() - started_wall
+        usage[kind] = _per_invocation(meter, STRAIGHTFORWARD_PER_TYPE, cpu, wall, written.bytes, sns=1)
     return usage
 
 
@@ -176,7 +199,7 @@ def measure_send(endpoint: str) -> Usage:
     _, handler, context, suppression_check = sender.ready(endpoint)
     meter = CapacityMeter().attach(suppression_check.store.client)
     cpu = wall = 0.0
-    with into_devnull():
+    with metrics_on(), into_devnull() as written:
         for i in range(SENDS):
             started, started_wall = time.process_time(), time.perf_counter()
             answer = handler(sender._request(i, idempotent=False), context)
@@ -184,13 +207,13 @@ def measure_send(endpoint: str) -> Usage:
             wall += time.perf_counter() - started_wall
             assert answer["status"] == "partially_suppressed", answer
     # SES bills each recipient: four of the five (one is suppressed).
-    return _per_invocation(meter, SENDS, cpu, wall, sns=0, emails=len(sender.RECIPIENTS) - 1)
+    return _per_invocation(meter, SENDS, cpu, wall, written.bytes, sns=0, emails=len(sender.RECIPIENTS) - 1)
 
 
 def _per_invocation(
-    meter: CapacityMeter, n: int, cpu: float, wall: float, *, sns: float, emails: float = 0
+    meter: CapacityMeter, n: int, cpu: float, wall: float, logged: int, *, sns: float, emails: float = 0
 ) -> Usage:
-    """One invocation per notification (or send): the meter's and the clock's totals over n of them."""
+    """One invocation per notification (or send): the meter's, the clock's and the log's totals over n."""
     return Usage(
         dynamodb_requests=sum(meter.requests.values()) / n,
         rcu=meter.rcu / n,
@@ -200,6 +223,7 @@ def _per_invocation(
         invocations=1,
         cpu_seconds=cpu / n,
         wall_seconds=wall / n,
+        log_bytes=logged / n + PLATFORM_LOG_BYTES,
         emails=emails,
     )
 
@@ -208,7 +232,7 @@ def _row(name: str, usage: Usage, memory_mb: int) -> str:
     return (
         f"{name:<34}{usage.dynamodb_requests:>7.2f}{usage.rcu:>7.2f}{usage.wcu:>7.2f}{usage.sns:>5.0f}"
         f"{usage.sqs:>6.2f}{usage.invocations:>7.2f}{usage.gb_seconds(memory_mb) * 1000:>10.3f}"
-        f"{usage.dollars_per_million(memory_mb):>11.2f}"
+        f"{usage.log_bytes:>8.0f}{usage.dollars_per_million(memory_mb):>11.2f}"
     )
 
 
@@ -217,7 +241,16 @@ def run(endpoint: str) -> list[str]:
     simple = measure_straightforward(endpoint)
     send = measure_send(endpoint)
     feedback_mb, sender_mb, batch = _memory("FeedbackFunction"), _memory("SenderFunction"), _batch_size()
-    columns = [("DDB", 7), ("RCU", 7), ("WCU", 7), ("SNS", 5), ("SQS", 6), ("Lambda", 7), ("GB-ms", 10)]
+    columns = [
+        ("DDB", 7),
+        ("RCU", 7),
+        ("WCU", 7),
+        ("SNS", 5),
+        ("SQS", 6),
+        ("Lambda", 7),
+        ("GB-ms", 10),
+        ("Logs B", 8),
+    ]
     header = f"{'':<34}" + "".join(f"{name:>{width}}" for name, width in columns) + f"{'$/million':>11}"
     lines = [
         f"Cost per notification and per send — {REGION} on-demand prices as of {PRICES_AS_OF} "
@@ -257,7 +290,9 @@ def run(endpoint: str) -> list[str]:
     lines += [
         "",
         "DDB = DynamoDB requests, RCU/WCU capacity units, SNS/SQS requests, Lambda invocations, GB-ms "
-        "Lambda GB-milliseconds — all per notification (per send); $/million includes SES for the send",
+        "Lambda GB-milliseconds, Logs B bytes CloudWatch Logs ingests (the handler's lines and EMF, "
+        f"measured; Lambda's START/END/REPORT, {PLATFORM_LOG_BYTES} B per invocation) — all per "
+        "notification (per send); $/million includes SES for the send",
         "",
     ]
     return lines

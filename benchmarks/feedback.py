@@ -2,9 +2,10 @@
 
 1,000 notifications of each type go through the real handler (loaded from the template's
 CodeUri/Handler with the template's environment) in SQS batches of 100, against a moto
-server. Requests (and their capacity units, capacity.py) are counted on the store's own
-boto3 client, so they are exactly the calls the handler makes. ``measure`` keeps the figures
-for the run: the cost table (cost.py) prices them.
+server, its metrics published as in Lambda. Requests (and their capacity units, capacity.py)
+are counted on the store's own boto3 client, so they are exactly the calls the handler
+makes, and what it logs is counted as CloudWatch Logs ingests it. ``measure`` keeps the
+figures for the run: the cost table (cost.py) prices them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ses_feedback import wiring
 from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
 
-from benchmarks import into_devnull
+from benchmarks import into_devnull, metrics_on
 from benchmarks.capacity import CapacityMeter
 from tests.support import ses_events as b
 
@@ -54,6 +55,7 @@ class TypeFigures:
     wcu: float
     cpu_seconds: float  # this process's CPU inside the handler
     wall_seconds: float  # the handler's wall time, its waits on the moto server included
+    log_bytes: int  # its log lines and EMF documents (Lambda's own lines are cost.py's)
 
 
 @functools.cache
@@ -71,17 +73,24 @@ def measure(endpoint: str) -> dict[str, TypeFigures]:
             for start in range(0, PER_TYPE, BATCH)
         ]
         cpu = wall = 0.0
-        for event in events:
-            # The handler logs at the template's level and Powertools flushes a metric that
-            # reaches 100 values even with metrics disabled: part of the cost, not of the report.
-            with into_devnull():
+        # The handler logs at the template's level and publishes its metrics, as in Lambda:
+        # part of the cost, not of the report.
+        with metrics_on(), into_devnull() as written:
+            for event in events:
                 started, started_wall = time.process_time(), time.perf_counter()
                 response = handler(event, LocalContext(function_name="FeedbackFunction"))
                 cpu += time.process_time() - started
                 wall += time.perf_counter() - started_wall
-            assert response == {"batchItemFailures": []}, json.dumps(response)[:200]
+                assert response == {"batchItemFailures": []}, json.dumps(response)[:200]
         figures[kind] = TypeFigures(
-            PER_TYPE, len(events), sum(meter.requests.values()), meter.rcu, meter.wcu, cpu, wall
+            PER_TYPE,
+            len(events),
+            sum(meter.requests.values()),
+            meter.rcu,
+            meter.wcu,
+            cpu,
+            wall,
+            written.bytes,
         )
     return figures
 

@@ -29,7 +29,6 @@ import contextlib
 import copy
 import inspect
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -42,7 +41,7 @@ from ses_feedback.model.state import Action, AddressState, Decision
 from ses_feedback_cli import motoserver
 from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
 
-from benchmarks import into_devnull
+from benchmarks import into_devnull, metrics_on
 
 ROUNDS = 7
 PER_ROUND = 60
@@ -56,8 +55,6 @@ def _recipients(i: int, batch: str = "") -> list[str]:
 
 
 TARGET_RATIO = 1.2
-# Read by Powertools at every flush.
-METRICS_DISABLED = "POWERTOOLS_METRICS_DISABLED"
 
 
 def _request(i: int, idempotent: bool, batch: str = "") -> dict[str, Any]:
@@ -123,24 +120,6 @@ def ready(endpoint: str) -> tuple[LocalStack, Callable[[dict[str, Any], Any], An
         moment + timedelta(days=1),
     )
     return stack, handler, context, sender
-
-
-@contextlib.contextmanager
-def metrics_on() -> Iterator[None]:
-    """Metrics published, as in Lambda: each send prints its EMF document (into /dev/null here).
-
-    ``make bench`` turns them off for the other handlers; off, Powertools' flush neither
-    prints nor clears them, so a send would do less than in Lambda and its metric set grow.
-    """
-    before = os.environ.get(METRICS_DISABLED)
-    os.environ[METRICS_DISABLED] = "false"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[METRICS_DISABLED]
-        else:
-            os.environ[METRICS_DISABLED] = before
 
 
 def _nothing(*_: Any, **__: Any) -> None:
