@@ -195,13 +195,19 @@ def _calls_timed_inside(
 
 
 # More than this machine's L2 (the CPU's caches, as a real AWS call leaves them: cold).
-SWEEP = bytearray(16 * 1024 * 1024)
+SWEEP_BYTES = 16 * 1024 * 1024
 CACHE_LINE = 64
 
 
-def _sweep() -> None:
-    """Touch every cache line of SWEEP, evicting what the CPU's caches held."""
-    SWEEP[::CACHE_LINE] = bytes(len(SWEEP) // CACHE_LINE)
+def _sweeper() -> Callable[[], None]:
+    """A sweep that touches every cache line of its own SWEEP_BYTES, evicting what the caches held."""
+    area = bytearray(SWEEP_BYTES)
+    zeros = bytes(SWEEP_BYTES // CACHE_LINE)
+
+    def sweep() -> None:
+        area[::CACHE_LINE] = zeros
+
+    return sweep
 
 
 def _alone(
@@ -224,7 +230,7 @@ def _alone(
         requests = {i: _request(i, idempotent=False, batch=batch) for i in _indices()} if batch else {}
         return lambda i: _taken_away(parts, lambda: call(requests.get(i, recurring), context))
 
-    swept = variant(frozenset(), "s")
+    swept, sweep = variant(frozenset(), "s"), _sweeper()
     return _interleaved(
         {
             "whole": variant(frozenset(), "a"),
@@ -233,8 +239,8 @@ def _alone(
             "no metrics": variant(frozenset({"metrics"}), "m"),
             "seen, neither": variant(neither, None),
             "seen, neither, undecorated": variant(neither, None, core),
-            "sweep": lambda _: _sweep(),
-            "after a sweep": lambda i: (_sweep(), swept(i)),
+            "sweep": lambda _: sweep(),
+            "after a sweep": lambda i: (sweep(), swept(i)),
         }
     )
 
@@ -252,7 +258,7 @@ def _alone_lines(alone: dict[str, float], own_ms: float) -> list[str]:
     }
     return [
         f"  the handler's own work alone (the two AWS calls answered at once): {whole:.3f} ms per send; "
-        f"between real calls it costs {own_ms / whole:.1f}x that; after a {len(SWEEP) >> 20} MB sweep "
+        f"between real calls it costs {own_ms / whole:.1f}x that; after a {SWEEP_BYTES >> 20} MB sweep "
         f"through memory (the CPU's caches cold, as a call leaves them) {after_sweep:.3f} ms, "
         f"{after_sweep / whole:.1f}x",
         "    of it: " + ", ".join(f"{name} {ms:.3f} ms ({ms / whole:.0%})" for name, ms in parts.items()),
