@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import TextIO
 
-# Read by Powertools at every flush; `make bench` sets it to "true" for what does not price logs.
+# Read by Powertools at every flush: `make bench` sets it "true", metrics_on() where they count.
 METRICS_DISABLED = "POWERTOOLS_METRICS_DISABLED"
 
 

@@ -151,14 +151,24 @@ def _taken_away(parts: frozenset[str], call: Callable[[], Any]) -> Any:
 
 
 @contextlib.contextmanager
-def _answered_at_once(sender: Any, responses: dict[str, dict[str, Any]]) -> Iterator[None]:
-    """The sender's two AWS calls answered at once with what they answered before: its own work alone."""
-    sender.store.client.batch_get_item = lambda **_: responses["BatchGetItem"]
-    sender.ses.client.send_email = lambda **_: responses["SendEmail"]
+def _calls_replaced(
+    sender: Any, replace: Callable[[str, Callable[..., Any]], Callable[..., Any]]
+) -> Iterator[None]:
+    """The sender's two AWS calls replaced by ``replace(operation, the client's method)``."""
+    store, ses = sender.store.client, sender.ses.client
+    store.batch_get_item = replace("BatchGetItem", store.batch_get_item)
+    ses.send_email = replace("SendEmail", ses.send_email)
     try:
         yield
     finally:  # the clients' own methods again (the instance attributes shadowed them)
-        del sender.store.client.batch_get_item, sender.ses.client.send_email
+        del store.batch_get_item, ses.send_email
+
+
+def _answered_at_once(
+    sender: Any, responses: dict[str, dict[str, Any]]
+) -> contextlib.AbstractContextManager[None]:
+    """The sender's two AWS calls answered at once with what they answered before: its own work alone."""
+    return _calls_replaced(sender, lambda operation, _: lambda **__: responses[operation])
 
 
 def _calls_timed_inside(
@@ -168,7 +178,7 @@ def _calls_timed_inside(
     directly in the same sends: medians of rounds. Between real calls, as in Lambda."""
     inside = [0.0]
 
-    def timed(method: Callable[..., Any]) -> Callable[..., Any]:
+    def timed(_: str, method: Callable[..., Any]) -> Callable[..., Any]:
         def call(**params: Any) -> Any:
             started = time.process_time()
             try:
@@ -179,18 +189,14 @@ def _calls_timed_inside(
         return call
 
     requests = {i: _request(i, idempotent=False, batch="t") for i in _indices()}
-    sender.store.client.batch_get_item = timed(sender.store.client.batch_get_item)
-    sender.ses.client.send_email = timed(sender.ses.client.send_email)
     rounds: list[tuple[float, float]] = []
-    try:
+    with _calls_replaced(sender, timed):
         _cpu_ms(lambda i: handler(requests[i], context), FIRST_WARMUP, WARMUP)
         for round_ in range(ROUNDS):
             inside[0] = 0.0
             whole = _cpu_ms(lambda i: handler(requests[i], context), round_ * PER_ROUND, PER_ROUND)
             calls = inside[0] / PER_ROUND * 1000
             rounds.append((calls, whole - calls))
-    finally:  # the clients' own methods again
-        del sender.store.client.batch_get_item, sender.ses.client.send_email
     return statistics.median(c for c, _ in rounds), statistics.median(o for _, o in rounds)
 
 
