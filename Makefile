@@ -57,7 +57,7 @@ lint: $(APP_STAMP) ## ruff format check and lint; import-linter holds the layers
 	$(VENV)/bin/lint-imports
 
 typecheck: $(APP_STAMP) ## mypy (strict, pydantic plugin) over the layer, handlers and CLI
-	$(VENV)/bin/mypy layers/common/ses_feedback cli/ses_feedback_cli functions
+	$(VENV)/bin/mypy layers/common/ses_feedback cli/ses_feedback_cli stack/ses_feedback_stack emulator/ses_feedback_emulator doctor/ses_feedback_doctor functions
 
 validate: $(TOOLS_STAMP) ## sam validate --lint (cfn-lint included) on template.yaml, without and with a HostedZoneId
 	@# `sam validate --lint` runs cfn-lint itself; plain cfn-lint on both variants runs in the

@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-from ses_feedback_cli import motoserver
+from ses_feedback_emulator import motoserver
 
 # Modules are optional so that each area can add its own; the order is the report's order.
 MODULES = [

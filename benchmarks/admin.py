@@ -24,8 +24,9 @@ from ses_feedback.edges.store import SuppressionStore
 from ses_feedback.parsing.csv_rows import read_rows
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.bulk_import import BulkImport
-from ses_feedback_cli import motoserver
-from ses_feedback_cli.local import LocalStack, bootstrap
+from ses_feedback_emulator import motoserver
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_stack.names import LocalStack
 
 from benchmarks import into_devnull
 

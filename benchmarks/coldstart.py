@@ -28,8 +28,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from ses_feedback_cli.local import LocalStack
-from ses_feedback_cli.template import REPO_ROOT, function_source, functions
+from ses_feedback_stack.names import LocalStack
+from ses_feedback_stack.template import REPO_ROOT, function_source, functions
 
 from tests.support.no_network import PRELUDE
 
@@ -308,7 +308,7 @@ def imports() -> list[str]:
 
 
 def first_requests(endpoint: str) -> list[str]:
-    from ses_feedback_cli.local import bootstrap  # noqa: PLC0415
+    from ses_feedback_emulator.bootstrap import bootstrap  # noqa: PLC0415
 
     stack = LocalStack(prefix="coldstart")
     bootstrap(stack)

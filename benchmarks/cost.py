@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from ses_feedback_cli import motoserver
-from ses_feedback_cli.local import LocalStack
+from ses_feedback_emulator import motoserver
+from ses_feedback_stack.names import LocalStack
 
 from benchmarks import feedback, into_devnull, metrics_on, sender
 from benchmarks.capacity import CapacityMeter

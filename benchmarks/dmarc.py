@@ -18,8 +18,9 @@ from pathlib import Path
 from ses_feedback.edges.dmarc_store import DmarcReportStore
 from ses_feedback.parsing.dmarc import read_reports
 from ses_feedback.usecases.dmarc import DmarcReports
-from ses_feedback_cli import motoserver
-from ses_feedback_cli.local import LocalStack, bootstrap
+from ses_feedback_emulator import motoserver
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_stack.names import LocalStack
 
 from benchmarks import into_devnull
 

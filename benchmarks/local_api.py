@@ -1,6 +1,6 @@
 """The local REST API: latency of ``POST /messages`` over loopback against a bare SES v2 send.
 
-``local up``'s HTTP front (``ses_feedback_cli.local_api``) serves the template's RestApi: a
+``local up``'s HTTP front (``ses_feedback_emulator.api``) serves the template's RestApi: a
 request becomes API Gateway's proxy event, goes to a SenderFunction instance (a process of
 its own), which checks the suppression list (DynamoDB) and sends (SES), all on the same moto
 server. The baseline is a bare boto3 SES v2 ``send_email`` of the same message to the same
@@ -18,9 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from ses_feedback_cli import motoserver
-from ses_feedback_cli.local import LocalStack, bootstrap
-from ses_feedback_cli.local_api import LocalApi, local_verifier
+from ses_feedback_emulator import motoserver
+from ses_feedback_emulator.api import LocalApi, local_verifier
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_stack.names import LocalStack
 
 ROUNDS = 6
 PER_ROUND = 50

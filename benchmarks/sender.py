@@ -41,8 +41,10 @@ from typing import Any
 import boto3
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
-from ses_feedback_cli import motoserver
-from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
+from ses_feedback_emulator import motoserver
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.names import LocalStack
 
 from benchmarks import into_devnull, metrics_on
 

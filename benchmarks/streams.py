@@ -15,8 +15,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ses_feedback_cli import motoserver
-from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
+from ses_feedback_emulator import motoserver
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.names import LocalStack
 
 from benchmarks import into_devnull
 

@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ses_feedback_stack.names import DEFAULT_PREFIX, region
+
 from ses_feedback_cli import aws_failures
 from ses_feedback_cli.commands import (
     demo_cmd,
@@ -21,7 +23,6 @@ from ses_feedback_cli.commands import (
     stats_cmd,
     suppressions_cmd,
 )
-from ses_feedback_cli.local import DEFAULT_PREFIX, region
 from ses_feedback_cli.output import capture_answer_stream, error, operator_logging
 
 # Each command group registers itself here: one line per module in commands/.

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-
-from ses_feedback_cli.template import REPO_ROOT, function_source, functions, load_template
+from ses_feedback_stack.template import REPO_ROOT, function_source, functions, load_template
 
 API_LOGICAL_ID = "RestApi"
 DOCUMENT_PATH = REPO_ROOT / "layers" / "common" / "ses_feedback" / "openapi.json"

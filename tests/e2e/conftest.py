@@ -16,8 +16,8 @@ from unittest import mock
 
 import pytest
 from ses_feedback import wiring
-from ses_feedback_cli import motoserver
 from ses_feedback_cli.main import main
+from ses_feedback_emulator import motoserver
 
 CLI = str(Path(sys.executable).with_name("ses-feedback"))
 

@@ -12,8 +12,9 @@ import pytest
 from moto import mock_aws
 from ses_feedback.edges.dmarc_store import DmarcReportStore
 from ses_feedback.model.dmarc import DmarcReport
-from ses_feedback_cli.local import LocalStack, bootstrap
 from ses_feedback_cli.main import main
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_stack.names import LocalStack
 
 from tests.support import dmarc_reports as build
 from tests.support.browser import CHROMIUM, HEADLESS

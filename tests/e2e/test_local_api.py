@@ -22,8 +22,9 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from ses_feedback_cli.local import LocalStack, bootstrap
-from ses_feedback_cli.local_api import LocalApi, local_verifier
+from ses_feedback_emulator.api import LocalApi, local_verifier
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_stack.names import LocalStack
 
 from tests.e2e.conftest import Cli
 from tests.e2e.test_local_mode import local_up_serving, user_env

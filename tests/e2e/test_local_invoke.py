@@ -18,9 +18,10 @@ from typing import Any
 import boto3
 import pytest
 from ses_feedback.model.dmarc import INCOMING_PREFIX
-from ses_feedback_cli.local import LocalStack, sam_env_vars
 from ses_feedback_cli.main import main
-from ses_feedback_cli.template import REPO_ROOT, functions
+from ses_feedback_emulator.bootstrap import sam_env_vars
+from ses_feedback_stack.names import LocalStack
+from ses_feedback_stack.template import REPO_ROOT, functions
 
 from tests.e2e.conftest import Cli
 

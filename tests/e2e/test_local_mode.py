@@ -16,8 +16,9 @@ from typing import Any
 
 import boto3
 import pytest
-from ses_feedback_cli.local import LocalStack, drain
-from ses_feedback_cli.motoserver import free_port
+from ses_feedback_emulator.lambdas import drain
+from ses_feedback_emulator.motoserver import free_port
+from ses_feedback_stack.names import LocalStack
 
 from tests.e2e.conftest import CLI, Cli
 

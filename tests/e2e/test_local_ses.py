@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import boto3
-from ses_feedback_cli.local_ses import LocalSes
+from ses_feedback_emulator.ses import LocalSes
 
 from tests.e2e.conftest import Cli
 from tests.support import dns_zones as z

@@ -4,7 +4,7 @@ Proves that nothing is lost and nothing is applied twice:
 
 - 20,000 notifications of every type and both shapes, 1% of them published twice (SNS/SES
   repeats) and 0.5% garbage, go to the feedback topic in ``publish_batch`` calls;
-- the real FeedbackFunction handler drains the queue (``ses_feedback_cli.local.drain``)
+- the real FeedbackFunction handler drains the queue (``ses_feedback_emulator.bootstrap.drain``)
   while a seeded 5% of its DynamoDB calls fail;
 - every good notification ends applied exactly once (each address's history and state
   match what was published for it), every garbage one ends in the DLQ, ``ses-feedback
@@ -43,8 +43,10 @@ import pytest
 from botocore.exceptions import ClientError
 from ses_feedback import wiring
 from ses_feedback.edges.store import SuppressionStore
-from ses_feedback_cli.local import LocalStack, bootstrap, drain, load_handler
 from ses_feedback_cli.redrive import queue_depth
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_emulator.lambdas import drain, load_handler
+from ses_feedback_stack.names import LocalStack
 
 from tests.e2e.conftest import Cli
 from tests.support import ses_events as b

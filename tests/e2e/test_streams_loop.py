@@ -23,7 +23,7 @@ from typing import Any
 
 import boto3
 import pytest
-from ses_feedback_cli.local import LocalStack
+from ses_feedback_stack.names import LocalStack
 
 from tests.e2e.conftest import Cli
 from tests.e2e.test_local_mode import local_up_serving

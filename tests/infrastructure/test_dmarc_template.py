@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from ses_feedback.model.dmarc import INCOMING_PREFIX
-from ses_feedback_cli.template import Resolver, load_template
+from ses_feedback_stack.template import Resolver, load_template
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]

@@ -11,8 +11,8 @@ from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action
 from ses_feedback.parsing.events import EventType
 from ses_feedback.usecases.feedback import BOUNCE_TYPES, _metric_name
-from ses_feedback_cli.local import LocalStack
-from ses_feedback_cli.template import REPO_ROOT, TEMPLATE_PATH, Resolver, load_template, resources_of_type
+from ses_feedback_stack.names import LocalStack
+from ses_feedback_stack.template import REPO_ROOT, TEMPLATE_PATH, Resolver, load_template, resources_of_type
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ses_feedback_cli.template import Resolver, load_template
+from ses_feedback_stack.template import Resolver, load_template
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]

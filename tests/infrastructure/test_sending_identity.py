@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ses_feedback_cli.template import REPO_ROOT, Resolver, load_template, resources_of_type
+from ses_feedback_stack.template import REPO_ROOT, Resolver, load_template, resources_of_type
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ses_feedback_cli.template import (
+from ses_feedback_stack.template import (
     REPO_ROOT,
     Resolver,
     environment_variable_names,
@@ -218,7 +218,8 @@ def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege
 
 def test_env_vars_file_is_what_local_env_vars_generates() -> None:
     # `ses-feedback local env-vars > events/env.json` regenerates it after a template change.
-    from ses_feedback_cli.local import LocalStack, sam_env_vars
+    from ses_feedback_emulator.bootstrap import sam_env_vars
+    from ses_feedback_stack.names import LocalStack
 
     committed = json.loads((REPO_ROOT / "events" / "env.json").read_text())
     assert committed == sam_env_vars(LocalStack(), "http://host.docker.internal:5000")

@@ -14,7 +14,8 @@ import pytest
 from moto import mock_aws
 from moto.moto_api._internal.models import moto_api_backend
 from ses_feedback.edges.store import SuppressionStore
-from ses_feedback_cli.local import LocalStack, bootstrap
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_stack.names import LocalStack
 
 
 @dataclass

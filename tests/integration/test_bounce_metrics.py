@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ses_feedback_cli.local import LocalContext, load_handler
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
 
 from tests.integration.conftest import Stack
 from tests.integration.test_feedback_function import Handler, emitted_metrics

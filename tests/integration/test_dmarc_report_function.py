@@ -20,9 +20,11 @@ from ses_feedback.edges.report_mail import ReportMailBucket
 from ses_feedback.errors import InvalidRequest
 from ses_feedback.model.dmarc import DmarcRecord, DmarcReport, PublishedPolicy
 from ses_feedback.parsing.dmarc import read_reports
-from ses_feedback_cli.dmarc_local import as_mail, ingest, report_address
-from ses_feedback_cli.local import LocalContext, LocalStack, bootstrap, load_handler
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_emulator.dmarc import as_mail, ingest, report_address
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.names import LocalStack
+from ses_feedback_stack.template import REPO_ROOT
 
 from tests.integration.test_feedback_function import emitted_metrics
 

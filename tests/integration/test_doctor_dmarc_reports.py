@@ -9,9 +9,10 @@ import pytest
 from moto import mock_aws
 from ses_feedback.edges.dmarc_store import DmarcReportStore
 from ses_feedback.model.dmarc import DmarcReport
-from ses_feedback_cli.doctor.model import Status, Target
-from ses_feedback_cli.doctor.reports import dmarc_reports_check
-from ses_feedback_cli.local import LocalStack, bootstrap
+from ses_feedback_doctor.model import Status, Target
+from ses_feedback_doctor.reports import dmarc_reports_check
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_stack.names import LocalStack
 
 from tests.support import dmarc_reports as build
 

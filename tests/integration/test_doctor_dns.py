@@ -7,9 +7,9 @@ the check that must catch it (status and the fix it prints), and the DMARC verdi
 from __future__ import annotations
 
 import pytest
-from ses_feedback_cli.doctor.diagnose import DoctorRequest, diagnose
-from ses_feedback_cli.doctor.dns_lookup import DnsLookup
-from ses_feedback_cli.doctor.model import Check, Status, failed
+from ses_feedback_doctor.diagnose import DoctorRequest, diagnose
+from ses_feedback_doctor.dns_lookup import DnsLookup
+from ses_feedback_doctor.model import Check, Status, failed
 
 from tests.support import dns_zones as z
 from tests.support.dns_server import DnsServer, zone_from_records

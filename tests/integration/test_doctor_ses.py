@@ -17,11 +17,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
-from ses_feedback_cli.doctor.diagnose import DoctorRequest, diagnose
-from ses_feedback_cli.doctor.dns_lookup import DnsLookup
-from ses_feedback_cli.doctor.model import Check, Status, failed
-from ses_feedback_cli.doctor.ses_gateway import SesGateway
-from ses_feedback_cli.local import LocalStack, bootstrap
+from ses_feedback_doctor.diagnose import DoctorRequest, diagnose
+from ses_feedback_doctor.dns_lookup import DnsLookup
+from ses_feedback_doctor.model import Check, Status, failed
+from ses_feedback_doctor.ses_gateway import SesGateway
+from ses_feedback_emulator.bootstrap import bootstrap
+from ses_feedback_stack.names import LocalStack
 
 from tests.support import dns_zones as z
 from tests.support.dns_server import DnsServer

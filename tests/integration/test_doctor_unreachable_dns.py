@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from ses_feedback_cli.doctor.diagnose import DoctorRequest, diagnose
-from ses_feedback_cli.doctor.dns_lookup import DnsLookup
-from ses_feedback_cli.doctor.model import Status, failed
 from ses_feedback_cli.main import main
+from ses_feedback_doctor.diagnose import DoctorRequest, diagnose
+from ses_feedback_doctor.dns_lookup import DnsLookup
+from ses_feedback_doctor.model import Status, failed
 
 from tests.support import dns_zones as z
 from tests.support.dns_server import DnsServer, zone_from_records

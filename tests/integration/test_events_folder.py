@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from ses_feedback_cli.local import LocalContext, load_handler
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
 

@@ -11,7 +11,7 @@ import pytest
 from ses_feedback import wiring
 from ses_feedback.errors import FeedbackBatchFailed
 from ses_feedback.model.reasons import Reason
-from ses_feedback_cli.local import LocalContext, load_handler
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events as b

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from ses_feedback_cli.local import drain
 from ses_feedback_cli.redrive import queue_depth
+from ses_feedback_emulator.lambdas import drain
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events as b

@@ -11,9 +11,9 @@ import pytest
 from botocore.stub import Stubber
 from ses_feedback.settings import Settings
 from ses_feedback_cli.commands.production_access_cmd import stack_of
-from ses_feedback_cli.doctor.model import Check, Status
 from ses_feedback_cli.main import main
-from ses_feedback_cli.production_access import StackFacts, readiness, submit, use_case_description
+from ses_feedback_doctor.model import Check, Status
+from ses_feedback_doctor.production_access import StackFacts, readiness, submit, use_case_description
 
 
 def facts(**environment: str) -> StackFacts:

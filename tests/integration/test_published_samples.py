@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ses_feedback.errors import InvalidNotification
 from ses_feedback.parsing.events import FeedbackEvent, parse_sns_notification, parse_sqs_body
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_stack.template import REPO_ROOT
 
 SAMPLES = Path(os.environ.get("SES_SAMPLES_DIR", REPO_ROOT / "tests" / "fixtures" / "ses-samples"))
 SES_FILES = sorted(SAMPLES.glob("*.json"))

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ses_feedback_cli.local import LocalContext, load_handler
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
 

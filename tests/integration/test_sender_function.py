@@ -21,9 +21,10 @@ from ses_feedback import wiring
 from ses_feedback.edges.store import SuppressionStore
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
-from ses_feedback_cli.local import LOCAL_ACCOUNT_ID, LocalContext, load_handler, region
 from ses_feedback_cli.openapi import DOCUMENT_PATH, api_functions, generate
-from ses_feedback_cli.template import REPO_ROOT, load_template
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, region
+from ses_feedback_stack.template import REPO_ROOT, load_template
 
 from tests.integration.conftest import Stack
 from tests.support.sender_calls import record_sender_calls

@@ -17,7 +17,8 @@ import pytest
 from ses_feedback import wiring
 from ses_feedback.edges.alarms import ALARM_STATES_TTL_SECONDS, read_alarm_states
 from ses_feedback.model.state import AlarmState
-from ses_feedback_cli.local import load_handler, region
+from ses_feedback_emulator.lambdas import load_handler
+from ses_feedback_stack.names import region
 
 from tests.integration.conftest import Stack
 from tests.integration.test_sender_function import Sender, message

@@ -22,8 +22,8 @@ from ses_feedback.model.reasons import Reason
 from ses_feedback.parsing.csv_rows import read_rows
 from ses_feedback.usecases.admin import SuppressionAdmin
 from ses_feedback.usecases.bulk_import import SES_SYNC_ACTOR
-from ses_feedback_cli.local import LocalContext, load_handler
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
 from tests.support import usecases as uc

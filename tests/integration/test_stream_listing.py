@@ -30,8 +30,9 @@ from ses_feedback.parsing.csv_rows import read_rows
 from ses_feedback.parsing.events import parse_ses_message
 from ses_feedback.rules.scopes import unsubscribe_decision
 from ses_feedback.usecases.admin import SuppressionAdmin
-from ses_feedback_cli.local import LocalContext, load_handler, region
 from ses_feedback_cli.main import main
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.names import region
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events

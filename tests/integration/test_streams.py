@@ -17,8 +17,9 @@ from typing import Any
 import boto3
 import pytest
 from ses_feedback import wiring
-from ses_feedback_cli.local import LocalContext, load_handler, region
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.names import region
+from ses_feedback_stack.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
 from tests.support import ses_events

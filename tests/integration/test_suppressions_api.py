@@ -14,8 +14,8 @@ import pytest
 from botocore.stub import Stubber
 from ses_feedback import wiring
 from ses_feedback.parsing.csv_rows import read_rows
-from ses_feedback_cli.local import LocalContext, load_handler
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.template import REPO_ROOT
 
 from tests.integration.conftest import Stack
 from tests.support import usecases as uc

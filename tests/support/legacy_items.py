@@ -6,7 +6,7 @@ Written by hand, not by the store under test, so that reading them checks compat
 from __future__ import annotations
 
 import boto3
-from ses_feedback_cli.local import region
+from ses_feedback_stack.names import region
 
 SINCE = "2026-10-01T09:00:00.000Z"
 

@@ -15,8 +15,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from ses_feedback_cli.local import LocalStack
-from ses_feedback_cli.template import REPO_ROOT, function_source, functions
+from ses_feedback_stack.names import LocalStack
+from ses_feedback_stack.template import REPO_ROOT, function_source, functions
 
 from tests.support.no_network import PRELUDE
 

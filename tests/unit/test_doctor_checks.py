@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 from botocore.exceptions import NoCredentialsError
-from ses_feedback_cli.doctor.diagnose import DoctorRequest, diagnose
-from ses_feedback_cli.doctor.dns_checks import check_dkim_records
-from ses_feedback_cli.doctor.model import (
+from ses_feedback_cli.main import main
+from ses_feedback_doctor.diagnose import DoctorRequest, diagnose
+from ses_feedback_doctor.dns_checks import check_dkim_records
+from ses_feedback_doctor.model import (
     AccountFacts,
     DnsFacts,
     IdentityFacts,
@@ -17,9 +18,8 @@ from ses_feedback_cli.doctor.model import (
     Status,
     Target,
 )
-from ses_feedback_cli.doctor.ses_checks import check_account, check_ses_dkim, check_ses_mail_from
-from ses_feedback_cli.doctor.ses_gateway import SesGateway
-from ses_feedback_cli.main import main
+from ses_feedback_doctor.ses_checks import check_account, check_ses_dkim, check_ses_mail_from
+from ses_feedback_doctor.ses_gateway import SesGateway
 
 TARGET = Target(domain="example.com", region="eu-west-1", mail_from_domain="mail.example.com")
 IDENTITY = IdentityFacts(

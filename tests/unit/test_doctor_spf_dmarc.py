@@ -4,14 +4,14 @@ the TXT answers an include reaches are given as data."""
 from __future__ import annotations
 
 import pytest
-from ses_feedback_cli.doctor import dmarc, spf
-from ses_feedback_cli.doctor.diagnose import (
+from ses_feedback_doctor import dmarc, spf
+from ses_feedback_doctor.diagnose import (
     BadDoctorInput,
     mail_from_domain,
     normalize_domain,
     normalize_token,
 )
-from ses_feedback_cli.doctor.model import Lookup
+from ses_feedback_doctor.model import Lookup
 
 
 def targets(**records: str) -> dict[str, Lookup]:

@@ -12,8 +12,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from ses_feedback_cli.local import LocalStack
-from ses_feedback_cli.local_api import (
+from ses_feedback_emulator.api import (
     LOCAL_CALLER,
     Caller,
     IncomingRequest,
@@ -25,6 +24,7 @@ from ses_feedback_cli.local_api import (
     proxy_event,
     routes,
 )
+from ses_feedback_stack.names import LocalStack
 
 SIGNER = Caller(
     user_arn="arn:aws:iam::123456789012:user/billing-app", user_id="AIDABILLING", access_key="AKIDLOCAL"
@@ -268,7 +268,7 @@ def test_a_malformed_proxy_answer_is_api_gateways_502(result: object) -> None:
 
 
 def test_the_request_log_carries_no_address_token_or_query() -> None:
-    from ses_feedback_cli.local_api import loggable_request
+    from ses_feedback_emulator.api import loggable_request
 
     # Given: request lines as http.server logs them (a token is base64 of its address)
     line = loggable_request('"GET /suppressions/jane%40example.com/events?cursor=abc HTTP/1.1" 200 -')

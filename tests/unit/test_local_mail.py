@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from ses_feedback_cli.local_mail import accepted_message
+from ses_feedback_emulator.mail import accepted_message
 
 ACCEPTED = datetime(2026, 11, 29, 9, 0, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from ses_feedback_cli.main import main
-from ses_feedback_cli.motoserver import free_port, start
+from ses_feedback_emulator.motoserver import free_port, start
 
 
 @pytest.fixture

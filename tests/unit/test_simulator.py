@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from ses_feedback.parsing.events import EventType, parse_ses_message
-from ses_feedback_cli.simulator import Outcome, SentMessage, auto_replies, notifications, outcome_for
-from ses_feedback_cli.template import REPO_ROOT
+from ses_feedback_emulator.simulator import Outcome, SentMessage, auto_replies, notifications, outcome_for
+from ses_feedback_stack.template import REPO_ROOT
 
 SAMPLES = REPO_ROOT / "tests" / "fixtures" / "ses-samples"
 SENT_AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from ses_feedback_cli import demo
+from ses_feedback_emulator import demo
+
 from ses_feedback_cli.output import say
 
 

@@ -16,9 +16,9 @@ from ses_feedback.model.moments import iso_z
 from ses_feedback.parsing.dmarc import DEFAULT_LIMITS, read_reports
 from ses_feedback.rules.dmarc import DmarcSummary, OwnSending
 from ses_feedback.usecases.dmarc import DmarcReports
+from ses_feedback_stack.names import LocalStack
 
 from ses_feedback_cli.commands.stats_cmd import parse_since
-from ses_feedback_cli.local import LocalStack
 from ses_feedback_cli.output import answer_stream, error, print_json, say
 
 
@@ -61,7 +61,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from ses_feedback_cli.dmarc_local import ingest
+    from ses_feedback_emulator.dmarc import ingest
 
     stack = LocalStack(prefix=args.prefix)
     failed = False

@@ -6,16 +6,17 @@ import argparse
 import os
 from typing import Any
 
-from ses_feedback_cli.doctor.diagnose import (
+from ses_feedback_doctor.diagnose import (
     BadDoctorInput,
     DoctorRequest,
     diagnose,
     normalize_domain,
     normalize_token,
 )
-from ses_feedback_cli.doctor.dns_lookup import BadNameserver, DnsLookup
-from ses_feedback_cli.doctor.model import Check, failed
-from ses_feedback_cli.local import region
+from ses_feedback_doctor.dns_lookup import BadNameserver, DnsLookup
+from ses_feedback_doctor.model import Check, failed
+from ses_feedback_stack.names import region
+
 from ses_feedback_cli.output import error, print_json, say
 
 

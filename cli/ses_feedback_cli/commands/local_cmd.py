@@ -12,21 +12,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ses_feedback_cli import local_invoke, local_mailbox, motoserver
+from ses_feedback_emulator import invoke as local_invoke
+from ses_feedback_emulator import mailbox as local_mailbox
+from ses_feedback_emulator import motoserver
+from ses_feedback_emulator.api import DEFAULT_API_PORT, LOCAL_CALLER, LocalApi, local_verifier
+from ses_feedback_emulator.bootstrap import bootstrap, sam_env_vars, use_embedded_aws
+from ses_feedback_emulator.instances import DEFAULT_CONCURRENCY
+from ses_feedback_emulator.lambdas import drain, load_handler
+from ses_feedback_stack.names import LocalStack, region
+from ses_feedback_stack.template import REPO_ROOT
+
 from ses_feedback_cli.arguments import email_address, port_number, seconds_above_zero, whole_number
-from ses_feedback_cli.local import (
-    LocalStack,
-    bootstrap,
-    drain,
-    load_handler,
-    region,
-    sam_env_vars,
-    use_embedded_aws,
-)
-from ses_feedback_cli.local_api import DEFAULT_API_PORT, LOCAL_CALLER, LocalApi, local_verifier
-from ses_feedback_cli.local_instances import DEFAULT_CONCURRENCY
 from ses_feedback_cli.output import answer_stream, error, print_json, say
-from ses_feedback_cli.template import REPO_ROOT
 
 # Docker Desktop's name for the host; on Linux add `--add-host host.docker.internal:host-gateway`.
 CONTAINER_HOST = "host.docker.internal"

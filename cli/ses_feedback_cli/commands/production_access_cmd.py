@@ -11,20 +11,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.settings import Settings
-
-from ses_feedback_cli.doctor import dmarc
-from ses_feedback_cli.doctor.diagnose import BadDoctorInput, DoctorRequest, diagnose, normalize_domain
-from ses_feedback_cli.doctor.dns_lookup import BadNameserver, DnsLookup
-from ses_feedback_cli.doctor.model import Check, Status
-from ses_feedback_cli.local import LocalStack, region
-from ses_feedback_cli.output import error, print_json, say
-from ses_feedback_cli.production_access import (
+from ses_feedback_doctor import dmarc
+from ses_feedback_doctor.diagnose import BadDoctorInput, DoctorRequest, diagnose, normalize_domain
+from ses_feedback_doctor.dns_lookup import BadNameserver, DnsLookup
+from ses_feedback_doctor.model import Check, Status
+from ses_feedback_doctor.production_access import (
     MAIL_TYPES,
     StackFacts,
     readiness,
     submit,
     use_case_description,
 )
+from ses_feedback_stack.names import LocalStack, region
+
+from ses_feedback_cli.output import error, print_json, say
 
 
 def stack_of(args: argparse.Namespace) -> tuple[LocalStack, dict[str, str]]:

@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 import boto3
+from ses_feedback_stack.names import LocalStack, region
 
-from ses_feedback_cli.local import LocalStack, region
 from ses_feedback_cli.output import error, print_json, say
 from ses_feedback_cli.redrive import RedriveIncomplete, inspect, redrive
 

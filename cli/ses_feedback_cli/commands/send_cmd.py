@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ses_feedback.errors import exit_status_of_code
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.names import LocalStack
 
-from ses_feedback_cli.local import LocalContext, LocalStack, load_handler
 from ses_feedback_cli.output import error, print_json, say
 
 CLI_APP = "ses-feedback-cli"

@@ -11,10 +11,10 @@ from typing import Any
 import boto3
 from ses_feedback.model.moments import iso_z
 from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, standing
+from ses_feedback_stack.names import LocalStack, region
 
 from ses_feedback_cli.commands.redrive_cmd import queue_urls
 from ses_feedback_cli.commands.suppressions_cmd import build_admin
-from ses_feedback_cli.local import LocalStack, region
 from ses_feedback_cli.output import print_json, say
 from ses_feedback_cli.redrive import queue_depth
 

@@ -41,9 +41,9 @@ from ses_feedback.model.streams import ALL_BULK, EVERY
 from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
+from ses_feedback_stack.names import LocalStack
 
 from ses_feedback_cli.arguments import whole_number
-from ses_feedback_cli.local import LocalStack
 from ses_feedback_cli.output import answer_stream, counted, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 

@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ses_feedback import wiring
 from ses_feedback.rules.dmarc import DmarcSummary, OwnSending
 
-from ses_feedback_cli.doctor.model import Check, Status, Target
+from ses_feedback_doctor.model import Check, Status, Target
 
 WINDOW = timedelta(days=30)
 # Reporters send daily; a few quiet days are normal for a small sender, a week is not.

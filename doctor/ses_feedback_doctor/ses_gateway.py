@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from ses_feedback_cli.doctor.model import (
+from ses_feedback_doctor.model import (
     AccountFacts,
     ConfigurationSetFacts,
     EventDestination,

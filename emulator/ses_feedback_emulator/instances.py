@@ -1,7 +1,7 @@
 """Function instances for the local REST API, as Lambda runs them: one process each, one request at a time.
 
 Each function's ``FunctionPool`` holds its instances. An instance is a fresh interpreter
-(``python -m ses_feedback_cli.local_instances``), like a Lambda execution environment: its
+(``python -m ses_feedback_emulator.instances``), like a Lambda execution environment: its
 own environment (the template's for that function), module globals and caches. It imports
 the handler once (the cold start), then serves invocations one at a time over a socket pair
 it inherits. An instance starts on the first request that finds no idle one and stays warm;
@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ses_feedback_cli.local import LocalContext, LocalStack, load_handler
-from ses_feedback_cli.motoserver import terminate
-from ses_feedback_cli.template import environment_variable_names, function_limits, functions
+from ses_feedback_stack.names import LocalStack
+from ses_feedback_stack.template import environment_variable_names, function_limits, functions
+
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_emulator.motoserver import terminate
 
 DEFAULT_CONCURRENCY = 4
 # How long a new instance may take to import its handler (a cold start on a loaded machine).
@@ -182,7 +184,7 @@ class FunctionPool:
 
 
 def main() -> None:
-    """``python -m ses_feedback_cli.local_instances FD FUNCTION SETTINGS``: one function instance."""
+    """``python -m ses_feedback_emulator.instances FD FUNCTION SETTINGS``: one function instance."""
     fd, logical_id, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     connection = Connection(int(fd))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole group: local up stops us

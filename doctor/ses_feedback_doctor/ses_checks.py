@@ -6,8 +6,8 @@ account (sandbox or production, paused or not) and its quota.
 
 from __future__ import annotations
 
-from ses_feedback_cli.doctor import dmarc
-from ses_feedback_cli.doctor.model import (
+from ses_feedback_doctor import dmarc
+from ses_feedback_doctor.model import (
     AccountFacts,
     Check,
     ConfigurationSetFacts,
@@ -16,7 +16,7 @@ from ses_feedback_cli.doctor.model import (
     Status,
     Target,
 )
-from ses_feedback_cli.doctor.records import mail_from_mx_record
+from ses_feedback_doctor.records import mail_from_mx_record
 
 FEEDBACK_TYPES = frozenset({"BOUNCE", "COMPLAINT"})
 QUOTA_WARNING_SHARE = 0.8

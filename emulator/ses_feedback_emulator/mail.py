@@ -21,7 +21,7 @@ from typing import Any
 
 from ses_feedback.model.moments import iso_z
 
-from ses_feedback_cli.simulator import Outcome, outcome_for
+from ses_feedback_emulator.simulator import Outcome, outcome_for
 
 # SES's own limit on a message, after base64 (a raw message beyond it never reaches here,
 # but the parser gets a hard bound of its own).

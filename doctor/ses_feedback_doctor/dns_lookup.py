@@ -17,8 +17,8 @@ from dns.rdtypes.ANY.CNAME import CNAME
 from dns.rdtypes.ANY.MX import MX
 from dns.rdtypes.ANY.TXT import TXT
 
-from ses_feedback_cli.doctor import dmarc, spf
-from ses_feedback_cli.doctor.model import DnsFacts, Lookup
+from ses_feedback_doctor import dmarc, spf
+from ses_feedback_doctor.model import DnsFacts, Lookup
 
 DEFAULT_TIMEOUT = 5.0
 MAX_SPF_DOMAINS = 40  # enough for any record within the look-up limit, and a bound on loops

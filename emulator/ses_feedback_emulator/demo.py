@@ -25,18 +25,15 @@ from ses_feedback.model.answers import Suppression
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.events import parse_sqs_body
 from ses_feedback.settings import Settings
+from ses_feedback_stack.names import LocalStack
 
-from ses_feedback_cli import dmarc_local, local_mailbox, motoserver
-from ses_feedback_cli.local import (
-    LocalContext,
-    LocalStack,
-    bootstrap,
-    drain,
-    load_handler,
-    use_embedded_aws,
-)
-from ses_feedback_cli.local_api import LocalApi, local_verifier
-from ses_feedback_cli.simulator import SentMessage, notifications
+from ses_feedback_emulator import dmarc as dmarc_local
+from ses_feedback_emulator import mailbox as local_mailbox
+from ses_feedback_emulator import motoserver
+from ses_feedback_emulator.api import LocalApi, local_verifier
+from ses_feedback_emulator.bootstrap import bootstrap, use_embedded_aws
+from ses_feedback_emulator.lambdas import LocalContext, drain, load_handler
+from ses_feedback_emulator.simulator import SentMessage, notifications
 
 SENDER = "Demo <noreply@example.com>"
 CAMPAIGN = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ses_feedback_cli.doctor.model import Lookup
+from ses_feedback_doctor.model import Lookup
 
 SES_SPF_DOMAIN = "amazonses.com"
 LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4: more and the receiver returns permerror

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ses_feedback_cli.local import LocalContext, LocalStack, load_handler, quiet_stdout
-from ses_feedback_cli.template import environment_variable_names, function_limits, functions
+from ses_feedback_stack.names import LocalStack
+from ses_feedback_stack.template import environment_variable_names, function_limits, functions
+
+from ses_feedback_emulator.lambdas import LocalContext, load_handler, quiet_stdout
 
 # Bounds on the files read: an event or env-vars file is a few kilobytes; Lambda's own
 # synchronous payload limit is 6 MB.

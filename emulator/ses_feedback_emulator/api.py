@@ -23,7 +23,7 @@ body go back unchanged; a function error or a malformed answer is API Gateway's 
 the function's own timeout if shorter) is 504.
 
 Concurrency, as Lambda runs it: each function's requests go to its ``FunctionPool``
-(``local_instances``): instances that are processes of their own, each serving one request
+(``instances``): instances that are processes of their own, each serving one request
 at a time.
 """
 
@@ -50,10 +50,10 @@ import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack, region
+from ses_feedback_stack.template import function_limits, functions
 
-from ses_feedback_cli.local import LOCAL_ACCOUNT_ID, LocalStack, region
-from ses_feedback_cli.local_instances import DEFAULT_CONCURRENCY, FunctionError, FunctionPool
-from ses_feedback_cli.template import function_limits, functions
+from ses_feedback_emulator.instances import DEFAULT_CONCURRENCY, FunctionError, FunctionPool
 
 DEFAULT_API_PORT = 3000
 # API Gateway's limits: the integration timeout and the payload size.

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ses_feedback_cli.doctor import dmarc, spf
-from ses_feedback_cli.doctor.model import Check, DnsFacts, Lookup, SesFacts, Status, Target, record
-from ses_feedback_cli.doctor.records import (
+from ses_feedback_doctor import dmarc, spf
+from ses_feedback_doctor.model import Check, DnsFacts, Lookup, SesFacts, Status, Target, record
+from ses_feedback_doctor.records import (
     SPF_FOR_SES,
     dkim_record,
     feedback_endpoint,

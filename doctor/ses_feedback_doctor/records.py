@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ses_feedback_cli.doctor.model import Target, record
+from ses_feedback_doctor.model import Target, record
 
 SPF_FOR_SES = '"v=spf1 include:amazonses.com ~all"'
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from ses_feedback import wiring
 from ses_feedback.model.moments import iso_z
+from ses_feedback_stack.names import LocalStack
 
-from ses_feedback_cli.local import LocalContext, LocalStack, load_handler
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
 
 _ATTACHMENT_TYPES = {".gz": ("application", "gzip"), ".zip": ("application", "zip")}
 

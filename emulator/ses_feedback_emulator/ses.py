@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, unquote
 import boto3
 from botocore.exceptions import ClientError
 
-from ses_feedback_cli.local_mail import accepted_message
-from ses_feedback_cli.simulator import AutoReply, SentMessage, auto_replies, notifications
+from ses_feedback_emulator.mail import accepted_message
+from ses_feedback_emulator.simulator import AutoReply, SentMessage, auto_replies, notifications
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]

@@ -8,7 +8,7 @@ from typing import Any
 
 from ses_feedback.settings import Settings
 
-from ses_feedback_cli.doctor.model import Check, Status
+from ses_feedback_doctor.model import Check, Status
 
 # What AWS looks for before granting production access, and the doctor check that shows it.
 READINESS = (

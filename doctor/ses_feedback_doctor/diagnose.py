@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError
 
-from ses_feedback_cli.doctor.dns_checks import dns_checks
-from ses_feedback_cli.doctor.dns_lookup import DnsLookup
-from ses_feedback_cli.doctor.model import Check, SesFacts, Status, Target
-from ses_feedback_cli.doctor.ses_checks import ses_checks
-from ses_feedback_cli.doctor.ses_gateway import SesGateway
+from ses_feedback_doctor.dns_checks import dns_checks
+from ses_feedback_doctor.dns_lookup import DnsLookup
+from ses_feedback_doctor.model import Check, SesFacts, Status, Target
+from ses_feedback_doctor.ses_checks import ses_checks
+from ses_feedback_doctor.ses_gateway import SesGateway
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TOKEN = re.compile(r"^[a-z0-9]{16,64}$")
@@ -98,7 +98,7 @@ def diagnose(request: DoctorRequest, dns: DnsLookup, ses: SesGateway | None = No
         target, dns.facts(target.domain, target.mail_from_domain, target.dkim_tokens), ses_facts
     )
     if request.dmarc_table:
-        from ses_feedback_cli.doctor.reports import dmarc_reports_check
+        from ses_feedback_doctor.reports import dmarc_reports_check
 
         checks.append(dmarc_reports_check(target, request.dmarc_table, datetime.now(UTC)))
     return checks

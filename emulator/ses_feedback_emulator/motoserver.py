@@ -9,7 +9,7 @@ moto's SES accepts mail but publishes no realistic feedback and has no configura
 event destinations. ``LocalSes`` wraps moto to add both, as SES itself behaves: it keeps
 the event destinations that ``CreateConfigurationSetEventDestination`` (SES v2) creates,
 and after every SES v2 ``SendEmail`` that moto accepts it publishes the mailbox
-simulator's notifications (``ses_feedback_cli.simulator``) to the destinations' SNS
+simulator's notifications (``ses_feedback_emulator.simulator``) to the destinations' SNS
 topics, for the event types they match. Out-of-office auto-replies land in a mailbox that
 ``GET /_local/mailbox`` lists; every accepted message is kept whole at ``GET /_local/messages``
 (``ses-feedback local mailbox``). It also keeps SES's account-level suppression list.
@@ -179,7 +179,7 @@ def serve(host: str, port: int) -> None:
     )
     from werkzeug.serving import run_simple
 
-    from ses_feedback_cli.local_ses import LocalSes
+    from ses_feedback_emulator.ses import LocalSes
 
     speed_up_moto()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -242,10 +242,10 @@ def terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
 def start(
     port: int | None = None, timeout: float = 30.0, log: int | None = subprocess.DEVNULL, host: str = LOOPBACK
 ) -> MotoServer:
-    """Start ``python -m ses_feedback_cli.motoserver`` and wait until it answers."""
+    """Start ``python -m ses_feedback_emulator.motoserver`` and wait until it answers."""
     chosen = port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ses_feedback_cli.motoserver", "--host", host, "--port", str(chosen)],
+        [sys.executable, "-m", "ses_feedback_emulator.motoserver", "--host", host, "--port", str(chosen)],
         stdout=log,
         stderr=log,
         env={**os.environ, "MOTO_PORT": str(chosen)},
@@ -265,7 +265,7 @@ def start(
 def _serves(server: MotoServer) -> bool:
     """Whether ``server``'s own process answers on its port: a server another process started
     there (a port taken between ``free_port`` and the bind) is not it."""
-    from ses_feedback_cli.local_ses import SERVER_PID  # the server's module, not the client's
+    from ses_feedback_emulator.ses import SERVER_PID  # the server's module, not the client's
 
     try:
         with urllib.request.urlopen(f"{server.endpoint}{SERVER_PID}", timeout=1) as answer:

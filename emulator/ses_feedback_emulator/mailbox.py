@@ -1,6 +1,6 @@
 """`ses-feedback local mailbox`: what the local SES accepted, read from the moto server.
 
-The local SES (``local_ses.py``) keeps every message SendEmail accepted, oldest first, at
+The local SES (``ses.py``) keeps every message SendEmail accepted, oldest first, at
 ``GET /_local/messages``; this module fetches it, keeps the messages to one address when
 asked, and prints them for a person (or as JSON for a machine).
 """
@@ -11,7 +11,7 @@ import json
 import urllib.request
 from typing import Any
 
-from ses_feedback_cli.simulator import bare_address
+from ses_feedback_emulator.simulator import bare_address
 
 MESSAGES_PATH = "/_local/messages"
 # How much of a body the listing for people shows.
