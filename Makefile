@@ -23,7 +23,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 STATIC_CHECKS := lint typecheck validate checkov build
 
-.PHONY: help venv tools demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi
+.PHONY: help venv tools browser demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,18 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	touch $@
 
 venv: $(APP_STAMP) ## create .venv with the pinned app and test dependencies
+
+# Pages people see are tested in a real headless browser: Debian's chromium. Installed here when
+# missing and apt-get can (root on Debian); otherwise stop before any test, naming the one command.
+browser: ## make sure headless Chromium is on PATH (Debian's chromium package)
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "make test needs headless Chromium on PATH; on Debian or Ubuntu run: sudo apt-get install -y chromium" >&2; \
+	  exit 1; \
+	fi
 
 tools: $(TOOLS_STAMP) ## create .venv-tools with the pinned SAM CLI and cfn-lint
 
@@ -90,7 +102,7 @@ check: lint typecheck ## the inner loop (under a minute): lint, types, unit and 
 	$(PY) -m pytest $(PYTEST_PARALLEL) tests/unit tests/infrastructure tests/integration
 
 # The static checks run two at a time (each is one process on one core), then the tests.
-test: $(APP_STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) ## everything CI runs: lint, types, template checks, sam build, all tests
+test: browser $(APP_STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) ## everything CI runs: lint, types, template checks, sam build, all tests
 	$(MAKE) --no-print-directory --output-sync=target -j 2 $(STATIC_CHECKS)
 	$(PY) -m pytest $(PYTEST_PARALLEL)
 
