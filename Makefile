@@ -23,7 +23,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 STATIC_CHECKS := lint typecheck validate checkov build
 
-.PHONY: help venv tools browser demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi
+.PHONY: help venv tools browser demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi docs-graph
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -114,3 +114,6 @@ clean: ## remove the venvs and build output
 
 openapi: $(APP_STAMP) ## regenerate the REST API's OpenAPI document from the handlers (commit it)
 	$(VENV)/bin/ses-feedback openapi --write
+
+docs-graph: $(APP_STAMP) ## regenerate the package diagram in docs/architecture.md from the imports (commit it)
+	$(PY) -m tests.support.package_graph --write

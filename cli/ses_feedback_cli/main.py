@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # boto3 reads only AWS_DEFAULT_REGION, and most clients here are built without a region;
-    # Lambda sets both, a shell (README's local mode, `local up`'s hint) may set AWS_REGION alone.
+    # Lambda sets both, a shell (docs/local-mode.md, `local up`'s hint) may set AWS_REGION alone.
     os.environ.setdefault("AWS_DEFAULT_REGION", region())
     capture_answer_stream()
     with contextlib.redirect_stdout(sys.stderr), operator_logging():

@@ -5,7 +5,7 @@
   names the app (Lambda does not tell a function who invoked it).
 
 Both answer with the same body: a ``SendAnswer``, or an ``ErrorAnswer`` whose code and HTTP
-status come from the error table (``errors.REFUSALS``; README's "Sending" table lists them).
+status come from the error table (``errors.REFUSALS``; docs/sending.md's table lists them).
 With an ``idempotency_key``, Powertools' idempotency (DynamoDB persistence) makes the same
 key from the same app within the window return the first answer without sending again;
 refusals (exceptions) are not remembered, so a retry after a throttle does send.

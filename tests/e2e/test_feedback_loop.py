@@ -1,6 +1,6 @@
 """The feedback loop end to end: SNS topic → SQS → `local drain` → DynamoDB, on a moto server.
 
-Every row of DESIGN.md's policy table is published to the topic in both SES shapes (where
+Every row of docs/feedback.md's policy table is published to the topic in both SES shapes (where
 SES has both), drained by the real CLI, and read back with `suppressions get --json` (run
 in-process: the reads are not what these tests are about).
 """

@@ -182,7 +182,7 @@ def test_bad_input_is_refused_plainly_and_nothing_runs(
 
 
 def test_a_read_through_the_api_prints_its_answer_and_no_warning(stack: Cli) -> None:
-    # Given: README's example of the suppressions API, a read that adds no metric
+    # Given: docs/local-mode.md's example of the suppressions API, a read that adds no metric
     # When: the command as a process (its own warnings filters, not this test run's)
     result, stderr, status = invoke(
         stack, "SuppressionsApiFunction", EVENTS / "suppressions_api" / "get_address.json"

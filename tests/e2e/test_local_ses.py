@@ -39,7 +39,7 @@ def test_an_event_for_a_topic_that_is_gone_does_not_stop_later_events(aws: str) 
 def test_the_local_identity_and_account_are_what_doctor_expects_of_a_deployed_stack(
     cli: Cli, dns_server: DnsServer
 ) -> None:
-    # Given: the local stack (bootstrap verifies the domain, as the README says) and DNS as published
+    # Given: the local stack (bootstrap verifies the domain, as docs/sending.md says) and DNS as published
     cli.run("local", "bootstrap")
     dns_server.zones.set(z.zones(z.correct_records()))
     ses = boto3.client("sesv2")

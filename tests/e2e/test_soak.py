@@ -67,7 +67,7 @@ WAVE = 1_000
 
 @dataclass
 class Expected:
-    """What one address must look like after the soak, by the policy table in DESIGN.md."""
+    """What one address must look like after the soak, by the policy table in docs/feedback.md."""
 
     history: Counter[tuple[str, str]] = field(default_factory=Counter)  # (event type, action) → n
     reason: str | None = None

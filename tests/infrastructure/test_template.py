@@ -1,4 +1,5 @@
-"""Assertions on template.yaml itself: the promises DESIGN.md makes about the infrastructure."""
+"""Assertions on template.yaml itself: the promises the docs make about the infrastructure
+(docs/architecture.md, docs/deploy.md)."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ def test_local_bootstrap_twice_on_one_server_changes_nothing_the_second_time(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given: the stack bootstrapped once (the fixture), as `local up` does
-    # When: `local bootstrap` again, as README's "pieces, one by one" invite
+    # When: `local bootstrap` again, as docs/local-mode.md's "pieces, one by one" invite
     status = main(["--prefix", "it", "local", "bootstrap"])
     # Then: the same resources, no error
     out, err = capsys.readouterr()

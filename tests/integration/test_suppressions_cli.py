@@ -283,7 +283,7 @@ def test_export_by_reason_to_a_file(run: Run, hundred: list[str], tmp_path: Path
 def test_commands_work_with_only_aws_region_set_as_the_readme_exports_it(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given: boto3 reads AWS_DEFAULT_REGION only; the README's local mode exports AWS_REGION
+    # Given: boto3 reads AWS_DEFAULT_REGION only; docs/local-mode.md exports AWS_REGION
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     # When / Then

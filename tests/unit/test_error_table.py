@@ -1,4 +1,4 @@
-"""README's refusal tables say what the one error table (``errors.REFUSALS``) says."""
+"""The docs' refusal tables say what the one error table (``errors.REFUSALS``) says."""
 
 from __future__ import annotations
 
@@ -8,31 +8,37 @@ from pathlib import Path
 import pytest
 from ses_feedback.errors import ADMIN_REFUSALS, REFUSALS, SEND_REFUSALS, InvalidCursor, InvalidRequest
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def _section(title: str) -> str:
-    start = README.index(f"## {title}")
-    end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
+def _section(page: str, title: str) -> str:
+    """The ``## title`` section of ``docs/page``, up to the next heading of that level."""
+    text = (DOCS / page).read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
 
 
 def test_the_refusals_table_lists_every_refusal_with_its_status_and_exit() -> None:
-    rows = re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \| (\d) \|", _section("Refusals"), re.M)
+    rows = re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \| (\d) \|", (DOCS / "refusals.md").read_text(), re.M)
     documented = {code: (int(http), int(exit_status)) for code, http, exit_status in rows}
     table = {r.code: (r.http_status, r.exit_status) for r in REFUSALS.values()}
     assert documented == table
 
 
 def test_the_sending_table_gives_each_error_code_its_status() -> None:
-    rows = re.findall(r"^\| (\d{3}) \| error `([a-z_]+)`", _section("Sending from an app"), re.M)
+    rows = re.findall(
+        r"^\| (\d{3}) \| error `([a-z_]+)`", _section("sending.md", "Sending from an app"), re.M
+    )
     assert {code: int(http) for http, code in rows} == {
         REFUSALS[kind].code: REFUSALS[kind].http_status for kind in SEND_REFUSALS
     }
 
 
 def test_the_suppression_api_paragraph_gives_each_code_its_status() -> None:
-    paragraph = _section("Operating the suppression list").split("Refusals use the sending API's shape")[1]
+    paragraph = _section("operating.md", "The suppressions API").split(
+        "Refusals use the sending API's shape"
+    )[1]
     pairs = re.findall(r"(\d{3})\s+`([a-z_]+)`", paragraph.split("\n\n")[0])
     assert {code: int(http) for http, code in pairs} == {
         REFUSALS[kind].code: REFUSALS[kind].http_status for kind in ADMIN_REFUSALS

@@ -1,4 +1,4 @@
-"""DESIGN.md's policy table, case by case: pure data in, decisions out, no mocks."""
+"""docs/feedback.md's policy table, case by case: pure data in, decisions out, no mocks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What each reason blocks (README's scope table): pure rules, a table of cases, no mocks."""
+"""What each reason blocks (docs/sending.md's scope table): pure rules, a table of cases, no mocks."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A *refusal* is an error the caller can act on: each has a stable code (the answer body's
 ``error.code``), the HTTP status both API functions answer with, and the CLI's exit status.
 ``REFUSALS`` is that table; the sender's and the suppressions API's handlers and the CLI all
-read it, and a test holds README's tables against it. Errors that are not refusals
+read it, and a test holds docs/refusals.md's tables against it. Errors that are not refusals
 (``InvalidNotification``, ``VersionConflict``) never reach a caller as an answer.
 """
 

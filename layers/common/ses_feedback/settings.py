@@ -54,7 +54,7 @@ class Settings(BaseModel):
     dmarc_report_bucket: str | None = Field(default=None, alias="DMARC_REPORT_BUCKET")
     dmarc_report_retention_days: int = Field(default=400, alias="DMARC_REPORT_RETENTION_DAYS", ge=1)
 
-    # Streams (README, "Streams and one-click unsubscribe"): which are transactional, the
+    # Streams (docs/sending.md, "Streams and one-click unsubscribe"): which are transactional, the
     # secret whose keys sign unsubscribe links and name erasure tombstones, and the public
     # base URL of the unsubscribe routes (the REST API's stage URL, or a custom domain).
     transactional_streams_text: str = Field(default="transactional", alias="TRANSACTIONAL_STREAMS")

@@ -104,7 +104,7 @@ class DmarcReport(BaseModel):
         return sum(record.count for record in self.records if record.passed)
 
     def as_json(self) -> dict[str, Any]:
-        """The one-line JSON shape that ``dmarc parse --json`` prints (README documents it)."""
+        """The one-line JSON shape that ``dmarc parse --json`` prints (docs/dmarc.md documents it)."""
         return {
             "org_name": self.org_name,
             "report_id": self.report_id,

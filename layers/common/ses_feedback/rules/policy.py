@@ -1,6 +1,6 @@
 """Feedback + an address's current state + now → decisions. Pure: no I/O, time passed in.
 
-The table this implements is DESIGN.md's "Default policy"; every number comes from
+The table this implements is docs/feedback.md's; every number comes from
 ``PolicySettings`` (template parameters → environment → settings).
 """
 

@@ -1,4 +1,4 @@
-"""What each reason blocks: the scope table (README, "Streams and what each reason blocks").
+"""What each reason blocks: the scope table (docs/sending.md, "What each reason blocks").
 
 | reason | about a message on | blocks |
 | --- | --- | --- |
