@@ -139,7 +139,8 @@ class StreamSuppression(Suppression):
     """One row of a stream's listing: the suppression that applies on that stream."""
 
     scope: str | None = Field(
-        description="what it covers: '*' every stream, '*bulk' every bulk stream, or the stream's name "
+        description="what it covers: '*' every stream, '*bulk' every bulk stream (a complaint), "
+        "'*bulk-unsubscribed' every bulk stream (the recipient left them all), or the stream's name "
         "(an unsubscribe); null when nothing applies on the stream"
     )
 
@@ -163,6 +164,7 @@ class HistoryItem(_Model):
     reason: str | None = None
     note: str | None = None
     actor: str | None = None
+    source: str | None = Field(default=None, description="'recipient' for the address's own changes")
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> HistoryItem:
@@ -174,6 +176,7 @@ class HistoryItem(_Model):
             reason=entry.reason,
             note=entry.note,
             actor=entry.actor,
+            source=entry.source,
         )
 
 
@@ -212,7 +215,10 @@ class HistoryPageModel(_Model):
 
 
 class ScopedItem(_Model):
-    scope: str = Field(description="a stream name, or '*bulk' for every bulk stream")
+    scope: str = Field(
+        description="a stream name, '*bulk' (a complaint about bulk mail) or '*bulk-unsubscribed' "
+        "(the recipient left every bulk stream)"
+    )
     reason: Reason
     since: str | None
 
@@ -225,7 +231,8 @@ class SuppressionDetail(_Model):
     lifted_at: str | None
     history: list[HistoryItem]
     scoped: list[ScopedItem] = Field(
-        default_factory=list, description="suppressions of one stream or of every bulk stream ('*bulk')"
+        default_factory=list,
+        description="suppressions of one stream or of every bulk stream ('*bulk', '*bulk-unsubscribed')",
     )
 
     @classmethod
