@@ -48,14 +48,6 @@ class Unsubscribed:
 
 
 @dataclass(frozen=True)
-class UnsubscribeLink:
-    """What the confirmation page may show: the stream, and the address masked."""
-
-    stream: str
-    masked_address: str
-
-
-@dataclass(frozen=True)
 class RecipientChange:
     """One change a recipient made to their own address: what issue 25's events will carry."""
 
@@ -85,11 +77,6 @@ class Unsubscriber:
     key_ring: Callable[[], KeyRing]
     streams: Streams = field(default_factory=Streams)
     announce: Callable[[RecipientChange], None] = not_announced
-
-    def inspect(self, token: str) -> UnsubscribeLink:
-        """Check the token and say what it would unsubscribe; reads and writes nothing."""
-        address, stream = self.key_ring().verify(token)
-        return UnsubscribeLink(stream=stream, masked_address=mask(address))
 
     def unsubscribe(self, token: str) -> Unsubscribed:
         address, stream = self.key_ring().verify(token)
