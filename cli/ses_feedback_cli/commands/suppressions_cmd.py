@@ -182,7 +182,7 @@ def _state_line(row: Suppression) -> str:
     line = f"{row.address:<40} {row.reason or '-':<12} {row.since or '':<26}"
     if row.expires_at:
         line += f" until {row.expires_at}"
-    if isinstance(row, StreamSuppression) and row.scope != EVERY:
+    if isinstance(row, StreamSuppression) and row.scope is not None and row.scope != EVERY:
         line += f" ({_where(row.scope)})"
     if row.note:
         line += f"  {row.note}"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import REFUSALS, InvalidRequest, SesFeedbackError
 from ses_feedback.model.moments import iso_z
+from ses_feedback.model.preferences import Catalogue
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import (
     AddressState,
@@ -24,7 +25,7 @@ from ses_feedback.model.state import (
     StatePage,
     StreamStatePage,
 )
-from ses_feedback.model.streams import EVERY
+from ses_feedback.model.streams import EVERY, Streams
 
 
 class _Model(BaseModel):
@@ -303,3 +304,34 @@ class ErasureAnswer(_Model):
     erased: bool = Field(description="always true: the address is erased (again, if it was)")
     deleted_items: int = Field(description="items that held the address in clear, deleted now")
     since: str | None = Field(description="when the address was first erased")
+
+
+class CatalogueStream(_Model):
+    """One bulk stream of the catalogue: what the preference page shows of it."""
+
+    stream: str
+    title: dict[str, str] = Field(description="the display name, by language tag ('en' always)")
+    description: dict[str, str] = Field(description="one line, by language tag ('en' always)")
+    transactional: bool = Field(
+        description="true: named in TransactionalStreams, so the page leaves it out (it cannot be left)"
+    )
+
+
+class StreamCatalogueAnswer(_Model):
+    """``ses-feedback streams list --json``."""
+
+    streams: list[CatalogueStream]
+
+    @classmethod
+    def of(cls, catalogue: Catalogue, streams: Streams) -> StreamCatalogueAnswer:
+        return cls(
+            streams=[
+                CatalogueStream(
+                    stream=entry.stream,
+                    title=entry.title,
+                    description=entry.description,
+                    transactional=not streams.is_bulk(entry.stream),
+                )
+                for entry in catalogue.entries
+            ]
+        )
