@@ -64,10 +64,13 @@ def catalogue() -> Catalogue:
     return read_catalogue(CATALOGUE_FILE.read_text(encoding="utf-8"))
 
 
-def _page_responses(description: str) -> dict[int, Any]:
+def _page_responses(description: str, *, rejoins: bool = False) -> dict[int, Any]:
+    refusals = (
+        UNSUBSCRIBE_REFUSALS if rejoins else tuple(r for r in UNSUBSCRIBE_REFUSALS if r is not RejoinRefused)
+    )
     return {
         200: {"description": description, "content": {"text/html": {}, "application/json": {}}},
-        **refusal_responses(UNSUBSCRIBE_REFUSALS),
+        **refusal_responses(refusals),
     }
 
 
@@ -89,14 +92,9 @@ def show_page(token: Token) -> Response[str]:
     summary="One-click unsubscribe (RFC 8058, body List-Unsubscribe=One-Click), or one of the page's forms "
     "(action=unsubscribe|resubscribe with stream=S, action=unsubscribe_all|resubscribe_all); idempotent, "
     "no redirect",
-    responses={
-        **_page_responses("done (also when it already was so): the one-click answer, or the page again"),
-        409: {
-            "description": "rejoin_refused: a complaint, a bounce, a manual or an erased entry holds the "
-            "stream's mail back, and the recipient cannot lift it; nothing changed",
-            "content": {"text/html": {}, "application/json": {}},
-        },
-    },
+    responses=_page_responses(
+        "done (also when it already was so): the one-click answer, or the page again", rejoins=True
+    ),
     tags=["unsubscribe"],
     security=[],
 )

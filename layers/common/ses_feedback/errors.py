@@ -101,17 +101,13 @@ class InvalidToken(SesFeedbackError):
 
 
 class RejoinRefused(SesFeedbackError):
-    """A recipient asked to rejoin mail that a suppression they cannot lift still holds back.
-
-    A recipient lifts only their own unsubscribes; a complaint, a bounce, a manual or an
-    erased entry stays, and ``reason`` (the reason's value) says which, for the page's words.
-    """
+    """A recipient's rejoin that a complaint, bounce, manual suppression or erasure still holds back."""
 
     def __init__(self, what: str, reason: str) -> None:
         super().__init__(
             f"{what} cannot be rejoined from this page: the address is suppressed ({reason})", "stream"
         )
-        self.reason = reason
+        self.reason = reason  # the reason's value: which sentence the page says
 
 
 class StreamsNotConfigured(SesFeedbackError):
