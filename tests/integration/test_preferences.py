@@ -255,3 +255,25 @@ def test_the_page_allows_no_script_and_only_its_own_style(streams: Streams) -> N
     assert "unsafe-inline" not in policy and "script-src" not in policy
     assert "<script" not in body and "http" not in body  # nothing loaded from anywhere
     assert headers["Referrer-Policy"] == "no-referrer" and headers["Cache-Control"] == "no-store"
+
+
+def test_an_operator_lifts_a_leave_all_only_by_naming_it(streams: Streams) -> None:
+    token = link(streams)
+    call(streams, "POST", token, {"action": "unsubscribe_all"})
+    # An operator's plain lift finds nothing to lift: the recipient's wish is not a suppression
+    status, answer = call_api(streams, "DELETE", f"/suppressions/{ADDRESS}", {"note": "asked by phone"})
+    assert (status, answer["error"]["code"]) == (404, "not_suppressed")
+    # Naming it lifts it (the person asked again, by another way)
+    query = {"note": "asked by phone", "stream": "*bulk-unsubscribed"}
+    status, answer = call_api(streams, "DELETE", f"/suppressions/{ADDRESS}", query)
+    assert status == 200 and answer["changed"] is True
+    assert streams.send_bulk()["status"] == "sent"
+
+
+def test_an_operators_lift_of_a_bulk_complaint_keeps_the_recipients_leave_all(streams: Streams) -> None:
+    token = link(streams)
+    call(streams, "POST", token, {"action": "unsubscribe_all"})
+    feed(streams, tagged(ses_events.complaint([ADDRESS]), "newsletter"))
+    query = {"note": "complained by mistake", "force": "true"}
+    assert call_api(streams, "DELETE", f"/suppressions/{ADDRESS}", query)[0] == 200
+    assert streams.send_bulk()["suppressed"][0]["reason"] == "unsubscribed"

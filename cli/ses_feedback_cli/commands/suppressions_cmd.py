@@ -463,7 +463,9 @@ def _register_streams(sub: Any, actor_help: str) -> None:
     """What streams added: `get --stream`, `remove --stream` and `erase`."""
     sub.choices["get"].add_argument("--stream", help="answer for this stream only: suppressed, reason, since")
     sub.choices["remove"].add_argument(
-        "--stream", help="lift the unsubscribe from this stream (nothing else)"
+        "--stream",
+        help="lift the unsubscribe from this stream (nothing else); '*bulk-unsubscribed': the recipient's "
+        "leave of every bulk stream",
     )
     erase = sub.add_parser(
         "erase",

@@ -31,6 +31,9 @@ EVERY = "*"
 ALL_BULK = "*bulk"
 ALL_BULK_UNSUBSCRIBED = "*bulk-unsubscribed"
 BULK_SCOPES = (ALL_BULK, ALL_BULK_UNSUBSCRIBED)
+# What an operator may lift by naming it: a stream's unsubscribe, or the recipient's "leave all".
+UNSUBSCRIBE_SCOPE_PATTERN = r"^([a-z0-9-]{1,32}|\*bulk-unsubscribed)$"
+UNSUBSCRIBE_SCOPE_RULE = f"{STREAM_RULE}, or '{ALL_BULK_UNSUBSCRIBED}' (the recipient left every bulk stream)"
 
 
 def is_stream_name(text: str) -> bool:
