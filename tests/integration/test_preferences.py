@@ -260,6 +260,11 @@ def test_the_page_allows_no_script_and_only_its_own_style(streams: Streams) -> N
 def test_an_operator_lifts_a_leave_all_only_by_naming_it(streams: Streams) -> None:
     token = link(streams)
     call(streams, "POST", token, {"action": "unsubscribe_all"})
+    # The stream's listing shows her, with what her suppression covers
+    _, listing = call_api(streams, "GET", "/suppressions", {"stream": "product-updates"})
+    assert [(i["address"], i["reason"], i["scope"]) for i in listing["items"]] == [
+        (ADDRESS, "unsubscribed", "*bulk-unsubscribed")
+    ]
     # An operator's plain lift finds nothing to lift: the recipient's wish is not a suppression
     status, answer = call_api(streams, "DELETE", f"/suppressions/{ADDRESS}", {"note": "asked by phone"})
     assert (status, answer["error"]["code"]) == (404, "not_suppressed")
