@@ -61,7 +61,11 @@ CATALOGUE_FILE = Path(__file__).with_name("streams.json")
 @cache
 def catalogue() -> Catalogue:
     """The stream catalogue shipped with this function, read once per container."""
-    return read_catalogue(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    try:
+        return read_catalogue(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    except InvalidRequest as exc:
+        # The deployment's mistake, not the recipient's request: an error Lambda reports, not a 400.
+        raise RuntimeError(f"{CATALOGUE_FILE.name} does not read: {exc.message}") from None
 
 
 def _page_responses(description: str, *, rejoins: bool = False) -> dict[int, Any]:
