@@ -211,6 +211,17 @@ def test_a_bad_form_is_refused_in_the_pages_words_and_changes_nothing(
     assert streams.items() == items
 
 
+def test_rejoining_one_stream_while_every_stream_is_left_is_refused(streams: Streams) -> None:
+    token = link(streams)
+    call(streams, "POST", token, {"action": "unsubscribe", "stream": "newsletter"})
+    call(streams, "POST", token, {"action": "unsubscribe_all"})
+    items = streams.items()
+    form = {"action": "resubscribe", "stream": "newsletter"}
+    status, _, answer = call(streams, "POST", token, form, Accept="application/json")
+    assert (status, json.loads(answer)["error"]["field"]) == (400, "stream")
+    assert streams.items() == items
+
+
 @pytest.mark.parametrize("form", [{"action": "unsubscribe_all"}, {"action": "resubscribe_all"}])
 def test_a_form_with_a_forged_link_is_refused_and_changes_nothing(
     streams: Streams, form: dict[str, str]

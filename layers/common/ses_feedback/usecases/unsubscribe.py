@@ -106,8 +106,15 @@ class Unsubscriber:
         shown = self._bulk(catalogue)
         before = preferences.view(state, link_stream, mask(address), shown, self.writes.clock())
         scope = form.stream or ALL_BULK_UNSUBSCRIBED
-        if form.stream is not None and form.stream not in {choice.stream for choice in before.choices}:
-            raise InvalidRequest.of("stream", "not one of the streams this page offers")
+        if form.stream is not None:
+            choice = next((c for c in before.choices if c.stream == form.stream), None)
+            if choice is None:
+                raise InvalidRequest.of("stream", "not one of the streams this page offers")
+            if form.action is FormAction.RESUBSCRIBE and choice.left_all:
+                # Lifting the stream's own entry would still send nothing: the page does not offer it.
+                raise InvalidRequest.of(
+                    "stream", "every bulk stream was left: rejoin them first (resubscribe_all)"
+                )
         if state.erased and not form.action.leaves:
             raise RejoinRefused(scope_words(scope), Reason.ERASED.value)
         key = f"{form.action.value}:{scope}:{uuid.uuid4().hex}"
