@@ -140,6 +140,9 @@ def test_leaving_one_leaving_all_and_rejoining_work_by_keyboard(site: Site) -> N
         # Leave one stream
         press_by_keyboard(page, "#leave-product-updates", "You left Product updates.")
         assert scoped() == {("product-updates", "unsubscribed")}
+        # The answer leads the title: what a screen reader announces first
+        title = page.evaluate("document.title")
+        assert title.startswith("You left Product updates.") and title.endswith("Your mail preferences")
         assert page.evaluate("location.href") == site.url  # no redirect: the link's own URL
         # Leave every stream
         press_by_keyboard(page, "#leave-all", "You left every list. Mail about your account still comes.")

@@ -135,7 +135,11 @@ def preference_page(
             parts.append(
                 _form("unsubscribe_all", None, "leave-all", say(language, "leave_all_button"), leave=True)
             )
-    return _document(language, say(language, "page_title"), "".join(parts))
+    # The answer leads the title too: it is what a screen reader says first on the new page.
+    title = say(language, "page_title")
+    if notice is not None:
+        title = escape(words(language)["result_title"]).format(result=notice.html, title=title)
+    return _document(language, title, "".join(parts))
 
 
 def one_click_page(stream: str, catalogue: Catalogue, language: str) -> str:
