@@ -21,6 +21,7 @@ from ses_feedback_cli.commands import (
     redrive_cmd,
     send_cmd,
     stats_cmd,
+    streams_cmd,
     suppressions_cmd,
 )
 from ses_feedback_cli.output import capture_answer_stream, error, operator_logging
@@ -31,6 +32,7 @@ COMMAND_GROUPS = [
     local_cmd,
     send_cmd,
     suppressions_cmd,
+    streams_cmd,
     redrive_cmd,
     stats_cmd,
     doctor_cmd,
