@@ -48,7 +48,7 @@ class Streams:
         return cls(names or frozenset({DEFAULT_STREAM}))
 
     def is_transactional(self, stream: str) -> bool:
-        """The one definition of transactional mail: no unsubscribe link, and the sending guard lets it out."""
+        """The one definition of transactional mail: no unsubscribe link; the sending guard lets it out."""
         return stream in self.transactional
 
     def is_bulk(self, stream: str) -> bool:
