@@ -39,6 +39,7 @@ from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import ManualOutcome
 from ses_feedback.model.streams import ALL_BULK, EVERY
 from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
+from ses_feedback.parsing.operator_input import ADDRESSES, EXPORT, HISTORY, RECENT_HISTORY, PageSize
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
 from ses_feedback_stack.names import LocalStack
@@ -362,7 +363,9 @@ def _write_export(rows: Iterator[Suppression], fmt: str, stream: TextIO, columns
 # ---- the parser ----------------------------------------------------------------------------
 
 
-_limit = whole_number(1, 1000)
+def _page(size: PageSize) -> dict[str, Any]:
+    """An option's type and default from the one table of page sizes (the API's too)."""
+    return {"type": whole_number(1, size.most), "default": size.default}
 
 
 def register(commands: Any) -> None:
@@ -376,13 +379,13 @@ def register(commands: Any) -> None:
     get.add_argument("address")
     get.add_argument("--json", action="store_true", help="print JSON")
     get.add_argument(
-        "--history", type=_limit, default=20, help="history entries to show (default: %(default)s)"
+        "--history", **_page(RECENT_HISTORY), help="history entries to show (default: %(default)s)"
     )
     get.set_defaults(func=_run(cmd_get))
 
     listing = sub.add_parser("list", help="suppressed addresses, newest first, a page at a time")
     _listing_filters(listing)
-    listing.add_argument("--limit", type=_limit, default=100, help="addresses a page (default: %(default)s)")
+    listing.add_argument("--limit", **_page(ADDRESSES), help="addresses a page (default: %(default)s)")
     listing.add_argument("--cursor", help="the next_cursor of the previous page")
     listing.add_argument("--all", action="store_true", help="every page, streamed (with --json: JSON lines)")
     listing.add_argument("--json", action="store_true", help="print JSON: items and next_cursor")
@@ -390,7 +393,7 @@ def register(commands: Any) -> None:
 
     history = sub.add_parser("history", help="one address's history, newest first, a page at a time")
     history.add_argument("address")
-    history.add_argument("--limit", type=_limit, default=50, help="entries a page (default: %(default)s)")
+    history.add_argument("--limit", **_page(HISTORY), help="entries a page (default: %(default)s)")
     history.add_argument("--cursor", help="the next_cursor of the previous page")
     history.add_argument("--json", action="store_true", help="print JSON: items and next_cursor")
     history.set_defaults(func=_run(cmd_history))
@@ -436,7 +439,7 @@ def register(commands: Any) -> None:
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     _listing_filters(export)
     export.add_argument("--output", help="write to this file (default: stdout)")
-    export.add_argument("--page-size", type=_limit, default=1000, help=argparse.SUPPRESS)
+    export.add_argument("--page-size", **_page(EXPORT), help=argparse.SUPPRESS)
     export.set_defaults(func=_run(cmd_export))
 
 
