@@ -212,7 +212,7 @@ def dmarc_reports_for(
     return DmarcReports(
         store=DmarcReportStore(table),
         bucket=ReportMailBucket(bucket) if bucket else None,
-        retention=retention or timedelta(days=Settings.model_fields["dmarc_report_retention_days"].default),
+        retention=retention or timedelta(days=Settings.default("dmarc_report_retention_days")),
     )
 
 
