@@ -49,7 +49,6 @@ from ses_feedback.parsing.send_request import (
     UNSUBSCRIBE_PLACEHOLDER,
     Recipient,
     SendRequest,
-    for_ses,
 )
 from ses_feedback.rules.guard import check
 from ses_feedback.settings import Settings
@@ -227,11 +226,11 @@ def _outgoing(
         # An SES template shows it with {{unsubscribe_url}} in its own parts.
         data = {**data, "unsubscribe_url": unsubscribe_url} if data is not None else None
     return OutgoingMessage(
-        sender=for_ses(request.sender),
+        sender=request.sender.for_ses,
         to=by_field["to"],
         cc=by_field["cc"],
         bcc=by_field["bcc"],
-        reply_to=[for_ses(a) for a in request.reply_to],
+        reply_to=[given.for_ses for given in request.reply_to],
         subject=request.subject,
         text=text,
         html=html,
