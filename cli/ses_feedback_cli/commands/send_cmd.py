@@ -11,11 +11,10 @@ it calls invalid, 1 for the others), and 2 for a bad command line.
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ses_feedback import wiring
 from ses_feedback.model.answers import exit_status_of
 from ses_feedback_emulator.lambdas import LocalContext, load_handler
 from ses_feedback_stack.names import LocalStack
@@ -57,14 +56,9 @@ def invoke_local(prefix: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def invoke_deployed(function_name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    import boto3
-
-    client_context = base64.b64encode(json.dumps({"custom": {"app": CLI_APP}}).encode()).decode()
-    response = boto3.client("lambda").invoke(
-        FunctionName=function_name, Payload=json.dumps(payload).encode(), ClientContext=client_context
-    )
-    body = json.loads(response["Payload"].read() or b"null")
-    if response.get("FunctionError"):
+    invoked = wiring.lambda_invoker_for().invoke(function_name, payload, {"app": CLI_APP})
+    body = invoked.body
+    if invoked.function_error:
         message = body.get("errorMessage", "") if isinstance(body, dict) else ""
         return {"error": {"code": "function_error", "message": message, "field": None, "problems": []}}
     answer: dict[str, Any] = body

@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from ses_feedback import wiring
 from ses_feedback.errors import InvalidRequest, SesFeedbackError, is_refusal
 from ses_feedback.model.answers import (
@@ -87,10 +85,7 @@ def actor(args: argparse.Namespace) -> str:
     """--actor, else the IAM principal of the credentials in use (as the API records), else the OS user."""
     if getattr(args, "actor", None):
         return str(args.actor)
-    try:
-        return str(boto3.client("sts").get_caller_identity()["Arn"])
-    except (BotoCoreError, ClientError):
-        return f"os-user:{getpass.getuser()}"
+    return wiring.caller_arn() or f"os-user:{getpass.getuser()}"
 
 
 def _run(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

@@ -145,6 +145,27 @@ class SesFailure(SesFeedbackError):
     """Any other SES error; the message names the SES error code."""
 
 
+class AwsCallFailed(SesFeedbackError):
+    """An AWS call made for an operator tool failed (``edges.failures.translated``); not a refusal.
+
+    ``aws_code`` is AWS's error code when AWS answered, None when it did not (no credentials, no
+    network); ``operation`` the API call's name and ``reason`` AWS's own message, when known.
+    """
+
+    def __init__(
+        self, message: str, aws_code: str | None = None, operation: str | None = None, reason: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.aws_code = aws_code
+        self.operation = operation
+        self.reason = reason
+
+    @property
+    def answered(self) -> bool:
+        """Whether AWS answered (and refused); False: it could not be reached at all."""
+        return self.aws_code is not None
+
+
 # ---- DMARC reports ----------------------------------------------------------------------
 
 
