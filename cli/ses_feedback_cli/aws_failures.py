@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 
+# The CLI's one botocore import (pyproject.toml's contract names it): the store and the other
+# edges on the command paths let botocore's failures through, and this is where they become a
+# line; the edges that translate theirs raise AwsCallFailed, whose cause is read the same way.
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as AwsConnectionError
+from ses_feedback.errors import AwsCallFailed
 
-FAILURES = (AwsConnectionError, NoCredentialsError, NoRegionError, ClientError)
+FAILURES = (AwsConnectionError, NoCredentialsError, NoRegionError, ClientError, AwsCallFailed)
 
 # Error codes that mean "not there": SQS (query and JSON protocols); DynamoDB, Lambda, S3 and
 # Secrets Manager.
@@ -33,6 +37,9 @@ _NOT_ACCEPTED = frozenset(
 
 def explain(exc: Exception) -> str | None:
     """The line to print for ``exc``, or None when it is not the environment's failure."""
+    if isinstance(exc, AwsCallFailed):
+        # An edge translated botocore's failure: explain what AWS said.
+        return explain(exc.__cause__) if isinstance(exc.__cause__, Exception) else None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if isinstance(exc, AwsConnectionError):
         if endpoint:

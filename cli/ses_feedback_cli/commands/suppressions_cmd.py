@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from ses_feedback import wiring
 from ses_feedback.errors import InvalidRequest, SesFeedbackError, is_refusal
 from ses_feedback.model.answers import (
@@ -39,6 +37,7 @@ from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import ManualOutcome
 from ses_feedback.model.streams import BULK_SCOPES, EVERY
 from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
+from ses_feedback.parsing.operator_input import ADDRESSES, EXPORT, HISTORY, RECENT_HISTORY, PageSize
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
 from ses_feedback_stack.names import LocalStack
@@ -86,10 +85,7 @@ def actor(args: argparse.Namespace) -> str:
     """--actor, else the IAM principal of the credentials in use (as the API records), else the OS user."""
     if getattr(args, "actor", None):
         return str(args.actor)
-    try:
-        return str(boto3.client("sts").get_caller_identity()["Arn"])
-    except (BotoCoreError, ClientError):
-        return f"os-user:{getpass.getuser()}"
+    return wiring.caller_arn() or f"os-user:{getpass.getuser()}"
 
 
 def _run(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -367,7 +363,9 @@ def _write_export(rows: Iterator[Suppression], fmt: str, stream: TextIO, columns
 # ---- the parser ----------------------------------------------------------------------------
 
 
-_limit = whole_number(1, 1000)
+def _page(size: PageSize) -> dict[str, Any]:
+    """An option's type and default from the one table of page sizes (the API's too)."""
+    return {"type": whole_number(1, size.most), "default": size.default}
 
 
 def register(commands: Any) -> None:
@@ -381,13 +379,13 @@ def register(commands: Any) -> None:
     get.add_argument("address")
     get.add_argument("--json", action="store_true", help="print JSON")
     get.add_argument(
-        "--history", type=_limit, default=20, help="history entries to show (default: %(default)s)"
+        "--history", **_page(RECENT_HISTORY), help="history entries to show (default: %(default)s)"
     )
     get.set_defaults(func=_run(cmd_get))
 
     listing = sub.add_parser("list", help="suppressed addresses, newest first, a page at a time")
     _listing_filters(listing)
-    listing.add_argument("--limit", type=_limit, default=100, help="addresses a page (default: %(default)s)")
+    listing.add_argument("--limit", **_page(ADDRESSES), help="addresses a page (default: %(default)s)")
     listing.add_argument("--cursor", help="the next_cursor of the previous page")
     listing.add_argument("--all", action="store_true", help="every page, streamed (with --json: JSON lines)")
     listing.add_argument("--json", action="store_true", help="print JSON: items and next_cursor")
@@ -395,7 +393,7 @@ def register(commands: Any) -> None:
 
     history = sub.add_parser("history", help="one address's history, newest first, a page at a time")
     history.add_argument("address")
-    history.add_argument("--limit", type=_limit, default=50, help="entries a page (default: %(default)s)")
+    history.add_argument("--limit", **_page(HISTORY), help="entries a page (default: %(default)s)")
     history.add_argument("--cursor", help="the next_cursor of the previous page")
     history.add_argument("--json", action="store_true", help="print JSON: items and next_cursor")
     history.set_defaults(func=_run(cmd_history))
@@ -441,7 +439,7 @@ def register(commands: Any) -> None:
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     _listing_filters(export)
     export.add_argument("--output", help="write to this file (default: stdout)")
-    export.add_argument("--page-size", type=_limit, default=1000, help=argparse.SUPPRESS)
+    export.add_argument("--page-size", **_page(EXPORT), help=argparse.SUPPRESS)
     export.set_defaults(func=_run(cmd_export))
 
 
