@@ -21,6 +21,13 @@ reason word is mapped by ``REASON_WORDS``
 (the words SES, SendGrid, Mailgun, Postmark, Mailchimp and SparkPost use). A row that
 breaks a rule becomes a ``RowError`` naming its line and field; the rows after it are
 still read. Blank lines and lines starting with ``#`` are skipped.
+
+A file the CSV reader cannot read as a whole is a ``FileProblem`` naming the line where the
+trouble starts, and ``file_problem`` finds it before any row is imported: a quoted field that
+runs over a line break (a quote left open swallows the rows after it into one field), a field
+over the csv module's limit, a NUL, a header row without an address column, or one that names
+a column twice (``email`` and ``email_address``: which one holds the address?). So every data
+line of a file the reader accepts is one row: imported, counted, or named by its line.
 """
 
 from __future__ import annotations
@@ -177,7 +184,7 @@ def parse_reason(text: str) -> Reason:
         return Reason.MANUAL
     if key in REASON_WORDS:
         return REASON_WORDS[key]
-    raise ValueError(f"unknown reason {text.strip()[:40]!r}; see the README for the words understood")
+    raise ValueError(f"unknown reason {text.strip()[:40]!r}; docs/operating.md lists the words understood")
 
 
 def parse_date(text: str, now: datetime) -> datetime | None:
@@ -215,23 +222,54 @@ class _Layout:
 
 _POSITIONAL = _Layout(address=0, reason=1, note=2, date=3)
 
+# Each column a header may name, by what it holds (the words in ``column_key`` form).
+_ROLES = {
+    "address": ADDRESS_COLUMNS,
+    "reason": REASON_COLUMNS,
+    "note": NOTE_COLUMNS,
+    "date": DATE_COLUMNS,
+    "stream": STREAM_COLUMNS,
+}
 
-def _header_layout(cells: list[str]) -> _Layout | None:
-    """The layout a header row names, or None when the row is not a header."""
-    keys = [column_key(cell) for cell in cells]
 
-    def find(names: frozenset[str]) -> int | None:
-        return next((i for i, key in enumerate(keys) if key in names), None)
+class FileProblem(ValueError):
+    """The file cannot be read as a whole; ``line`` is where the problem starts."""
 
-    address = find(ADDRESS_COLUMNS)
-    if address is None:
-        return None
+    def __init__(self, line: int, what: str) -> None:
+        super().__init__(f"line {line}: {what}")
+        self.line = line
+        self.what = what
+
+
+def _layout(cells: list[str], line: int) -> _Layout:
+    """The layout of the file whose first row is ``cells``: positional when it holds an
+    address (an '@'), else a header that must name one address column and no column twice."""
+    if any("@" in cell for cell in cells):
+        return _POSITIONAL
+    found: dict[str, list[int]] = {
+        role: [i for i, cell in enumerate(cells) if column_key(cell) in names]
+        for role, names in _ROLES.items()
+    }
+    for role, columns in found.items():
+        if len(columns) > 1:
+            named = " and ".join(repr(cells[i].strip()) for i in columns)
+            raise FileProblem(line, f"the header names the {role} column twice ({named}): keep one")
+    if not found["address"]:
+        raise FileProblem(
+            line,
+            "a header row (no cell holds an '@') with no address column: name it one of "
+            + ", ".join(sorted(ADDRESS_COLUMNS)),
+        )
+
+    def index(role: str) -> int | None:
+        return found[role][0] if found[role] else None
+
     return _Layout(
-        address=address,
-        reason=find(REASON_COLUMNS),
-        note=find(NOTE_COLUMNS),
-        date=find(DATE_COLUMNS),
-        stream=find(STREAM_COLUMNS),
+        address=found["address"][0],
+        reason=index("reason"),
+        note=index("note"),
+        date=index("date"),
+        stream=index("stream"),
     )
 
 
@@ -313,28 +351,79 @@ def separator(first_row: str) -> str:
     return max(_CELL_SEPARATORS, key=outside_quotes.count)  # the first of equals: ','
 
 
-def read_rows(
-    lines: Iterable[str], now: datetime, reason_override: Reason | None = None
-) -> Iterator[ImportEntry | RowError]:
-    """Every data row of a CSV file, in order, as an entry or an error (one row at a time)."""
+def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """Every data record (not blank, not a ``#`` comment) with its line; a ``FileProblem``
+    when the reader cannot go on, or a record is not one line."""
     lines = iter(lines)
     peeked: list[str] = []
     for line in lines:
         peeked.append(line)
         if line.strip() and not line.lstrip().startswith("#"):
             break
-    reader = csv.reader(itertools.chain(peeked, lines), delimiter=separator(peeked[-1]) if peeked else ",")
-    layout: _Layout | None = None
+    # strict: a quote left open is an error at the end of the file, not a last field that
+    # swallowed every line after it.
+    delimiter = separator(peeked[-1]) if peeked else ","
+    reader = csv.reader(itertools.chain(peeked, lines), delimiter=delimiter, strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FileProblem(start, _csv_words(str(exc))) from None
+        if reader.line_num != start:
+            raise FileProblem(
+                start,
+                f"a quoted field runs on to line {reader.line_num} (a quote left open?): "
+                "a field may not hold a line break",
+            )
+        if any("\0" in cell for cell in cells):
+            raise FileProblem(start, "a NUL character (a binary file?)")
+        if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        yield start, cells
+
+
+def _csv_words(said: str) -> str:
+    """The csv module's complaint, in words that say what to fix."""
+    if "field limit" in said:
+        return f"a field of more than {csv.field_size_limit():,} characters (a quote left open?)"
+    if "unexpected end of data" in said:
+        return "a quote opened here is never closed"
+    if "expected after" in said:
+        return "a quoted field goes on after its closing quote (write a quote inside quotes as two)"
+    return f"not CSV: {said}"
+
+
+def file_problem(lines: Iterable[str]) -> str | None:
+    """What stops the file being read as a whole, as ``line N: what``; None when nothing does.
+
+    Run over the whole file before any row is imported (``read_rows`` would meet it only
+    after the rows before it were written)."""
     try:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
-                continue
-            if layout is None:
-                layout = _header_layout(cells)
-                if layout is not None:
-                    continue  # the header row itself
-                layout = _POSITIONAL
-            yield parse_row(cells, reader.line_num, layout, now, reason_override)
-    except csv.Error as exc:
-        # An unterminated quote swallows the rest of the file: say where, and stop there.
-        yield RowError(reader.line_num, "csv", str(exc))
+        records = _records(lines)
+        first = next(records, None)
+        if first is not None:
+            _layout(first[1], first[0])
+        for _ in records:
+            pass
+    except FileProblem as exc:
+        return str(exc)
+    return None
+
+
+def read_rows(
+    lines: Iterable[str], now: datetime, reason_override: Reason | None = None
+) -> Iterator[ImportEntry | RowError]:
+    """Every data row of a CSV file, in order, as an entry or an error (one row at a time).
+
+    Raises ``FileProblem`` where the file cannot be read as a whole: check it with
+    ``file_problem`` first, so that nothing is imported from such a file."""
+    layout: _Layout | None = None
+    for line, cells in _records(lines):
+        if layout is None:
+            layout = _layout(cells, line)
+            if layout is not _POSITIONAL:
+                continue  # the header row itself
+        yield parse_row(cells, line, layout, now, reason_override)
