@@ -55,13 +55,24 @@ def cmd_env_vars(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     # Checked first, so that the refusal names the option before anything starts (the moto
     # server would only fail to bind, and the API server after the stack was bootstrapped).
+    if args.port == args.api_port:
+        error(
+            f"--port and --api-port are both {args.port}: the AWS endpoint and the REST API "
+            "need a port each",
+            code="invalid_request",
+        )
+        return 2
     for option, port in (("--port", args.port), ("--api-port", args.api_port)):
-        if motoserver.port_in_use(args.host, port):
+        problem = motoserver.bind_problem(args.host, port)
+        if problem == motoserver.IN_USE:
             error(
                 f"{option} {port}: {args.host}:{port} is already in use (another `ses-feedback local up`?): "
                 f"stop it, or choose another {option}"
             )
             return 1
+        if problem:
+            error(f"--host {args.host}: {problem}", code="invalid_request")
+            return 2
     server = motoserver.start(port=args.port, host=args.host)
     endpoint = f"http://127.0.0.1:{server.port}"
     use_embedded_aws(endpoint)
@@ -209,7 +220,9 @@ def register(commands: Any) -> None:
     drain_parser = local_commands.add_parser(
         "drain", help="run FeedbackFunction over the feedback queue until empty"
     )
-    drain_parser.add_argument("--batch-size", type=int, default=None, help="default: the template's")
+    drain_parser.add_argument(
+        "--batch-size", type=whole_number(1, 10), default=None, help="default: the template's"
+    )
     drain_parser.set_defaults(func=cmd_drain)
     up = local_commands.add_parser(
         "up", help="start a moto server, bootstrap, drain continuously; Ctrl-C stops"

@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 from ses_feedback_stack.names import LocalStack, region
 
+from ses_feedback_cli.arguments import whole_number
 from ses_feedback_cli.output import error, print_json, say
 from ses_feedback_cli.redrive import RedriveIncomplete, inspect, redrive
 
@@ -59,7 +60,9 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="show what is there (no address), move nothing"
     )
-    parser.add_argument("--max", type=int, default=None, help="move (or show) at most N messages")
+    parser.add_argument(
+        "--max", type=whole_number(1, 1_000_000), default=None, help="move (or show) at most N messages"
+    )
     parser.add_argument(
         "--method",
         choices=["auto", "move-task", "loop"],

@@ -24,6 +24,7 @@ from ses_feedback.errors import InvalidRequest, SesFeedbackError, is_refusal
 from ses_feedback.model.answers import (
     AddressStatus,
     ErasureAnswer,
+    ErrorAnswer,
     HistoryItem,
     HistoryPageModel,
     ManualChange,
@@ -101,7 +102,7 @@ def _run(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
         except SesFeedbackError as exc:
             if not is_refusal(exc):
                 raise
-            error(str(exc))
+            error(str(exc), body=ErrorAnswer.of(exc).model_dump(mode="json"))
             return exc.exit_status
 
     return run
