@@ -34,6 +34,8 @@ _ACCOUNT = "/v2/email/account"
 _ACCOUNT_DETAILS = "/v2/email/account/details"
 _MAILBOX = "/_local/mailbox"
 _MESSAGES = "/_local/messages"
+# What `local up` records of each stack it serves (state.py): its REST API's address.
+_STACKS = re.compile(r"^/_local/stacks/(?P<prefix>[^/]+)/?$")
 # Which process serves here: `motoserver.start` waits for its own child, not whatever answers.
 SERVER_PID = "/_local/pid"
 _RESET = "/moto-api/reset"
@@ -64,6 +66,8 @@ class LocalSes:
         self.suppressed: dict[str, tuple[str, float]] = {}
         # Each identity's custom MAIL FROM (moto has none): identity → MailFromAttributes.
         self.mail_from: dict[str, dict[str, str]] = {}
+        # Each served stack's record (prefix → {"api_url": …}), as `local up` put it.
+        self.stacks: dict[str, dict[str, Any]] = {}
         # The last PutAccountDetails (production-access --submit), as GetAccount's Details.
         self.account_details: dict[str, Any] | None = None
         # One worker publishes in order, after the request that caused it has been answered
@@ -80,6 +84,7 @@ class LocalSes:
             self.messages.clear()
             self.suppressed.clear()
             self.mail_from.clear()
+            self.stacks.clear()
             self.account_details = None
         if path == _MAILBOX:
             return _json(start_response, [asdict(reply) for reply in self.mailbox])
@@ -87,6 +92,9 @@ class LocalSes:
             return _json(start_response, self.messages)
         if path == SERVER_PID:
             return _json(start_response, {"pid": os.getpid()})
+        stack = _STACKS.match(path)
+        if stack:
+            return self._stack_record(unquote(stack["prefix"]), method, environ, start_response)
         match = _DESTINATIONS.match(path)
         if match:
             return self._event_destinations(match["name"], method, _read_body(environ), start_response)
@@ -114,6 +122,17 @@ class LocalSes:
         if identity and method == "GET":
             return self._identity(unquote(identity["identity"]), environ, start_response)
         return self.app(environ, start_response)
+
+    def _stack_record(
+        self, prefix: str, method: str, environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if method == "PUT":
+            record = json.loads(_read_body(environ) or b"{}")
+            self.stacks[prefix] = record if isinstance(record, dict) else {}
+            return _json(start_response, {})
+        if prefix not in self.stacks:
+            return _json(start_response, {"message": f"no local up serves {prefix}"}, status="404 Not Found")
+        return _json(start_response, self.stacks[prefix])
 
     # ---- the account and the sending identity, as doctor and production-access read them -----
 
