@@ -131,6 +131,11 @@ def _run(arguments: list[str]) -> int:
             return exc.exit_status
         except (KeyboardInterrupt, BrokenPipeError):
             raise
+        except OSError as exc:
+            # A file that cannot be read or written, a local server that is not there.
+            where = f"{exc.filename}: " if exc.filename else ""
+            output.error(f"{where}{exc.strerror or exc}", code=type(exc).__name__)
+            return 1
         except Exception as exc:
             # A bug, not an answer: one line to report; the traceback on request.
             if os.environ.get("SES_FEEDBACK_TRACEBACK"):

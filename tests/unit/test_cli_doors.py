@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import pytest
@@ -108,3 +109,11 @@ def test_local_up_on_an_address_that_is_not_this_machines_is_not_called_in_use(
     err = capsys.readouterr().err
     assert err.startswith("error: --host 10.255.255.1: 10.255.255.1 is not an address to listen on here (")
     assert "in use" not in err
+
+
+def test_a_file_that_cannot_be_read_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stats_fails_with(monkeypatch, PermissionError(errno.EACCES, "Permission denied", "locked.csv"))
+    assert main(["stats"]) == 1
+    assert capsys.readouterr().err == "error: locked.csv: Permission denied\n"
