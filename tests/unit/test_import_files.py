@@ -9,6 +9,7 @@ with and without one defect.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,7 +36,7 @@ def _lines(text: str) -> list[str]:
         # ... closed later: the rows between would be one note.
         (
             'a@example.com,manual,"one\nb@example.com\nc@example.com"\nd@example.com\n',
-            "line 1: a quoted field runs on to line 3",
+            "line 1: a quoted field runs on to line 3 (a quote left open?): a note over several lines",
         ),
         (
             "a@example.com\nb@example.com,manual," + "x" * 200_000 + "\nc@example.com\n",
@@ -105,12 +106,17 @@ _bad = st.sampled_from(
 )
 _quiet = st.sampled_from([Line("", "blank"), Line("   ", "blank"), Line("# a comment", "comment")])
 _quoted = st.builds(lambda n: Line(f'q{n}@example.com,manual,"late, ""again"""', "good"), st.integers(0, 5))
+# A note over two lines (what an export writes for a note that holds a line break): one row.
+_two_lines = st.builds(
+    lambda n: Line(f'm{n}@example.com,manual,"first line\nsecond line"', "good"), st.integers(0, 5)
+)
 _defect = st.sampled_from(
     [
         Line('d@example.com,manual,"open', "defect"),
         Line("d@example.com,manual," + "n" * 140_000, "defect"),
         Line("d@example.com,\0", "defect"),
         Line('d@example.com,"manual"x', "defect"),
+        Line('d@example.com,"manual\nhard_bounce",note', "defect"),  # a line break outside the note
     ]
 )
 
@@ -118,7 +124,7 @@ _defect = st.sampled_from(
 @st.composite
 def files(draw: st.DrawFn) -> tuple[list[Line], bool]:
     header = draw(st.booleans())
-    body = draw(st.lists(st.one_of(_good, _bad, _quiet, _quoted), max_size=30))
+    body = draw(st.lists(st.one_of(_good, _bad, _quiet, _quoted, _two_lines), max_size=30))
     if draw(st.booleans()):
         body.insert(draw(st.integers(0, len(body))), draw(_defect))
     if not header and not any(line.kind in ("good", "bad", "defect") for line in body[:1]):
@@ -132,16 +138,24 @@ def test_every_data_line_is_one_row_with_its_number_or_the_file_is_refused_at_it
     generated: tuple[list[Line], bool], ending: str
 ) -> None:
     lines, _ = generated
-    text = "".join(line.text + ending for line in lines)
+    text = "".join(line.text.replace("\n", ending) + ending for line in lines)
+    # Each generated line's number in the file (a note over two lines takes two).
+    numbers = list(itertools.accumulate((1 + line.text.count("\n") for line in lines), initial=1))[:-1]
     problem = file_problem(_lines(text))
-    defects = [number for number, line in enumerate(lines, start=1) if line.kind == "defect"]
+    defects = [number for number, line in zip(numbers, lines, strict=True) if line.kind == "defect"]
     if defects:
         assert problem is not None and problem.startswith(f"line {defects[0]}: "), problem
         return
     assert problem is None
     rows = list(read_rows(_lines(text), NOW))
-    data = [number for number, line in enumerate(lines, start=1) if line.kind in ("good", "bad")]
+    data = [number for number, line in zip(numbers, lines, strict=True) if line.kind in ("good", "bad")]
     assert [row.line for row in rows] == data
-    bad = [number for number, line in enumerate(lines, start=1) if line.kind == "bad"]
+    bad = [number for number, line in zip(numbers, lines, strict=True) if line.kind == "bad"]
     assert [row.line for row in rows if isinstance(row, RowError)] == bad
     assert all(isinstance(row, ImportEntry) for row in rows if row.line not in bad)
+
+
+def test_a_note_over_two_lines_is_one_row_and_the_next_row_keeps_its_line() -> None:
+    rows = list(read_rows(_lines('email,note\na@example.com,"two\nlines"\nbad\n'), NOW))
+    assert isinstance(rows[0], ImportEntry) and rows[0].note == "two\nlines"
+    assert isinstance(rows[1], RowError) and rows[1].line == 4

@@ -24,10 +24,12 @@ still read. Blank lines and lines starting with ``#`` are skipped.
 
 A file the CSV reader cannot read as a whole is a ``FileProblem`` naming the line where the
 trouble starts, and ``file_problem`` finds it before any row is imported: a quoted field that
-runs over a line break (a quote left open swallows the rows after it into one field), a field
+runs over a line break outside the note column (a quote left open swallows the rows after it
+into one field), a quote never closed or followed by more text, a field
 over the csv module's limit, a NUL, a header row without an address column, or one that names
 a column twice (``email`` and ``email_address``: which one holds the address?). So every data
-line of a file the reader accepts is one row: imported, counted, or named by its line.
+row of a file the reader accepts (one line, or more for a note that holds a line break) is
+imported, counted, or named by the line it starts on.
 """
 
 from __future__ import annotations
@@ -351,9 +353,9 @@ def separator(first_row: str) -> str:
     return max(_CELL_SEPARATORS, key=outside_quotes.count)  # the first of equals: ','
 
 
-def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
-    """Every data record (not blank, not a ``#`` comment) with its line; a ``FileProblem``
-    when the reader cannot go on, or a record is not one line."""
+def _records(lines: Iterable[str]) -> Iterator[tuple[int, int, list[str]]]:
+    """Every data record (not blank, not a ``#`` comment) with the lines it starts and ends on;
+    a ``FileProblem`` where the reader cannot go on."""
     lines = iter(lines)
     peeked: list[str] = []
     for line in lines:
@@ -372,17 +374,29 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise FileProblem(start, _csv_words(str(exc))) from None
-        if reader.line_num != start:
-            raise FileProblem(
-                start,
-                f"a quoted field runs on to line {reader.line_num} (a quote left open?): "
-                "a field may not hold a line break",
-            )
         if any("\0" in cell for cell in cells):
             raise FileProblem(start, "a NUL character (a binary file?)")
         if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
             continue
-        yield start, cells
+        yield start, reader.line_num, cells
+
+
+def _laid_out(lines: Iterable[str]) -> Iterator[tuple[int, list[str], _Layout]]:
+    """Every data row with its line and the file's layout (the header row itself left out).
+
+    A quoted field may hold a line break in the note column only (a note exported with one
+    reads back as it was). Anywhere else, or in a note that would hide rows (an '@' on a later
+    line, or more than a note may hold), it is taken for a quote left open, swallowing the rows
+    after it into one field, and the file is refused at the line where it starts."""
+    layout: _Layout | None = None
+    for start, end, cells in _records(lines):
+        if layout is None:
+            layout = _layout(cells, start)
+            if layout is not _POSITIONAL:
+                continue  # the header row itself
+        if end != start:
+            _one_row(cells, start, end, layout)
+        yield start, cells, layout
 
 
 def _csv_words(said: str) -> str:
@@ -396,17 +410,30 @@ def _csv_words(said: str) -> str:
     return f"not CSV: {said}"
 
 
+def _one_row(cells: list[str], start: int, end: int, layout: _Layout) -> None:
+    """A record over lines ``start`` to ``end``: refused unless its only line breaks are in a note
+    that cannot be rows swallowed by a quote left open."""
+    runs_on = f"a quoted field runs on to line {end} (a quote left open?)"
+    for index, cell in enumerate(cells):
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        if index != layout.note:
+            raise FileProblem(start, f"{runs_on}: only a note may hold a line break")
+        later = re.split(r"\r\n|\r|\n", cell, maxsplit=1)[1]
+        if "@" in later or len(cell.strip()) > NOTE_MAX:
+            raise FileProblem(
+                start,
+                f"{runs_on}: a note over several lines holds no address and at most {NOTE_MAX} characters",
+            )
+
+
 def file_problem(lines: Iterable[str]) -> str | None:
     """What stops the file being read as a whole, as ``line N: what``; None when nothing does.
 
     Run over the whole file before any row is imported (``read_rows`` would meet it only
     after the rows before it were written)."""
     try:
-        records = _records(lines)
-        first = next(records, None)
-        if first is not None:
-            _layout(first[1], first[0])
-        for _ in records:
+        for _ in _laid_out(lines):
             pass
     except FileProblem as exc:
         return str(exc)
@@ -420,10 +447,5 @@ def read_rows(
 
     Raises ``FileProblem`` where the file cannot be read as a whole: check it with
     ``file_problem`` first, so that nothing is imported from such a file."""
-    layout: _Layout | None = None
-    for line, cells in _records(lines):
-        if layout is None:
-            layout = _layout(cells, line)
-            if layout is not _POSITIONAL:
-                continue  # the header row itself
+    for line, cells, layout in _laid_out(lines):
         yield parse_row(cells, line, layout, now, reason_override)
