@@ -183,6 +183,9 @@ def cmd_mailbox(args: argparse.Namespace) -> int:
     except OSError as exc:
         error(f"no local SES answers at {endpoint} ({exc}); is `ses-feedback local up` running?")
         return 1
+    except ValueError as exc:  # not a URL
+        error(f"--endpoint {endpoint}: {exc}", code="invalid_request")
+        return 2
     if args.to:
         messages = local_mailbox.addressed_to(messages, args.to)
     if args.json:
