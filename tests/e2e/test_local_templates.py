@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -18,7 +18,10 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Cli
 
-WELCOME = {
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2.type_defs import EmailTemplateContentTypeDef
+
+WELCOME: EmailTemplateContentTypeDef = {
     "Subject": "Welcome, {{name}}",
     "Text": "Hi {{name}}, your plan is {{plan.tier}}. Leave: {{unsubscribe_url}}",
     "Html": "<p>Hi {{name}}</p><p>{{{banner}}}</p>",
