@@ -17,6 +17,7 @@ from ses_feedback_doctor.model import Check, Status
 from ses_feedback_doctor.production_access import MAIL_TYPES, StackFacts, readiness, use_case_description
 from ses_feedback_stack.names import LocalStack, region
 
+from ses_feedback_cli.arguments import seconds
 from ses_feedback_cli.output import error, print_json, say
 
 
@@ -163,7 +164,7 @@ def register(commands: Any) -> None:
         "--nameserver", metavar="HOST[:PORT]", help="ask this DNS server (default: the system's)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=5.0, help="seconds per DNS query (default: %(default)s)"
+        "--timeout", type=seconds(60), default=5.0, help="seconds per DNS query (default: %(default)s)"
     )
     parser.add_argument("--submit", action="store_true", help="send the request (SES v2 PutAccountDetails)")
     parser.add_argument("--json", action="store_true", help="print JSON")

@@ -9,6 +9,7 @@ from ses_feedback import wiring
 from ses_feedback.usecases.redrive import DeadLetters, NoMoveTask, RedriveIncomplete
 from ses_feedback_stack.names import LocalStack, region
 
+from ses_feedback_cli.arguments import whole_number
 from ses_feedback_cli.output import error, print_json, say
 
 
@@ -60,7 +61,9 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="show what is there (no address), move nothing"
     )
-    parser.add_argument("--max", type=int, default=None, help="move (or show) at most N messages")
+    parser.add_argument(
+        "--max", type=whole_number(1, 1_000_000), default=None, help="move (or show) at most N messages"
+    )
     parser.add_argument(
         "--method",
         choices=["auto", "move-task", "loop"],

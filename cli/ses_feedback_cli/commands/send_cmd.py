@@ -17,7 +17,7 @@ from typing import Any
 from ses_feedback import wiring
 from ses_feedback.model.answers import exit_status_of
 from ses_feedback_emulator.lambdas import LocalContext, load_handler
-from ses_feedback_stack.names import LocalStack
+from ses_feedback_emulator.state import served_stack
 
 from ses_feedback_cli.output import error, print_json, say
 
@@ -50,7 +50,8 @@ def request_payload(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def invoke_local(prefix: str, payload: dict[str, Any]) -> dict[str, Any]:
-    handler = load_handler(LocalStack(prefix=prefix), "SenderFunction", quiet=True)
+    # The unsubscribe links of a bulk stream name the REST API its `local up` serves.
+    handler = load_handler(served_stack(prefix), "SenderFunction", quiet=True)
     answer: dict[str, Any] = handler(payload, CliContext(function_name="SenderFunction"))
     return answer
 

@@ -12,6 +12,7 @@ from ses_feedback.model.moments import iso_z
 from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, standing
 from ses_feedback_stack.names import LocalStack, region
 
+from ses_feedback_cli.arguments import fraction
 from ses_feedback_cli.commands.redrive_cmd import dead_letters
 from ses_feedback_cli.commands.suppressions_cmd import build_admin
 from ses_feedback_cli.output import print_json, say
@@ -23,15 +24,21 @@ _DEFAULT_REPUTATION_WINDOW = timedelta(days=1)
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """``30m``, ``24h``, ``7d``, or an ISO date/time (UTC unless it says otherwise)."""
+    """``30m``, ``24h``, ``7d``, or an ISO date/time (UTC unless it says otherwise), not in the future."""
     relative = _RELATIVE.match(text)
-    if relative:
-        return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if relative:
+            moment = now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is neither 30m/24h/7d nor an ISO date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{text!r} reaches before the year 1") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > now:
+        raise argparse.ArgumentTypeError(f"{text!r} is in the future")
+    return moment
 
 
 def rate_answer(lines: ReputationLines, points: list[tuple[datetime, float]]) -> dict[str, Any]:
@@ -108,9 +115,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--table", help="table name (default: $SUPPRESSION_TABLE, else the local stack's)")
     parser.add_argument("--queue-url", help="feedback queue URL (default: the local stack's)")
     parser.add_argument("--dlq-url", help="dead-letter queue URL (default: the local stack's)")
-    parser.add_argument("--bounce-warning", type=float, help="default: the template's BounceRateWarning")
+    parser.add_argument("--bounce-warning", type=fraction, help="default: the template's BounceRateWarning")
     parser.add_argument(
-        "--complaint-warning", type=float, help="default: the template's ComplaintRateWarning"
+        "--complaint-warning", type=fraction, help="default: the template's ComplaintRateWarning"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=cmd_stats)

@@ -22,6 +22,7 @@ from ses_feedback.errors import InvalidRequest, SesFeedbackError, is_refusal
 from ses_feedback.model.answers import (
     AddressStatus,
     ErasureAnswer,
+    ErrorAnswer,
     HistoryItem,
     HistoryPageModel,
     ManualChange,
@@ -36,7 +37,7 @@ from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import ManualOutcome
 from ses_feedback.model.streams import BULK_SCOPES, EVERY
-from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
+from ses_feedback.parsing.csv_rows import FileProblem, RowError, file_problem, read_rows, utf8_problem
 from ses_feedback.parsing.operator_input import ADDRESSES, EXPORT, HISTORY, RECENT_HISTORY, PageSize
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
@@ -97,7 +98,7 @@ def _run(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
         except SesFeedbackError as exc:
             if not is_refusal(exc):
                 raise
-            error(str(exc))
+            error(str(exc), body=ErrorAnswer.of(exc).model_dump(mode="json"))
             return exc.exit_status
 
     return run
@@ -274,12 +275,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise InvalidRequest.of("FILE", f"{path} is not a file")
+    # The whole file is read before any row is imported: a file that is not UTF-8, or that
+    # the CSV reader cannot read as a whole, is refused with the line where the trouble starts.
     with path.open("rb") as raw:
         problem = utf8_problem(iter(lambda: raw.read(1 << 16), b""))
+    fix = "save it as UTF-8 (CSV UTF-8)"
+    if not problem:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            problem = file_problem(handle)
+        fix = "fix that line"
     if problem:
-        raise InvalidRequest.of(
-            "FILE", f"{path}: {problem}: save it as UTF-8 (CSV UTF-8); nothing was imported"
-        )
+        raise InvalidRequest.of("FILE", f"{path}: {problem}: {fix}; nothing was imported")
     bulk = wiring.bulk_import_for(settings(args))
     who = actor(args)
     progress = ProgressBar(path.stat().st_size, enabled=not args.no_progress)
@@ -289,9 +295,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         progress.message(f"skipped {row}")
 
     # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = read_rows(_counted_lines(handle, progress), datetime.now(UTC), reason)
-        summary = bulk.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = read_rows(_counted_lines(handle, progress), datetime.now(UTC), reason)
+            summary = bulk.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
+    except FileProblem as exc:
+        # Only when the file changed after it was checked: the rows before this line are in.
+        raise InvalidRequest.of("FILE", f"{path}: {exc}: the file changed while it was imported") from None
     progress.finish()
     if args.json:
         print_json(summary.as_dict())
@@ -426,9 +436,13 @@ def register(commands: Any) -> None:
     load = sub.add_parser(
         "import",
         help="load a CSV export from another provider (safe to run twice)",
-        description="Bad rows are skipped and named by line; the exit status is then 1.",
+        description="A file the CSV reader cannot read as a whole (a quote left open, a field over the "
+        "csv limit, a header without an address column or naming one twice) is refused before "
+        "anything is written (exit 2). Bad rows are skipped and named by line; the exit status is then 1.",
     )
-    load.add_argument("file", help="CSV: one address a line, or with a header row (see README)")
+    load.add_argument(
+        "file", help="CSV: one address a line, or with a header row (docs/operating.md says which columns)"
+    )
     load.add_argument("--reason", choices=REASONS, help="give every row this reason (ignore the file's)")
     load.add_argument("--actor", help=actor_help)
     load.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
