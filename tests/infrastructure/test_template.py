@@ -206,7 +206,6 @@ def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege
     assert actions == {
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
-        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:ConditionCheckItem",
         "ses:ListSuppressedDestinations",
@@ -244,6 +243,7 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
         "dynamodb:BatchGetItem",
         "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
     }
