@@ -34,6 +34,7 @@ from ses_feedback.errors import (
 from ses_feedback.model.answers import ErrorAnswer, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.problems import invalid_request
+from ses_feedback.retry import within_remaining_time
 from ses_feedback.usecases.unsubscribe import Unsubscribed, UnsubscribeLink
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -187,5 +188,6 @@ def _refused(error: SesFeedbackError) -> Response[Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
