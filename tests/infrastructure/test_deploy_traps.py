@@ -4,6 +4,7 @@ parameters for what already exists, what a stack delete keeps, and cfn-lint in e
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,38 @@ def test_ses_invokes_the_function_and_writes_the_bucket_only_for_the_stacks_rule
         "Statement"
     ]
     assert writes["Condition"]["ArnLike"] == {"aws:SourceArn": expected}
+
+
+# ---- parameter limits: refused by CloudFormation before anything is created ----------------------
+
+
+def _accepts(name: str, value: str) -> bool:
+    definition = TEMPLATE["Parameters"][name]
+    if "AllowedPattern" in definition and not re.fullmatch(definition["AllowedPattern"], value):
+        return False
+    if "MaxValue" in definition and float(value) > definition["MaxValue"]:
+        return False
+    return not ("MinValue" in definition and float(value) < definition["MinValue"])
+
+
+def test_every_default_meets_its_own_constraints() -> None:
+    for name, definition in TEMPLATE["Parameters"].items():
+        assert _accepts(name, str(definition.get("Default", ""))), name
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HostedZoneId", "/hostedzone/Z0123456789EXAMPLE"),
+        ("DmarcReceiptRuleSetName", "r" * 65),
+        ("DmarcReceiptRuleSetName", "bad name"),
+        ("AlarmEmail", "ops"),
+        ("DmarcReportAddress", "a@example.org,b@example.org"),
+        ("SesSuppressionSyncSchedule", "every hour"),
+        ("FeedbackMaxReceiveCount", "1001"),
+    ],
+)
+def test_a_value_aws_would_refuse_later_is_refused_at_once(name: str, value: str) -> None:
+    assert not _accepts(name, value)
+    definition = TEMPLATE["Parameters"][name]
+    assert "ConstraintDescription" in definition or "MaxValue" in definition
