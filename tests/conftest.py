@@ -55,6 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when xdist is not loaded
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """xdist: a worker's requests reach the controller, which judges the grants at the end."""
     text = getattr(node, "workeroutput", {}).get("iam_requests")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
+import logging
 import os
 import sys
 import threading
@@ -152,6 +153,8 @@ def _expanded_template() -> dict[str, Any]:
     """The template as ``sam build`` / ``sam deploy`` hand it to CloudFormation (SAM transform applied)."""
     from samtranslator.translator.transform import transform
 
+    # Its feature toggles warn that they have no configuration outside SAM CLI: nothing to act on.
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
     template = load_template()
     for resource in template["Resources"].values():
         for key in ("CodeUri", "ContentUri"):
