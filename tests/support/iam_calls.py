@@ -36,8 +36,8 @@ from urllib.parse import urlparse
 import botocore.handlers
 from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicy, PermissionResult
-from ses_feedback_cli.local import LOCAL_ACCOUNT_ID, LocalStack
-from ses_feedback_cli.template import REPO_ROOT, functions, load_template
+from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack
+from ses_feedback_stack.template import REPO_ROOT, functions, load_template
 
 CANONICAL_PREFIX = "iam"
 Parameters = tuple[tuple[str, str], ...]
