@@ -48,9 +48,11 @@ from ses_feedback.model.reasons import Reason
 from ses_feedback.model.streams import STREAM_PATTERN
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ErasureRequest, ManualSuppressionRequest
-from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
+from ses_feedback.parsing.problems import not_json, refuse_unknown_query
+from ses_feedback.parsing.request_body import body_refusal, read_json_object, route_refusal
 
-app = APIGatewayRestResolver(enable_validation=True)
+# Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
 app.use([refuse_unknown_query])
 
 # API Gateway (REST) hands the path over still percent-encoded, and the resolver matches on it:
@@ -209,8 +211,17 @@ def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
     event = app.current_event
     return _refusal(
-        body_not_json(event.headers.get("content-type"), event.body) or invalid_request(error.errors())
+        route_refusal(error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded)
     )
+
+
+@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+def _not_utf8(error: UnicodeDecodeError) -> Response[dict[str, Any]]:
+    # Powertools decodes the body before the reader sees it: bytes that are not UTF-8 fail there.
+    refusal = body_refusal(app.current_event.body, app.current_event.is_base64_encoded)
+    if refusal is None:
+        raise error  # not the body's: a bug, which Lambda reports as such
+    return _refusal(refusal)
 
 
 @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]

@@ -13,9 +13,6 @@ gets the JSON bodies); no answer and no log carries the address (the page masks 
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
-import urllib.parse
 from html import escape
 from typing import Annotated, Any
 
@@ -28,20 +25,20 @@ from ses_feedback import wiring
 from ses_feedback.errors import (
     UNSUBSCRIBE_REFUSALS,
     InvalidRequest,
+    InvalidToken,
     SesFeedbackError,
     is_refusal,
 )
 from ses_feedback.model.answers import ErrorAnswer, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.problems import invalid_request
+from ses_feedback.parsing.request_body import body_bytes, read_form
 from ses_feedback.usecases.unsubscribe import Unsubscribed, UnsubscribeLink
 
 app = APIGatewayRestResolver(enable_validation=True)
 
 Token = Annotated[str, Path(min_length=1, max_length=1024, description="the token of the unsubscribe link")]
-# RFC 8058's one form field; a body is a few dozen bytes, so a big one is not a mail client's.
+# RFC 8058's one form field (the reader caps a form's size: a big one is not a mail client's).
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
-MAX_BODY_BYTES = 16 * 1024
 
 # The token is in the URL: no referrer leaves the page, nothing caches or indexes it.
 _PAGE_HEADERS = {
@@ -81,7 +78,8 @@ def show_page(token: Token) -> Response[str]:
 )
 def one_click(token: Token) -> Response[Any]:
     event = app.current_event
-    if not _is_one_click(event.decoded_body or "", event.headers.get("content-type") or ""):
+    fields = read_form(body_bytes(event.body, event.is_base64_encoded), event.headers.get("content-type"))
+    if ONE_CLICK not in fields:
         raise InvalidRequest.of(
             "List-Unsubscribe", "the body must be List-Unsubscribe=One-Click (RFC 8058), form-encoded"
         )
@@ -90,27 +88,6 @@ def one_click(token: Token) -> Response[Any]:
         body = {"unsubscribed": True, "stream": done.stream, "changed": done.changed}
         return Response(200, content_types.APPLICATION_JSON, body, headers=_PAGE_HEADERS)
     return _html(200, _done_page(done))
-
-
-def _is_one_click(body: str, content_type: str) -> bool:
-    """Whether a POST body carries RFC 8058's ``List-Unsubscribe=One-Click``."""
-    if len(body.encode()) > MAX_BODY_BYTES:
-        return False
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if kind == "multipart/form-data":
-        message = email.parser.Parser(policy=email.policy.HTTP).parsestr(
-            f"Content-Type: {content_type}\r\n\r\n{body}"
-        )
-        if not message.is_multipart():
-            return False
-        for part in message.iter_parts():
-            disposition = part.get("Content-Disposition", "")
-            if part.get_param("name", header="content-disposition") == ONE_CLICK[0] and disposition:
-                return str(part.get_content()).strip() == ONE_CLICK[1]
-        return False
-    # application/x-www-form-urlencoded, or no type at all (some clients omit it).
-    fields = urllib.parse.parse_qsl(body, keep_blank_values=True, max_num_fields=20)
-    return ONE_CLICK in fields
 
 
 def _wants_json() -> bool:
@@ -155,6 +132,32 @@ def _done_page(done: Unsubscribed) -> str:
     )
 
 
+# The page's own sentences, by refusal code: a recipient reads these, never a validator's text
+# ("token: String should have at most 1024 characters"). The JSON answer keeps the details.
+_REFUSAL_PAGES = {
+    "invalid_token": (
+        "This link does not work",
+        "This is not an unsubscribe link we sent, or part of it is missing. Nothing was changed. "
+        "Use the link of the latest message you received.",
+    ),
+    "invalid_request": (
+        "This request does not work",
+        "This page only answers the Unsubscribe button of the page the link opens. Nothing was "
+        "changed. Open the link of the latest message you received and press the button.",
+    ),
+    "streams_not_configured": (
+        "Unsubscribing is not available",
+        "This service cannot unsubscribe addresses yet. Nothing was changed. Reply to the message "
+        "to ask the sender to stop.",
+    ),
+    "concurrent_update": (
+        "Please try again",
+        "Your address was being changed by another request. Nothing was lost: press the button again "
+        "in a moment.",
+    ),
+}
+
+
 def _html(status: int, page: str) -> Response[str]:
     return Response(status, content_types.TEXT_HTML + "; charset=utf-8", page, headers=_PAGE_HEADERS)
 
@@ -164,7 +167,8 @@ def _html(status: int, page: str) -> Response[str]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def _invalid(error: RequestValidationError) -> Response[Any]:
-    answer: Response[Any] = _refused(invalid_request(error.errors()))
+    # The token is the routes' one parameter: one that breaks its length is not a link we made.
+    answer: Response[Any] = _refused(InvalidToken())
     return answer
 
 
@@ -176,11 +180,8 @@ def _refused(error: SesFeedbackError) -> Response[Any]:
     if _wants_json():
         body = ErrorAnswer.of(error).model_dump(mode="json")
         return Response(error.http_status, content_types.APPLICATION_JSON, body, headers=_PAGE_HEADERS)
-    page = _document(
-        "Link not recognised",
-        f'<h1 id="result">This link does not work</h1><p>{escape(error.message)}. Nothing was changed. '
-        "Use the link of the latest message you received.</p>",
-    )
+    title, sentence = _REFUSAL_PAGES.get(error.code, _REFUSAL_PAGES["invalid_request"])
+    page = _document(title, f'<h1 id="result">{escape(title)}</h1><p>{escape(sentence)}</p>')
     return _html(error.http_status, page)
 
 
