@@ -246,3 +246,86 @@ def test_the_unsubscribe_door_answers_json_callers_with_the_code(doors: Doors) -
     status, text = doors.unsubscribe(b"\xff", accept="application/json")
     assert status == 400
     assert json.loads(text)["error"]["code"] == "invalid_request"
+
+
+# ---- notes: one line break (LF) allowed, no other control character -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("note", "found"),
+    [
+        ("ticket 7\r\n2026-01-01  Bounce  fake line", "U+000D"),
+        ("a\x1b[2Jb", "U+001B"),
+        ("a\u2028b", "U+2028"),
+    ],
+)
+@pytest.mark.parametrize("door", ["PUT /suppressions/{a}", "POST /suppressions/{a}/erasure"])
+def test_a_note_with_a_control_character_is_refused_and_nothing_is_written(
+    doors: Doors, door: str, note: str, found: str
+) -> None:
+    # When
+    status, answer = doors.json_door(door, json.dumps({"note": note}))
+    # Then
+    assert status == 400
+    assert (answer["error"]["field"], answer["error"]["message"]) == (
+        "note",
+        f"note: must not contain control characters other than the newline (LF) (found {found})",
+    )
+    assert doors.items() == 0
+
+
+def test_a_lift_note_with_cr_lf_is_refused(doors: Doors) -> None:
+    doors.json_door("PUT /suppressions/{a}", json.dumps({"note": "first"}))
+    event = rest_event("DELETE", f"/suppressions/{ADDRESS}", {"note": "why\r\nfake line"})
+    status, _, text = doors.call("SuppressionsApiFunction", event)
+    assert status == 400
+    assert json.loads(text)["error"]["field"] == "note"
+
+
+def test_a_note_over_lines_is_kept_as_given(doors: Doors) -> None:
+    status, answer = doors.json_door("PUT /suppressions/{a}", json.dumps({"note": "ticket 7\nsee thread"}))
+    assert status == 200, answer
+    assert answer["suppression"]["note"] == "ticket 7\nsee thread"
+
+
+# ---- cursors: opaque and authenticated --------------------------------------------------------------
+
+
+def _list(doors: Doors, **query: str) -> tuple[int, Any]:
+    status, _, text = doors.call("SuppressionsApiFunction", rest_event("GET", "/suppressions", query))
+    return status, json.loads(text)
+
+
+def test_an_edited_cursor_is_400_and_a_cursor_carries_no_address(doors: Doors) -> None:
+    # Given: two suppressed addresses, listed one a page
+    for address in ("first.person@example.org", "second.person@example.org"):
+        event = rest_event("PUT", f"/suppressions/{address}", body={"note": "test"})
+        assert doors.call("SuppressionsApiFunction", event)[0] == 200
+    status, page = _list(doors, limit="1")
+    cursor = page["next_cursor"]
+    assert status == 200 and cursor
+    # Then: nothing in the cursor reads as an address, however it is decoded
+    _, _, encoded = cursor.partition(".")
+    raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    assert b"person" not in raw and "person" not in cursor
+    # When: one character edited
+    edited = cursor[:-5] + ("A" if cursor[-5] != "A" else "B") + cursor[-4:]
+    status, answer = _list(doors, limit="1", cursor=edited)
+    # Then
+    assert status == 400
+    assert answer["error"] == {
+        "code": "invalid_request",
+        "message": "cursor: not a cursor this query handed out",
+        "field": "cursor",
+        "problems": [{"field": "cursor", "message": "not a cursor this query handed out"}],
+    }
+    # And the cursor as handed out still resumes
+    assert _list(doors, limit="1", cursor=cursor)[1]["items"][0]["address"] == "first.person@example.org"
+
+
+def test_a_cursor_of_the_old_plain_format_is_refused(doors: Doors) -> None:
+    plain = base64.urlsafe_b64encode(b'{"a":"jane@example.org","sk":"EVT#x"}').decode().rstrip("=")
+    event = rest_event("GET", f"/suppressions/{ADDRESS}/events", {"cursor": plain})
+    status, _, text = doors.call("SuppressionsApiFunction", event)
+    assert status == 400
+    assert json.loads(text)["error"]["field"] == "cursor"

@@ -290,3 +290,16 @@ def test_commands_work_with_only_aws_region_set_as_the_readme_exports_it(
     added = run.json("add", "region@example.com", "--note", "n", "--json")
     assert added["reason"] == "manual"
     assert run.json("get", "region@example.com", "--json")["suppressed"] is True
+
+
+def test_history_and_list_print_a_note_on_one_line_with_its_breaks_escaped(run: Run) -> None:
+    # Given: a note over two lines (allowed), shaped like a history line
+    note = "ticket 7\n  2026-01-01T00:00:00Z  Delivery     fake                         lift"
+    assert run("add", "jane@example.org", "--note", note, "--actor", ACTOR)[0] == 0
+    # When
+    _, history, _ = run("history", "jane@example.org")
+    _, listing, _ = run("list")
+    # Then: one line each, the break shown as \n, no line that was not written
+    assert len(history.splitlines()) == 1
+    assert "ticket 7\\n  2026-01-01T00:00:00Z  Delivery" in history
+    assert len(listing.splitlines()) == 1 and "ticket 7\\n" in listing

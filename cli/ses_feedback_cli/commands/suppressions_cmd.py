@@ -44,7 +44,7 @@ from ses_feedback.usecases.admin import SuppressionAdmin
 
 from ses_feedback_cli.arguments import whole_number
 from ses_feedback_cli.local import LocalStack
-from ses_feedback_cli.output import answer_stream, counted, error, print_json, say
+from ses_feedback_cli.output import answer_stream, counted, error, print_json, say, shown
 from ses_feedback_cli.progress import ProgressBar
 
 # The reasons the listing knows (unsubscribes are per stream, erasures keep no address).
@@ -170,7 +170,7 @@ def _history_line(item: HistoryItem) -> str:
     line = f"  {item.occurred_at}  {item.event_type:<12} {item.detail:<28} {item.action}"
     if item.actor or item.note:
         line += f"  by {item.actor or '?'}: {item.note or ''}"
-    return line
+    return shown(line)  # a note or an SES diagnostic could hold a line break
 
 
 def _state_line(row: Suppression) -> str:
@@ -181,7 +181,7 @@ def _state_line(row: Suppression) -> str:
         line += f" ({'every bulk stream' if row.scope == ALL_BULK else f'stream {row.scope}'})"
     if row.note:
         line += f"  {row.note}"
-    return line
+    return shown(line)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -68,7 +68,7 @@ class CursorSeal:
         nonce = os.urandom(_NONCE_BYTES)
         plain = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
         sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plain, _LABEL)
-        return f"{self.current}.{base64.urlsafe_b64encode(nonce + sealed).decode().rstrip('=')}"
+        return f"{self.current}.{_b64(nonce + sealed)}"
 
     def open(self, cursor: str) -> dict[str, Any]:
         """The position a cursor of ours holds; ``InvalidCursor`` for anything else."""
@@ -82,7 +82,9 @@ class CursorSeal:
             blob = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
         except (binascii.Error, ValueError):
             raise InvalidCursor() from None
-        if len(blob) < _NONCE_BYTES + _TAG_BYTES:
+        # Only the one spelling we wrote: base64's spare low bits in the last character would
+        # otherwise let an edited cursor decode to the same bytes.
+        if len(blob) < _NONCE_BYTES + _TAG_BYTES or _b64(blob) != encoded:
             raise InvalidCursor()
         try:
             plain = AESGCM(self.keys[key_id]).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _LABEL)
@@ -92,6 +94,10 @@ class CursorSeal:
         if not isinstance(position, dict):
             raise InvalidCursor()
         return position
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 @cache
