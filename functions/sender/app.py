@@ -37,8 +37,13 @@ from ses_feedback.errors import (
 )
 from ses_feedback.model.answers import ErrorAnswer, SendAnswer, SendStatus, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.problems import invalid_request, not_json, refuse_unknown_query
-from ses_feedback.parsing.request_body import body_refusal, checked_object, read_json_object, route_refusal
+from ses_feedback.parsing.problems import (
+    invalid_request,
+    not_json,
+    refuse_body_not_json,
+    refuse_unknown_query,
+)
+from ses_feedback.parsing.request_body import checked_object, read_json_object, route_refusal, unreadable_body
 from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
 
 if TYPE_CHECKING:
@@ -47,7 +52,7 @@ if TYPE_CHECKING:
 
 # Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
-app.use([refuse_unknown_query])
+app.use([refuse_unknown_query, refuse_body_not_json])
 
 _RESPONSES: dict[int, Any] = {
     200: {
@@ -91,10 +96,11 @@ def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
     return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
 
 
-@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
-def _not_utf8(error: UnicodeDecodeError) -> Response[dict[str, Any]]:
-    # Powertools decodes the body before the reader sees it: bytes that are not UTF-8 fail there.
-    refusal = body_refusal(app.current_event.body, app.current_event.is_base64_encoded)
+@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
+def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
+    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
+    event = app.current_event
+    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
     if refusal is None:
         raise error  # not the body's: a bug, which Lambda reports as such
     return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))

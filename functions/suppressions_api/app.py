@@ -48,17 +48,19 @@ from ses_feedback.model.reasons import Reason
 from ses_feedback.model.streams import STREAM_PATTERN
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ErasureRequest, ManualSuppressionRequest
-from ses_feedback.parsing.problems import not_json, refuse_unknown_query
-from ses_feedback.parsing.request_body import body_refusal, read_json_object, route_refusal
+from ses_feedback.parsing.problems import not_json, refuse_body_not_json, refuse_unknown_query
+from ses_feedback.parsing.request_body import read_json_object, route_refusal, unreadable_body
 
 # Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
-app.use([refuse_unknown_query])
+app.use([refuse_unknown_query, refuse_body_not_json])
 
 # API Gateway (REST) hands the path over still percent-encoded, and the resolver matches on it:
 # decode the segment once, or jo%2Bx@example.com would be taken for another address.
 AddressPath = Annotated[
-    str, BeforeValidator(unquote), Path(min_length=3, max_length=320, description="an email address")
+    str,
+    BeforeValidator(unquote),
+    Path(min_length=3, max_length=320, description="an email address", examples=["jane@example.org"]),
 ]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
@@ -215,10 +217,11 @@ def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
     )
 
 
-@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
-def _not_utf8(error: UnicodeDecodeError) -> Response[dict[str, Any]]:
-    # Powertools decodes the body before the reader sees it: bytes that are not UTF-8 fail there.
-    refusal = body_refusal(app.current_event.body, app.current_event.is_base64_encoded)
+@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
+def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
+    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
+    event = app.current_event
+    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
     if refusal is None:
         raise error  # not the body's: a bug, which Lambda reports as such
     return _refusal(refusal)

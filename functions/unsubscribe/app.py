@@ -51,9 +51,13 @@ _PAGE_HEADERS = {
 
 
 def _page_responses(description: str) -> dict[int, Any]:
+    refusals = refusal_responses(UNSUBSCRIBE_REFUSALS)
+    for refusal in refusals.values():
+        # A person's browser gets the refusal as a page; Accept: application/json, as ErrorAnswer.
+        refusal["content"] = {"text/html": {}, **refusal["content"]}
     return {
         200: {"description": description, "content": {"text/html": {}, "application/json": {}}},
-        **refusal_responses(UNSUBSCRIBE_REFUSALS),
+        **refusals,
     }
 
 

@@ -329,3 +329,28 @@ def test_a_cursor_of_the_old_plain_format_is_refused(doors: Doors) -> None:
     status, _, text = doors.call("SuppressionsApiFunction", event)
     assert status == 400
     assert json.loads(text)["error"]["field"] == "cursor"
+
+
+# ---- a JSON door sent another media type -----------------------------------------------------------
+
+OTHER_MEDIA_TYPES = [
+    "multipart/form-data",
+    "multipart/form-data; boundary=XyZ",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "application/jsonp",
+]
+
+
+@pytest.mark.parametrize("content_type", OTHER_MEDIA_TYPES)
+@pytest.mark.parametrize("door", JSON_DOORS)
+def test_a_json_door_sent_another_media_type_is_400_naming_the_header(
+    doors: Doors, door: str, content_type: str
+) -> None:
+    function, event = _door_event(door)
+    event["body"] = json.dumps({"note": "why"})
+    event["headers"]["Content-Type"] = content_type
+    event["multiValueHeaders"]["Content-Type"] = [content_type]
+    status, _, text = doors.call(function, event)
+    assert status == 400, text
+    assert json.loads(text)["error"]["field"] == "Content-Type"

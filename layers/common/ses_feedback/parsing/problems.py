@@ -124,6 +124,17 @@ def refuse_unknown_query(app: Any, next_middleware: Callable[[Any], Any]) -> Any
     return next_middleware(app)
 
 
+def refuse_body_not_json(app: Any, next_middleware: Callable[[Any], Any]) -> Any:
+    """Powertools middleware (``app.use``): a route that takes a JSON body refuses one sent as
+    another media type (Powertools reads ``application/jsonp`` and the like as JSON)."""
+    route = app.context.get("_route")
+    if route is not None and route.dependant.body_params:
+        refusal = body_not_json(app.current_event.headers.get("content-type"), app.current_event.body)
+        if refusal is not None:
+            raise refusal
+    return next_middleware(app)
+
+
 def not_json(content_type: str | None) -> InvalidRequest:
     return InvalidRequest(
         "Content-Type: the body must be JSON, sent with Content-Type: application/json "

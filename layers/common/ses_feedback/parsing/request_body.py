@@ -151,6 +151,15 @@ def body_refusal(body: str | None, base64_encoded: bool | None = False) -> Inval
     return None
 
 
+def unreadable_body(
+    content_type: str | None, body: str | None, base64_encoded: bool | None
+) -> InvalidRequest | None:
+    """What is wrong with a JSON door's body (its media type, then what the reader refuses);
+    None when it reads. For failures inside Powertools, which reads the body before the reader:
+    bytes that are not UTF-8, a multipart body without its boundary."""
+    return body_not_json(content_type, body) or body_refusal(body, base64_encoded)
+
+
 def route_refusal(
     errors: Iterable[Mapping[str, Any]],
     content_type: str | None,

@@ -144,7 +144,21 @@ class Recipient:
 class SendRequest(BaseModel):
     """One message to send. Give ``subject`` with ``text`` and/or ``html``, or a ``template``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "Billing <billing@example.com>",
+                    "to": ["jane@example.org"],
+                    "subject": "Your invoice",
+                    "text": "Your November invoice is attached.",
+                }
+            ]
+        },
+    )
 
     sender: EmailAddress = Field(
         alias="from",
