@@ -354,3 +354,32 @@ def test_a_json_door_sent_another_media_type_is_400_naming_the_header(
     status, _, text = doors.call(function, event)
     assert status == 400, text
     assert json.loads(text)["error"]["field"] == "Content-Type"
+
+
+# ---- words for people on the query and the path, too ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field", "message"),
+    [
+        ("/suppressions", {"limit": "abc"}, "limit", "limit: must be a whole number"),
+        ("/suppressions", {"limit": "0"}, "limit", "limit: must be at least 1"),
+        ("/suppressions", {"limit": "5000"}, "limit", "limit: must be at most 1000"),
+        (
+            "/suppressions",
+            {"reason": "bogus"},
+            "reason",
+            "reason: must be one of 'hard_bounce', 'soft_bounce', 'complaint', 'manual', "
+            "'unsubscribed' or 'erased'",
+        ),
+        ("/suppressions/ab", None, "address", "address: must be at least 3 character(s) long"),
+        (f"/suppressions/{ADDRESS}", {"history": "x"}, "history", "history: must be a whole number"),
+    ],
+)
+def test_a_wrong_query_or_path_parameter_is_said_in_our_words(
+    doors: Doors, path: str, query: dict[str, str] | None, field: str, message: str
+) -> None:
+    status, _, text = doors.call("SuppressionsApiFunction", rest_event("GET", path, query))
+    error = json.loads(text)["error"]
+    assert status == 400
+    assert (error["field"], error["message"]) == (field, message)

@@ -48,6 +48,8 @@ def words_for(error: Mapping[str, Any]) -> str:
     """One pydantic error in our words (``WORDS``); a rule of our own keeps its message."""
     kind = str(error.get("type", ""))
     ctx = dict(error.get("ctx") or {})
+    if kind in ("too_short", "too_long") and isinstance(error.get("input"), str):
+        kind = f"string_{kind}"  # a length rule on text (Powertools' path parameters) is about characters
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_WORDS:
         return _PATTERN_WORDS[ctx["pattern"]]
     template = WORDS.get(kind)
