@@ -27,7 +27,8 @@ from ses_feedback_cli.openapi import DOCUMENT_PATH
 
 from tests.e2e.test_local_mode import local_up_serving
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("api_schema")]
+# long: about a minute on two cores; in one xdist group, in file order (the last test reads what the others saw).
+pytestmark = [pytest.mark.e2e, pytest.mark.long, pytest.mark.xdist_group("api_schema")]
 
 # Examples per route: enough for every status the generated data can reach, bounded so the
 # run takes about a minute on two cores.
