@@ -27,7 +27,7 @@ from ses_feedback_cli.openapi import DOCUMENT_PATH
 
 from tests.e2e.test_local_mode import local_up_serving
 
-# long: about a minute on two cores; in one xdist group, in file order (the last test reads what the others saw).
+# long: about a minute on two cores. One xdist group, in file order: the last test reads what the others saw.
 pytestmark = [pytest.mark.e2e, pytest.mark.long, pytest.mark.xdist_group("api_schema")]
 
 # Examples per route: enough for every status the generated data can reach, bounded so the
