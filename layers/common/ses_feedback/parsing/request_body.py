@@ -80,24 +80,45 @@ def read_json_object(raw: bytes | str | None) -> dict[str, Any]:
     text = body_text(raw)
     if not text.strip():
         raise InvalidRequest("the body is empty: send a JSON object with the request's fields")
-    if _depth(text) > MAX_DEPTH:
+    # Each check costs a pass over the text only when a cheaper one says it might find something:
+    # a send request holds two brackets and no \u escape, and its text then is read once.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
         raise InvalidRequest(f"the body nests arrays and objects more than {MAX_DEPTH} deep")
+    repeated: list[str] = []
     try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_not_json_constant)
+        value = json.loads(
+            text, object_pairs_hook=lambda pairs: _pairs(pairs, repeated), parse_constant=_not_json_constant
+        )
     except json.JSONDecodeError as exc:
         raise InvalidRequest(
             f"the body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    return checked_object(value)
+    if repeated or "\\u" in text or (isinstance(raw, str) and _holds_surrogate(text)):
+        return checked_object(value)  # walks the value to name where the problem is
+    if not isinstance(value, dict):
+        raise _not_an_object(value)
+    return value
 
 
 def checked_object(value: Any) -> dict[str, Any]:
     """``value`` if it is a JSON object whose keys appear once and whose text is all characters."""
     _walk(value, ())
     if not isinstance(value, Mapping):
-        kind = "null" if value is None else _KINDS.get(type(value), type(value).__name__)
-        raise InvalidRequest(f"the body must be a JSON object ({{...}}), not {kind}")
+        raise _not_an_object(value)
     return dict(value)
+
+
+def _not_an_object(value: Any) -> InvalidRequest:
+    kind = "null" if value is None else _KINDS.get(type(value), type(value).__name__)
+    return InvalidRequest(f"the body must be a JSON object ({{...}}), not {kind}")
+
+
+def _holds_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _walk(value: Any, loc: tuple[str | int, ...]) -> None:
@@ -129,13 +150,17 @@ def _depth(text: str) -> int:
     return max(accumulate(map(_LEVEL.__getitem__, brackets)), default=0)
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any] | _GivenTwice:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
+def _pairs(pairs: list[tuple[str, Any]], repeated: list[str]) -> dict[str, Any] | _GivenTwice:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            repeated.append(key)
             return _GivenTwice(key)
-        found[key] = value
-    return found
+        seen.add(key)
+    raise AssertionError("unreachable: fewer keys than pairs means one is repeated")
 
 
 def _not_json_constant(name: str) -> Any:
