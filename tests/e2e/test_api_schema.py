@@ -81,6 +81,8 @@ UNREACHED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("POST", "/unsubscribe/{token}"): {
         "200": "needs a token this stack signed: test_streams.py, test_streams_loop.py",
+        "409": "rejoin_refused (the preference page's form) needs a token this stack signed: "
+        "test_preferences.py",
         "501": "without a streams secret: local up always has the secret",
         "503": "concurrent_update: test_admin.py",
     },
