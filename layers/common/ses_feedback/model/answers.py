@@ -92,7 +92,7 @@ class FieldProblem(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="stable error code; README lists them with their HTTP status")
+    code: str = Field(description="stable error code; docs/refusals.md lists them with their HTTP status")
     message: str
     field: str | None = Field(default=None, description="the request field that is wrong, if one is")
     problems: list[FieldProblem] = Field(default_factory=list, description="every wrong field")
