@@ -32,6 +32,17 @@ def seconds_above_zero(text: str) -> float:
     return value
 
 
+def positive_rate(text: str) -> float:
+    """Messages a second: a number above 0 (SES's MaxSendRate may be a fraction, e.g. 0.5)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError("must be a number of messages a second above 0")
+    return value
+
+
 port_number = whole_number(1, 65535)
 
 
