@@ -12,6 +12,7 @@ from ses_feedback_stack.names import DEFAULT_PREFIX, region
 
 from ses_feedback_cli import aws_failures
 from ses_feedback_cli.commands import (
+    batches_cmd,
     demo_cmd,
     dmarc_cmd,
     doctor_cmd,
@@ -30,6 +31,7 @@ COMMAND_GROUPS = [
     demo_cmd,
     local_cmd,
     send_cmd,
+    batches_cmd,
     suppressions_cmd,
     redrive_cmd,
     stats_cmd,

@@ -23,7 +23,8 @@ from urllib.parse import quote
 import pytest
 from ses_feedback_emulator.motoserver import free_port
 
-from tests.e2e.test_local_mode import start_local_up
+from tests.e2e.conftest import Cli
+from tests.e2e.test_local_mode import start_local_up, user_env
 
 RATE = 20
 pytestmark = pytest.mark.long
@@ -190,3 +191,43 @@ def test_a_throttling_ses_delays_the_batch_and_fails_nobody(stack: Stack) -> Non
     slow = [m for m in stack.mailbox() if m["to"][0].startswith("slow")]
     assert sorted(m["to"][0] for m in slow) == sorted(f"slow{i}@example.org" for i in range(45))
     assert accepted_per_second(slow) <= 3
+
+
+def test_the_cli_sends_a_csv_reports_bad_lines_by_number_and_follows_the_batch_to_its_end(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # Given: a file with a line of too many cells and an address SES could not deliver to
+    recipients = tmp_path / "readers.csv"
+    recipients.write_text(
+        "to\ncli1@example.org\ncli2@example.org,extra\n\nnot-an-address\ncli3@example.org\n"
+    )
+    shell = Cli(env={**user_env(), "AWS_ENDPOINT_URL": stack.aws})
+    # When
+    sent = shell.run(
+        "batches", "send", "--from", "news@example.com", "--subject", "Hi", "--text", "Hello",
+        "--recipients", str(recipients), "--api", stack.api, "--json",
+    )  # fmt: skip
+    # Then
+    assert f"{recipients} line 3: 2 cells where the header names 1" in sent.stderr
+    assert f"{recipients} line 5: to: is not a valid email address" in sent.stderr
+    done = json.loads(sent.stdout)
+    assert (done["state"], done["sent"], done["refused"], done["total"]) == ("done", 2, 1, 3)
+    shown = shell.run("batches", "show", done["batch_id"], "--api", stack.api, "--json")
+    assert json.loads(shown.stdout) == done
+
+
+def test_the_cli_sees_only_its_own_apps_batches(stack: Stack) -> None:
+    # Given: a batch posted unsigned (local up serves it as the local developer)
+    _, accepted = stack.call(
+        "POST",
+        f"{stack.api}/batches",
+        {"from": "news@example.com", "subject": "Hi", "text": "x", "recipients": [{"to": "own@example.org"}]},
+    )
+    # When: the CLI, signed with its own credentials, asks for it
+    shell = Cli(env={**user_env(), "AWS_ENDPOINT_URL": stack.aws})
+    shown = shell.run("batches", "show", accepted["batch_id"], "--api", stack.api, check=False)
+    cancelled = shell.run("batches", "cancel", accepted["batch_id"], "--api", stack.api, check=False)
+    # Then
+    assert shown.returncode == 1
+    assert "batch_not_found" in shown.stderr
+    assert cancelled.returncode == 1

@@ -301,3 +301,64 @@ def test_delete_cancels_what_is_not_yet_sent(batches: Batches, quota: Stubber) -
     assert delivered() == []
     _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
     assert (shown["state"], shown["cancelled"], shown["pending"]) == ("cancelled", 60, 0)
+
+
+def test_only_a_permanent_ses_refusal_fails_a_recipient_and_an_ses_server_error_is_tried_again(
+    batches: Batches, quota: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: SES rejects r1's message (a virus, say) and answers r3's first try with a 500
+    from botocore.exceptions import ClientError
+    from ses_feedback.errors import MessageRejected, SesFailure
+
+    _, accepted = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(5))))
+    sender = wiring.bulk_worker().sender
+    real_send = sender.send
+    server_errors = {"left": 1}
+
+    def refusing(request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.to == ["r1@example.org"]:
+            raise MessageRejected("SES rejected the message: virus")
+        if request.to == ["r3@example.org"] and server_errors["left"]:
+            server_errors["left"] -= 1
+            cause = ClientError(
+                {"Error": {"Code": "InternalFailure"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+                "SendEmail",
+            )
+            raise SesFailure("SES refused the request (InternalFailure)") from cause
+        return real_send(request, *args, **kwargs)
+
+    monkeypatch.setattr(sender, "send", refusing)
+    monkeypatch.setattr("ses_feedback.usecases.batches.THROTTLED_DELAY_SECONDS", 0)
+    for _ in range(4):
+        quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"], shown["failed"]) == ("done", 4, 1)
+    assert [(f["to"], f["code"]) for f in shown["failures"]] == [("r1@example.org", "message_rejected")]
+    assert sorted(delivered()) == ["r0@example.org", "r2@example.org", "r3@example.org", "r4@example.org"]
+
+
+def test_a_bulk_stream_batch_gives_each_recipient_its_own_unsubscribe_link(
+    batches: Batches, quota: Stubber
+) -> None:
+    # Given
+    request = batch("a@example.org", "b@example.org", stream="newsletter", text="Hi {{unsubscribe_url}}")
+    status, _ = batches.call("POST", "/batches", request)
+    assert status == 202
+    quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then
+    backend = ses_backends[LOCAL_ACCOUNT_ID][region()]
+    bodies = [m.body for m in backend.sent_messages]
+    assert len(bodies) == 2
+    assert all("/unsubscribe/" in body for body in bodies)
+    assert bodies[0] != bodies[1]
+
+
+def test_a_bulk_stream_batch_without_the_placeholder_is_refused_whole(batches: Batches) -> None:
+    status, answer = batches.call("POST", "/batches", batch("a@example.org", stream="newsletter"))
+    assert status == 400
+    assert answer["error"]["field"] == "text"

@@ -169,6 +169,8 @@ class Chunk(BaseModel):
 
     batch_id: str
     recipients: list[ChunkRecipient]
+    # Times SES answered this chunk with a server error (5xx) and it was put back.
+    server_errors: int = 0
 
 
 def chunks(batch_id: str, recipients: Iterable[ChunkRecipient]) -> Iterator[Chunk]:

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -69,6 +69,8 @@ QUOTA_WAIT_SECONDS = 900
 # The worker stops taking recipients when its invocation has less than this left (an SES
 # call with botocore's retries can take most of a minute); the rest goes back on the queue.
 STOP_WITH_SECONDS_LEFT = 75.0
+# SES answering 5xx to the same chunk this many times in a row fails its next recipient.
+MAX_SERVER_ERRORS = 5
 # A cancel takes effect within this many recipients of a chunk being sent.
 RECHECK_EVERY = 10
 
@@ -163,6 +165,12 @@ class Batches:
         return record
 
 
+def _server_error(exc: SesFeedbackError) -> bool:
+    """Whether SES's answer behind ``exc`` was a 5xx (its own failure, worth another try later)."""
+    response = getattr(exc.__cause__, "response", None) or {}
+    return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)) >= 500
+
+
 def _plausible_id(batch_id: str) -> bool:
     return 0 < len(batch_id) <= 64 and batch_id.isalnum()
 
@@ -216,8 +224,10 @@ class BulkWorker:
                     for rest in chunk.recipients[position:]:
                         self._settle_without_sending(record, rest, Outcome.CANCELLED, expires, report)
                     break
-            if not self._send_one(record, recipient, expires, report):
-                self._put_back(chunk, position, THROTTLED_DELAY_SECONDS, report)
+            give_up = chunk.server_errors >= MAX_SERVER_ERRORS
+            verdict = self._send_one(record, recipient, expires, report, give_up)
+            if verdict != "ok":
+                self._put_back(chunk, position, THROTTLED_DELAY_SECONDS, report, verdict == "server_error")
                 break
         self.quota.count(report.sent)
         self._finish_if_complete(chunk.batch_id)
@@ -246,9 +256,17 @@ class BulkWorker:
         return True
 
     def _send_one(
-        self, record: BatchRecord, recipient: ChunkRecipient, expires: datetime, report: ChunkReport
-    ) -> bool:
-        """One recipient, claimed before SES is called; False when SES said to slow down."""
+        self,
+        record: BatchRecord,
+        recipient: ChunkRecipient,
+        expires: datetime,
+        report: ChunkReport,
+        give_up: bool,
+    ) -> Literal["ok", "throttled", "server_error"]:
+        """One recipient, claimed before SES is called; not "ok" when it must wait (its claim given back).
+
+        ``give_up``: SES failed this chunk with server errors too often; the next one fails the recipient.
+        """
         content = {**record.content, "tags": {**record.content.get("tags", {}), BATCH_TAG: record.batch_id}}
         request = message_for(content, recipient.to, recipient.data)
         # The wait comes before the claim: a worker stopped while it waits leaves no claim behind.
@@ -257,7 +275,7 @@ class BulkWorker:
         if not claim.won:
             if claim.status == "claimed":
                 self._interrupted(record, recipient, expires, report)
-            return True  # settled before (a redelivered chunk): nobody is mailed twice
+            return "ok"  # settled before (a redelivered chunk): nobody is mailed twice
         try:
             answer = self.sender.send(request, record.app, record.unsubscribe_base_url)
         except _RETRY_LATER as exc:
@@ -265,10 +283,17 @@ class BulkWorker:
             self.pacer.slow_down(THROTTLED_DELAY_SECONDS)
             logger.info("bulk send slowed by SES", extra={"batch_id": record.batch_id, "code": exc.code})
             metrics.add_metric(name="BatchThrottled", unit=MetricUnit.Count, value=1)
-            return False
+            return "throttled"
         except SesFeedbackError as exc:
             if not is_refusal(exc):
                 raise
+            if _server_error(exc) and not give_up:
+                # SES's own failure (HTTP 5xx after botocore's retries): not the recipient's,
+                # unless it keeps failing (MAX_SERVER_ERRORS puts back).
+                self.store.release(record.batch_id, recipient.index)
+                self.pacer.slow_down(THROTTLED_DELAY_SECONDS)
+                logger.warning("bulk send met an SES server error", extra={"batch_id": record.batch_id})
+                return "server_error"
             failure = RecipientFailure(to=recipient.to, code=exc.code, message=exc.message)
             self.store.settle(record.batch_id, recipient.index, Outcome.FAILED, expires, failure=failure)
             report.failed += 1
@@ -276,14 +301,14 @@ class BulkWorker:
                 "batch recipient failed",
                 extra={"batch_id": record.batch_id, "code": exc.code, "to_hash": address_hash(recipient.to)},
             )
-            return True
+            return "ok"
         outcome = Outcome.SUPPRESSED if answer.status is SendStatus.SUPPRESSED else Outcome.SENT
         self.store.settle(record.batch_id, recipient.index, outcome, expires, message_id=answer.message_id)
         if outcome is Outcome.SENT:
             report.sent += 1
         else:
             report.suppressed += 1
-        return True
+        return "ok"
 
     def _interrupted(
         self, record: BatchRecord, recipient: ChunkRecipient, expires: datetime, report: ChunkReport
@@ -313,10 +338,15 @@ class BulkWorker:
         elif claim.status == "claimed":
             self._interrupted(record, recipient, expires, report)
 
-    def _put_back(self, chunk: Chunk, position: int, delay: int, report: ChunkReport) -> None:
+    def _put_back(
+        self, chunk: Chunk, position: int, delay: int, report: ChunkReport, server_error: bool = False
+    ) -> None:
         rest = chunk.recipients[position:]
         if rest:
-            self.queue.put([Chunk(batch_id=chunk.batch_id, recipients=rest)], delay_seconds=delay)
+            errors = chunk.server_errors + 1 if server_error else chunk.server_errors
+            self.queue.put(
+                [Chunk(batch_id=chunk.batch_id, recipients=rest, server_errors=errors)], delay_seconds=delay
+            )
             report.requeued += len(rest)
 
     def _finish_if_complete(self, batch_id: str) -> None:

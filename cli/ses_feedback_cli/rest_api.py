@@ -1,0 +1,66 @@
+"""The stack's REST API as an app calls it: JSON over HTTPS, SigV4-signed (``execute-api``) with
+the credentials in use. ``local up`` serves the same routes on loopback and accepts the same
+signature (or none), so one client serves both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+# `local up`'s REST API (DEFAULT_API_PORT there), unless SES_FEEDBACK_API_URL or --api says.
+LOCAL_API_URL = "http://127.0.0.1:3000"
+
+
+class ApiUnreachable(Exception):
+    """No REST API answers at the URL: the message says where, and what to check."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+
+
+def api_url(given: str | None) -> str:
+    return (given or os.environ.get("SES_FEEDBACK_API_URL") or LOCAL_API_URL).rstrip("/")
+
+
+def call(base_url: str, method: str, path: str, body: Any = None, timeout: float = 120) -> Answer:
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    session = boto3.Session()
+    credentials = session.get_credentials()
+    if credentials is not None:
+        # Signed as an app's SDK signs it; the API names the app from the signer.
+        request = AWSRequest(method=method, url=f"{base_url}{path}", data=data or b"", headers=headers)
+        region = session.region_name or os.environ.get("AWS_REGION") or "us-east-1"
+        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
+        headers = dict(request.headers.items())
+    request_ = urllib.request.Request(f"{base_url}{path}", data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request_, timeout=timeout) as response:
+            return Answer(response.status, json.loads(response.read() or b"null"))
+    except urllib.error.HTTPError as refused:
+        text = refused.read()
+        try:
+            return Answer(refused.code, json.loads(text))
+        except ValueError:
+            return Answer(
+                refused.code,
+                {"error": {"code": "http_error", "message": text.decode(errors="replace")[:300]}},
+            )
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ApiUnreachable(
+            f"no REST API answers at {base_url} ({reason}): start `ses-feedback local up`, or give "
+            "--api (the stack's SendingApiUrl output)"
+        ) from None
