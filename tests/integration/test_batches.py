@@ -362,3 +362,33 @@ def test_a_bulk_stream_batch_without_the_placeholder_is_refused_whole(batches: B
     status, answer = batches.call("POST", "/batches", batch("a@example.org", stream="newsletter"))
     assert status == 400
     assert answer["error"]["field"] == "text"
+
+
+def test_the_sending_guard_holds_a_batch_while_a_reputation_alarm_fires(
+    batches: Batches, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: the guard on, and the bounce-rate alarm in ALARM
+    cloudwatch = boto3.client("cloudwatch", region_name=region())
+    alarms = [batches.stack.local.name(a) for a in ("BounceRateAlarm", "ComplaintRateAlarm")]
+    for name in alarms:
+        cloudwatch.put_metric_alarm(
+            AlarmName=name, Namespace="AWS/SES", MetricName="Reputation.BounceRate", Statistic="Maximum",
+            Period=900, EvaluationPeriods=1, Threshold=0.01, ComparisonOperator="GreaterThanThreshold",
+        )  # fmt: skip
+    cloudwatch.set_alarm_state(AlarmName=alarms[0], StateValue="ALARM", StateReason="test")
+    monkeypatch.setenv("SENDING_GUARD", "true")
+    monkeypatch.setenv("REPUTATION_ALARM_NAMES", ",".join(alarms))
+    wiring.reset()
+    _, accepted = batches.call("POST", "/batches", batch("a@example.org", "b@example.org"))
+    stubber = Stubber(wiring.bulk_worker().quota.client)
+    stubber.add_response("get_account", account())
+    # When
+    with stubber:
+        batches.drain(max_messages=1)
+    # Then: nothing sent, nothing failed, the chunk waits on the queue
+    assert delivered() == []
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["sent"], shown["failed"], shown["pending"]) == (0, 0, 2)
+    sqs = boto3.client("sqs", region_name=region())
+    attributes = sqs.get_queue_attributes(QueueUrl=batches.queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"

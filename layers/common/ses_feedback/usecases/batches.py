@@ -28,6 +28,7 @@ from ses_feedback.edges.batch_store import BatchRecord
 from ses_feedback.errors import (
     BatchNotFound,
     ConcurrentUpdate,
+    ReputationGuard,
     SendingPaused,
     SendingThrottled,
     SesFeedbackError,
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
 
 # SES said "slow down" (or the account is paused): the rest of the chunk comes back after this.
 THROTTLED_DELAY_SECONDS = 5
+# The sending guard holds bulk mail (a reputation alarm fires): look again after this.
+GUARD_WAIT_SECONDS = 300
 # The 24-hour quota is full: look again after this (SQS's longest delay).
 QUOTA_WAIT_SECONDS = 900
 # The worker stops taking recipients when its invocation has less than this left (an SES
@@ -227,7 +230,8 @@ class BulkWorker:
             give_up = chunk.server_errors >= MAX_SERVER_ERRORS
             verdict = self._send_one(record, recipient, expires, report, give_up)
             if verdict != "ok":
-                self._put_back(chunk, position, THROTTLED_DELAY_SECONDS, report, verdict == "server_error")
+                delay = GUARD_WAIT_SECONDS if verdict == "guarded" else THROTTLED_DELAY_SECONDS
+                self._put_back(chunk, position, delay, report, verdict == "server_error")
                 break
         self.quota.count(report.sent)
         self._finish_if_complete(chunk.batch_id)
@@ -262,7 +266,7 @@ class BulkWorker:
         expires: datetime,
         report: ChunkReport,
         give_up: bool,
-    ) -> Literal["ok", "throttled", "server_error"]:
+    ) -> Literal["ok", "throttled", "server_error", "guarded"]:
         """One recipient, claimed before SES is called; not "ok" when it must wait (its claim given back).
 
         ``give_up``: SES failed this chunk with server errors too often; the next one fails the recipient.
@@ -278,6 +282,11 @@ class BulkWorker:
             return "ok"  # settled before (a redelivered chunk): nobody is mailed twice
         try:
             answer = self.sender.send(request, record.app, record.unsubscribe_base_url)
+        except ReputationGuard:
+            # The sending guard holds bulk mail while a reputation alarm fires: wait it out.
+            self.store.release(record.batch_id, recipient.index)
+            logger.info("batch held by the sending guard", extra={"batch_id": record.batch_id})
+            return "guarded"
         except _RETRY_LATER as exc:
             self.store.release(record.batch_id, recipient.index)
             self.pacer.slow_down(THROTTLED_DELAY_SECONDS)
