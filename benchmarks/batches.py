@@ -234,11 +234,15 @@ def _priced(endpoint: str) -> tuple[Usage, Usage]:
     return batch, one
 
 
-def _paced_gb_seconds(memory_mb: int) -> float:
+# MaxSendRates to price a paced worker at: this run's, a new production account's, a large one's.
+PACED_AT = (14.0, 100.0)
+
+
+def _paced_gb_seconds(memory_mb: int, rate: float) -> float:
     """A paced worker's billed GB-s per recipient: it holds its invocation for its slot."""
     share = float(LocalStack().template["Parameters"]["BulkRateShare"]["Default"])
     workers = int(LocalStack().template["Parameters"]["BulkMaxConcurrency"]["Default"])
-    per_worker = RATE * share / workers
+    per_worker = rate * share / workers
     return memory_mb / 1024 / per_worker
 
 
@@ -246,8 +250,17 @@ def run(endpoint: str) -> list[str]:
     lines = _rate_run(endpoint)
     batch, one = _priced(endpoint)
     bulk_mb, sender_mb = _memory("BulkSenderFunction"), _memory("SenderFunction")
-    paced = batch.dollars_per_million(bulk_mb) - batch.gb_seconds(bulk_mb) * LAMBDA_GB_SECOND * 1e6
-    paced += _paced_gb_seconds(bulk_mb) * LAMBDA_GB_SECOND * 1e6
+    unpaced_lambda = batch.gb_seconds(bulk_mb) * LAMBDA_GB_SECOND * 1e6
+
+    def paced_at(rate: float) -> float:
+        return (
+            batch.dollars_per_million(bulk_mb)
+            - unpaced_lambda
+            + _paced_gb_seconds(bulk_mb, rate) * (LAMBDA_GB_SECOND * 1e6)
+        )
+
+    paced = paced_at(RATE)
+    elsewhere = ", ".join(f"${paced_at(rate):,.2f} at {rate:g}/s" for rate in PACED_AT)
     through_messages = one.dollars_per_million(sender_mb) + API_GATEWAY_REST_REQUEST * 1e6
     ses = SES_EMAIL * 1e6
     batch_dollars = batch.dollars_per_million(bulk_mb)
@@ -260,7 +273,8 @@ def run(endpoint: str) -> list[str]:
         f"request: DynamoDB {one.dynamodb_requests:.2f} ({one.rcu:.2f} RCU), SES 1",
         f"  $ per million recipients, SES's ${ses:,.0f} included: batch ${batch_dollars:,.2f} unpaced, "
         f"${paced:,.2f} paced at {RATE:g}/s x share ({bulk_mb} MB waiting for its slot); "
-        f"POST /messages ${through_messages:,.2f} ({sender_mb} MB, + API Gateway)",
+        f"POST /messages ${through_messages:,.2f} ({sender_mb} MB, + API Gateway); paced at other "
+        f"MaxSendRates: {elsewhere}",
         f"  without SES: batch ${batch_dollars - ses:,.2f} unpaced, ${paced - ses:,.2f} paced; "
         f"POST /messages ${through_messages - ses:,.2f}; DynamoDB alone: batch ${batch_ddb:,.2f}, "
         f"POST /messages ${one_ddb:,.2f}; SQS ${batch.sqs * SQS_REQUEST * 1e6:,.2f}; "

@@ -81,9 +81,11 @@ class LocalSes:
     ) -> None:
         self.app = app
         self.endpoint = endpoint
-        self.quota = SendQuota(
+        # What the server was started with; a reset (and a test's change) goes back to it.
+        self.started_quota = SendQuota(
             max_send_rate=max_send_rate or DEFAULT_MAX_SEND_RATE, enforced_rate=max_send_rate
         )
+        self.quota = SendQuota(**asdict(self.started_quota))
         # When each of the last second's accepted messages was accepted (time.time()).
         self.recent: deque[float] = deque()
         self.destinations: dict[str, dict[str, dict[str, Any]]] = {}
@@ -112,6 +114,7 @@ class LocalSes:
             self.mail_from.clear()
             self.account_details = None
             self.recent.clear()
+            self.quota = SendQuota(**asdict(self.started_quota))
         if path == _MAILBOX:
             return _json(start_response, [asdict(reply) for reply in self.mailbox])
         if path == _MESSAGES:
