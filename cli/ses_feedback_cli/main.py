@@ -22,6 +22,7 @@ from ses_feedback_cli.commands import (
     redrive_cmd,
     send_cmd,
     stats_cmd,
+    streams_cmd,
     suppressions_cmd,
 )
 from ses_feedback_cli.output import capture_answer_stream, error, operator_logging
@@ -33,6 +34,7 @@ COMMAND_GROUPS = [
     send_cmd,
     batches_cmd,
     suppressions_cmd,
+    streams_cmd,
     redrive_cmd,
     stats_cmd,
     doctor_cmd,

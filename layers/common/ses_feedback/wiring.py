@@ -196,7 +196,7 @@ def sender() -> Sender:
 def unsubscriber() -> Unsubscriber:
     from ses_feedback.usecases.unsubscribe import Unsubscriber
 
-    return Unsubscriber(writes=write_path(), key_ring=key_ring)
+    return Unsubscriber(writes=write_path(), key_ring=key_ring, streams=settings().streams)
 
 
 # ---- DMARC reports ------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from ses_feedback.parsing.operator_input import (
     clean_limit,
     clean_note,
     stream_field,
+    unsubscribe_scope_field,
 )
 from ses_feedback.rules.manual import (
     erasure_audit,
@@ -204,7 +205,7 @@ class SuppressionAdmin:
         comes back clean (its data went with the erasure).
         """
         address, why, who = address_field(raw_address), clean_note(note), clean_actor(actor)
-        stream = stream_field(raw_stream) if raw_stream is not None else None
+        stream = unsubscribe_scope_field(raw_stream) if raw_stream is not None else None
         now = self.now
         state = self.writes.store.get_state(address)
         if state.erased:
