@@ -91,7 +91,7 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log = tmp_path_factory.mktemp("batches") / "up.log"
     port, api_port = free_port(), free_port()
-    up = start_local_up(log, port, api_port, ("--max-send-rate", str(RATE)))
+    up = start_local_up(log, port, api_port, extra=("--max-send-rate", str(RATE)))
     try:
         yield Stack(up=up, api=f"http://127.0.0.1:{api_port}", aws=f"http://127.0.0.1:{port}", log=log)
     finally:

@@ -15,28 +15,54 @@ refusal, a cancelled batch, or no REST API answering, 2 a bad command line, file
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ses_feedback.errors import InvalidRequest, exit_status_of_code
+from ses_feedback import wiring
+from ses_feedback.errors import AwsCallFailed, InvalidRequest
+from ses_feedback.model.answers import exit_status_of
 from ses_feedback.parsing.batch_csv import RecipientsFile, read_recipients
 from ses_feedback.parsing.batch_request import MAX_BATCH_RECIPIENTS
 
-from ses_feedback_cli import rest_api
 from ses_feedback_cli.output import counted, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 
 _FINAL = ("done", "cancelled")
+# `local up`'s REST API (its default --api-port), unless SES_FEEDBACK_API_URL or --api says.
+LOCAL_API_URL = "http://127.0.0.1:3000"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+
+
+def api_url(given: str | None) -> str:
+    return (given or os.environ.get("SES_FEEDBACK_API_URL") or LOCAL_API_URL).rstrip("/")
+
+
+def call(base: str, method: str, path: str, body: Any = None) -> Answer:
+    return Answer(*wiring.rest_api_call(base, method, path, body))
+
+
+def unreachable(exc: AwsCallFailed) -> int:
+    error(f"{exc.message}: start `ses-feedback local up`, or give --api (the stack's SendingApiUrl output)")
+    return 1
+
+
 POLL_SECONDS = 1.0
 
 
-def _refused(answer: rest_api.Answer) -> int:
+def _refused(answer: Answer) -> int:
     problem = answer.body.get("error", {}) if isinstance(answer.body, dict) else {}
     error(f"refused ({problem.get('code', answer.status)}): {problem.get('message', '')}")
     for item in problem.get("problems", [])[1:]:
         error(f"  {item.get('field')}: {item.get('message')}")
-    return exit_status_of_code(str(problem.get("code", "")))
+    return exit_status_of(answer.body) if isinstance(answer.body, dict) and "error" in answer.body else 1
 
 
 def request_content(args: argparse.Namespace) -> dict[str, Any]:
@@ -78,13 +104,13 @@ def cmd_send(args: argparse.Namespace) -> int:
     if not recipients.recipients:
         error(f"--recipients {args.recipients}: no recipient to send to")
         return 2
-    base = rest_api.api_url(args.api)
+    base = api_url(args.api)
     content = request_content(args)
     batch_ids: list[str] = []
     try:
         for start in range(0, len(recipients.recipients), MAX_BATCH_RECIPIENTS):
             part = recipients.recipients[start : start + MAX_BATCH_RECIPIENTS]
-            answer = rest_api.call(base, "POST", "/batches", {**content, "recipients": part})
+            answer = call(base, "POST", "/batches", {**content, "recipients": part})
             if answer.status != 202:
                 _report_recipient_problems(args.recipients, recipients, start, answer)
                 return _refused(answer)
@@ -96,12 +122,11 @@ def cmd_send(args: argparse.Namespace) -> int:
                 queued = counted(answer.body["accepted"], "recipient", "recipients")
                 say(f"batch {answer.body['batch_id']}: {queued} queued")
         if args.no_wait:
-            shown = [rest_api.call(base, "GET", f"/batches/{i}").body for i in batch_ids]
+            shown = [call(base, "GET", f"/batches/{i}").body for i in batch_ids]
         else:
             shown = _follow(base, batch_ids, show_progress=not args.no_progress)
-    except rest_api.ApiUnreachable as exc:
-        error(str(exc))
-        return 1
+    except AwsCallFailed as exc:
+        return unreachable(exc)
     except KeyboardInterrupt:
         error(
             "stopped following; the batch goes on: `ses-feedback batches show ID`, "
@@ -117,9 +142,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 1 if any(s["state"] == "cancelled" for s in shown) else 0
 
 
-def _report_recipient_problems(
-    name: str, recipients: RecipientsFile, start: int, answer: rest_api.Answer
-) -> None:
+def _report_recipient_problems(name: str, recipients: RecipientsFile, start: int, answer: Answer) -> None:
     """A batch refused because none of its recipients could be sent: each one's line."""
     problems = answer.body.get("error", {}).get("problems", []) if isinstance(answer.body, dict) else []
     for problem in problems:
@@ -131,7 +154,7 @@ def _report_recipient_problems(
 
 def _follow(base: str, batch_ids: list[str], show_progress: bool) -> list[dict[str, Any]]:
     """Poll until every batch is done or cancelled, drawing one bar for all of them."""
-    statuses = [rest_api.call(base, "GET", f"/batches/{i}").body for i in batch_ids]
+    statuses = [call(base, "GET", f"/batches/{i}").body for i in batch_ids]
     queued = sum(s["total"] - s["refused"] for s in statuses)
     progress = ProgressBar(queued, enabled=show_progress, unit="recipients")
     while True:
@@ -145,7 +168,7 @@ def _follow(base: str, batch_ids: list[str], show_progress: bool) -> list[dict[s
         if waiting:
             progress.message(f"waiting for the 24-hour quota until {waiting[0]['waiting_until']}")
         time.sleep(POLL_SECONDS)
-        statuses = [rest_api.call(base, "GET", f"/batches/{i}").body for i in batch_ids]
+        statuses = [call(base, "GET", f"/batches/{i}").body for i in batch_ids]
 
 
 def describe(status: dict[str, Any]) -> list[str]:
@@ -165,10 +188,9 @@ def describe(status: dict[str, Any]) -> list[str]:
 
 def _show_or_cancel(args: argparse.Namespace, method: str) -> int:
     try:
-        answer = rest_api.call(rest_api.api_url(args.api), method, f"/batches/{args.batch_id}")
-    except rest_api.ApiUnreachable as exc:
-        error(str(exc))
-        return 1
+        answer = call(api_url(args.api), method, f"/batches/{args.batch_id}")
+    except AwsCallFailed as exc:
+        return unreachable(exc)
     if answer.status != 200:
         return _refused(answer)
     if args.json:

@@ -76,6 +76,7 @@ from ses_feedback.model.state import (
 )
 from ses_feedback.model.streams import ALL_BULK, ALL_BULK_UNSUBSCRIBED, EVERY, ScopedSuppression
 from ses_feedback.parsing.addresses import address_hash
+from ses_feedback.parsing.operator_input import EXPORT, RECENT_HISTORY
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -180,7 +181,9 @@ class SuppressionStore:
         item = response.get("Item")
         return _state_from_item(item) if item else AddressState(address=address)
 
-    def get_with_history(self, address: str, limit: int = 20) -> tuple[AddressState, list[HistoryEntry]]:
+    def get_with_history(
+        self, address: str, limit: int = RECENT_HISTORY.default
+    ) -> tuple[AddressState, list[HistoryEntry]]:
         """The state and the newest ``limit`` history entries, in one Query."""
         response = self.client.query(
             TableName=self.table_name,
@@ -467,7 +470,7 @@ class SuppressionStore:
         self,
         reason: Reason | None,
         now: datetime,
-        page_size: int = 1000,
+        page_size: int = EXPORT.default,
         *,
         stream: str | None = None,
         bulk: bool = False,

@@ -2,9 +2,9 @@
 
 1. The ``from`` address must be at the sending domain the stack allows (no team can send as
    another domain).
-   With the sending guard on (``SENDING_GUARD``), a message not tagged ``transactional=true``
-   is refused (``ReputationGuard``) while a reputation alarm is in ALARM (``rules.guard``),
-   before the suppression list or SES is asked.
+   With the sending guard on (``SENDING_GUARD``), a message on a bulk stream is refused
+   (``ReputationGuard``) while a reputation alarm is in ALARM (``rules.guard``), before the
+   suppression list or SES is asked; transactional streams still go out.
 2. Every recipient is normalised and all of them are looked up in one ``BatchGetItem``
    (at most 50 recipients, BatchGetItem takes 100 keys). An expired suppression counts as
    lifted even before DynamoDB's TTL deletes it.
@@ -49,7 +49,6 @@ from ses_feedback.parsing.send_request import (
     UNSUBSCRIBE_PLACEHOLDER,
     Recipient,
     SendRequest,
-    for_ses,
 )
 from ses_feedback.rules.guard import check
 from ses_feedback.settings import Settings
@@ -73,7 +72,7 @@ class Sender:
     def send(self, request: SendRequest, app: str, unsubscribe_base_url: str | None = None) -> SendAnswer:
         """``unsubscribe_base_url``: where this request came in, when settings name no base URL."""
         bulk = self.check(request)
-        self._guard(request, app)
+        self._guard(request, app, transactional=not bulk)
         recipients = request.recipients()
         states = self.store.get_states(r.address for r in recipients)
         now = self.clock()
@@ -184,16 +183,19 @@ class Sender:
             sent.append(SentMessage(to=recipient.address, message_id=message_id))
         return sent
 
-    def _guard(self, request: SendRequest, app: str) -> None:
-        """Refuse non-transactional mail while a reputation alarm fires (only with the guard on)."""
-        if self.alarms is None or not self.settings.sending_guard:
+    def _guard(self, request: SendRequest, app: str, transactional: bool) -> None:
+        """Refuse bulk mail while a reputation alarm fires (only with the guard on).
+
+        Transactional mail always goes out: it does not wait for CloudWatch.
+        """
+        if self.alarms is None or not self.settings.sending_guard or transactional:
             return
-        verdict = check(True, self.alarms.current(), request.tags)
+        verdict = check(True, self.alarms.current(), transactional)
         if not verdict.allowed:
             logger.info(
                 "send refused by the sending guard", extra={"app": app, "firing": list(verdict.firing)}
             )
-        verdict.raise_if_refused()
+        verdict.raise_if_refused(request.stream)
 
     @staticmethod
     def _log(message: str, app: str, suppressed: list[Recipient], **extra: Any) -> None:
@@ -238,11 +240,11 @@ def _outgoing(
         # An SES template shows it with {{unsubscribe_url}} in its own parts.
         data = {**data, "unsubscribe_url": unsubscribe_url} if data is not None else None
     return OutgoingMessage(
-        sender=for_ses(request.sender),
+        sender=request.sender.for_ses,
         to=by_field["to"],
         cc=by_field["cc"],
         bcc=by_field["bcc"],
-        reply_to=[for_ses(a) for a in request.reply_to],
+        reply_to=[given.for_ses for given in request.reply_to],
         subject=request.subject,
         text=text,
         html=html,
