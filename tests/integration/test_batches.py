@@ -316,9 +316,10 @@ def test_only_a_permanent_ses_refusal_fails_a_recipient_and_an_ses_server_error_
     server_errors = {"left": 1}
 
     def refusing(request: Any, *args: Any, **kwargs: Any) -> Any:
-        if request.to == ["r1@example.org"]:
+        to = [given.text for given in request.to]
+        if to == ["r1@example.org"]:
             raise MessageRejected("SES rejected the message: virus")
-        if request.to == ["r3@example.org"] and server_errors["left"]:
+        if to == ["r3@example.org"] and server_errors["left"]:
             server_errors["left"] -= 1
             cause = ClientError(
                 {"Error": {"Code": "InternalFailure"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
@@ -367,7 +368,7 @@ def test_a_bulk_stream_batch_without_the_placeholder_is_refused_whole(batches: B
 def test_the_sending_guard_holds_a_batch_while_a_reputation_alarm_fires(
     batches: Batches, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given: the guard on, and the bounce-rate alarm in ALARM
+    # Given: the guard on, the bounce-rate alarm in ALARM, and a batch of bulk mail
     cloudwatch = boto3.client("cloudwatch", region_name=region())
     alarms = [batches.stack.local.name(a) for a in ("BounceRateAlarm", "ComplaintRateAlarm")]
     for name in alarms:
@@ -379,7 +380,8 @@ def test_the_sending_guard_holds_a_batch_while_a_reputation_alarm_fires(
     monkeypatch.setenv("SENDING_GUARD", "true")
     monkeypatch.setenv("REPUTATION_ALARM_NAMES", ",".join(alarms))
     wiring.reset()
-    _, accepted = batches.call("POST", "/batches", batch("a@example.org", "b@example.org"))
+    newsletter = batch("a@example.org", "b@example.org", stream="newsletter", text="Hi {{unsubscribe_url}}")
+    _, accepted = batches.call("POST", "/batches", newsletter)
     stubber = Stubber(wiring.bulk_worker().quota.client)
     stubber.add_response("get_account", account())
     # When
