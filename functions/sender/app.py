@@ -41,6 +41,7 @@ from ses_feedback.model.answers import ErrorAnswer, SendAnswer, refusal_response
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
 from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
+from ses_feedback.retry import within_remaining_time
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -225,6 +226,7 @@ def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if isinstance(event, dict) and "httpMethod" in event and "requestContext" in event:
         return app.resolve(event, context)

@@ -25,7 +25,7 @@ def test_a_translated_refusal_is_explained_from_its_cause() -> None:
     assert (
         explain(caught.value)
         == explain(refused)
-        == ("DescribeStacks: no: check the AWS credentials in use and their permissions")
+        == "DescribeStacks (AccessDenied): no: check the AWS credentials in use and their permissions"
     )
 
 

@@ -118,6 +118,11 @@ class ConcurrentUpdate(SesFeedbackError):
     """An address kept changing under us; retrying later is safe."""
 
 
+class StoreBusy(ConcurrentUpdate):
+    """DynamoDB kept leaving keys or items unprocessed (throttling) past the retry budget;
+    retrying later is safe (answered as ``concurrent_update``: 503, try again)."""
+
+
 class IdempotencyConflict(SesFeedbackError):
     """The idempotency key was used for another request, or its first request is still running."""
 

@@ -115,11 +115,9 @@ def write_path_for(
 ) -> WritePath:
     from ses_feedback.usecases.write_path import WritePath
 
-    return WritePath(
-        store=suppressions or store_for(config),
-        history_retention=config.history_retention,
-        clock=clock,
-    )
+    store = suppressions or store_for(config)
+    # One retry policy: the store's (unprocessed items) is the write path's (version conflicts).
+    return WritePath(store=store, history_retention=config.history_retention, clock=clock, retry=store.retry)
 
 
 @cached

@@ -44,6 +44,11 @@ MAX_TAGS = 50
 APP_TAG = "app"
 # Tags the sender sets itself: the calling app, and the stream (feedback reads it back).
 RESERVED_TAGS = (APP_TAG, STREAM_TAG)
+# SES writes these two message tags into the Feedback-ID header it adds itself (Gmail's
+# feedback loop groups spam complaints by it): a bulk message carries its stream and app
+# there, never a Feedback-ID header of our own (it would be a second one). A request cannot
+# set them: ":" is not a tag character here.
+FEEDBACK_ID_TAGS = ("ses:feedback-id-a", "ses:feedback-id-b")
 # In a bulk message's text and html: replaced by each recipient's own unsubscribe link.
 UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
 # SES template names: letters, digits, ``_`` and ``-``, at most 64 characters.

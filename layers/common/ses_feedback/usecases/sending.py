@@ -18,8 +18,9 @@ On a bulk stream (any stream the stack does not list as transactional) the check
 whether the address is suppressed *on that stream* (``AddressState.suppression_on``), and
 every recipient gets a message of their own: their unsubscribe link (a token signed with
 the stack's key) in place of ``{{unsubscribe_url}}`` in text and html, RFC 8058's
-``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers, and a ``Feedback-ID`` naming
-stream and app (Gmail's feedback loop). cc and bcc are refused there: a copy would carry
+``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers, and SES's ``ses:feedback-id-a``
+/ ``-b`` tags naming stream and app, which SES writes into its own ``Feedback-ID`` header
+(Gmail's feedback loop). cc and bcc are refused there: a copy would carry
 someone else's link.
 
 With an ``idempotency_key``, SenderFunction's handler wraps ``Sender.send`` in Powertools'
@@ -46,6 +47,7 @@ from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.send_request import (
     APP_TAG,
+    FEEDBACK_ID_TAGS,
     UNSUBSCRIBE_PLACEHOLDER,
     Recipient,
     SendRequest,
@@ -159,7 +161,7 @@ class Sender:
         base = self.unsubscribe_base(fallback_base_url)
         assert self.key_ring is not None  # unsubscribe_base refuses without it
         ring = self.key_ring()
-        feedback_id = f"{request.stream}:{app}:{self.settings.sending_domain}"
+        feedback_id = dict(zip(FEEDBACK_ID_TAGS, (request.stream, app), strict=True))
         sent: list[SentMessage] = []
         for recipient in kept:
             url = f"{base}/unsubscribe/{ring.issue(recipient.address, request.stream)}"
@@ -169,8 +171,8 @@ class Sender:
                 headers={
                     "List-Unsubscribe": f"<{url}>",
                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                    "Feedback-ID": feedback_id,
                 },
+                tags={**message.tags, **feedback_id},
             )
             try:
                 message_id = self.ses.send(message)
