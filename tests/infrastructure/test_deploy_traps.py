@@ -12,7 +12,7 @@ from typing import Any
 
 import cfnlint
 import pytest
-from ses_feedback_cli.template import REPO_ROOT, Resolver, load_template
+from ses_feedback_stack.template import REPO_ROOT, Resolver, load_template
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]

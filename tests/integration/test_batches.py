@@ -394,3 +394,31 @@ def test_the_sending_guard_holds_a_batch_while_a_reputation_alarm_fires(
     sqs = boto3.client("sqs", region_name=region())
     attributes = sqs.get_queue_attributes(QueueUrl=batches.queue_url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_each_recipient_of_a_templated_batch_gets_its_own_data(batches: Batches, quota: Stubber) -> None:
+    # Given: moto's SES v2 cannot send a templated message, so SES's answers are stubbed on the
+    # worker's own client, shaped as SES answers
+    request = batch("a@example.org", "b@example.org", subject=None, text=None, template={"name": "news"})
+    request["recipients"][0]["data"] = {"name": "A"}
+    request["recipients"][1]["data"] = {"name": "B"}
+    _, accepted = batches.call("POST", "/batches", request)
+    quota.add_response("get_account", account())
+    sends: list[dict[str, Any]] = []
+    client = wiring.bulk_worker().sender.ses.client
+    client.meta.events.register(
+        "before-parameter-build.sesv2.SendEmail", lambda params, **_: sends.append(params)
+    )
+    # When
+    with Stubber(client) as ses:
+        ses.add_response("send_email", {"MessageId": "templated-a"})
+        ses.add_response("send_email", {"MessageId": "templated-b"})
+        batches.drain()
+    # Then
+    assert [json.loads(s["Content"]["Template"]["TemplateData"]) for s in sends] == [
+        {"name": "A"},
+        {"name": "B"},
+    ]
+    assert {s["Content"]["Template"]["TemplateName"] for s in sends} == {"news"}
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"]) == ("done", 2)

@@ -36,8 +36,8 @@ from urllib.parse import urlparse
 import botocore.handlers
 from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicy, PermissionResult
-from ses_feedback_cli.local import LOCAL_ACCOUNT_ID, LocalStack
-from ses_feedback_cli.template import REPO_ROOT, functions, load_template
+from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack
+from ses_feedback_stack.template import REPO_ROOT, functions, load_template
 
 CANONICAL_PREFIX = "iam"
 Parameters = tuple[tuple[str, str], ...]
@@ -367,7 +367,10 @@ def requests_for(
         return [(action, f"arn:aws:s3:::{bucket}/{params['Key']}", {})]
     if service == "sqs" and "QueueUrl" in params:
         name = urlparse(params["QueueUrl"]).path.rsplit("/", 1)[-1]
-        return [(action, _arn("sqs", canonical(name)), {})]
+        # SQS authorises a batch call as its single action (SendMessageBatch as sqs:SendMessage,
+        # DeleteMessageBatch as sqs:DeleteMessage, ChangeMessageVisibilityBatch likewise): IAM
+        # has no sqs:*Batch actions.
+        return [(action.removesuffix("Batch"), _arn("sqs", canonical(name)), {})]
     if service == "sns" and "TopicArn" in params:
         return [(action, _arn("sns", canonical(params["TopicArn"].rsplit(":", 1)[-1])), {})]
     return [(action, "*", {})]
