@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,11 @@ def call(base: str, method: str, path: str, body: Any = None) -> Answer:
     return Answer(*wiring.rest_api_call(base, method, path, body))
 
 
+def skipped(text: str) -> None:
+    """A recipient not sent while the rest are (not the command's error): a line on stderr."""
+    print(f"skipped {text}", file=sys.stderr, flush=True)
+
+
 def unreachable(exc: AwsCallFailed) -> int:
     error(f"{exc.message}: start `ses-feedback local up`, or give --api (the stack's SendingApiUrl output)")
     return 1
@@ -59,9 +65,11 @@ POLL_SECONDS = 1.0
 
 def _refused(answer: Answer) -> int:
     problem = answer.body.get("error", {}) if isinstance(answer.body, dict) else {}
-    error(f"refused ({problem.get('code', answer.status)}): {problem.get('message', '')}")
+    code = str(problem.get("code", answer.status))
+    body = answer.body if isinstance(answer.body, dict) and "error" in answer.body else None
+    error(f"refused ({code}): {problem.get('message', '')}", code=code, body=body)
     for item in problem.get("problems", [])[1:]:
-        error(f"  {item.get('field')}: {item.get('message')}")
+        print(f"  {item.get('field')}: {item.get('message')}", file=sys.stderr, flush=True)
     return exit_status_of(answer.body) if isinstance(answer.body, dict) and "error" in answer.body else 1
 
 
@@ -100,7 +108,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         error(f"--recipients: columns {', '.join(recipients.fields)} fill a template: give --template")
         return 2
     for bad in recipients.bad:
-        error(f"{args.recipients} line {bad.line}: {bad.message}")
+        skipped(f"{args.recipients} line {bad.line}: {bad.message}")
     if not recipients.recipients:
         error(f"--recipients {args.recipients}: no recipient to send to")
         return 2
@@ -116,7 +124,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                 return _refused(answer)
             for refused in answer.body["refused"]:
                 at = recipients.line_of(start + refused["index"])
-                error(f"{args.recipients} line {at}: {refused['message']}")
+                skipped(f"{args.recipients} line {at}: {refused['message']}")
             batch_ids.append(answer.body["batch_id"])
             if not args.json:
                 queued = counted(answer.body["accepted"], "recipient", "recipients")
@@ -149,7 +157,7 @@ def _report_recipient_problems(name: str, recipients: RecipientsFile, start: int
         field = str(problem.get("field") or "")
         if field.startswith("recipients[") and "]" in field:
             index = int(field[len("recipients[") : field.index("]")])
-            error(f"{name} line {recipients.line_of(start + index)}: {problem.get('message')}")
+            skipped(f"{name} line {recipients.line_of(start + index)}: {problem.get('message')}")
 
 
 def _follow(base: str, batch_ids: list[str], show_progress: bool) -> list[dict[str, Any]]:
