@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -81,6 +82,23 @@ def answer_stream() -> TextIO:
 def counted(count: int, one: str, many: str) -> str:
     """``1 row``, ``2 rows``: a count and its noun, for the lines a person reads."""
     return f"{count:,} {one if count == 1 else many}"
+
+
+# What a terminal would act on rather than show: C0 (CR, LF, ESC...), DEL, C1 and the Unicode
+# line and paragraph separators. A note or an SES diagnostic holding one could otherwise print
+# lines that are not there, or move the cursor.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(text: str) -> str:
+    """``text`` for one line of a terminal: every control character escaped (``\\n``, ``\\x1b``)."""
+    return _UNPRINTABLE.sub(lambda found: _ESCAPES.get(found.group()) or _escape(found.group()), text)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def say(text: str = "") -> None:

@@ -39,7 +39,13 @@ from ses_feedback.errors import (
 )
 from ses_feedback.model.answers import ErrorAnswer, SendAnswer, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
+from ses_feedback.parsing.problems import (
+    invalid_request,
+    not_json,
+    refuse_body_not_json,
+    refuse_unknown_query,
+)
+from ses_feedback.parsing.request_body import checked_object, read_json_object, route_refusal, unreadable_body
 from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
 from ses_feedback.retry import within_remaining_time
 
@@ -47,8 +53,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-app = APIGatewayRestResolver(enable_validation=True)
-app.use([refuse_unknown_query])
+# Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
+app.use([refuse_unknown_query, refuse_body_not_json])
 
 _RESPONSES: dict[int, Any] = {
     200: {
@@ -88,7 +95,19 @@ def openapi_document() -> Response[str]:
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
     event = app.current_event
-    refusal = body_not_json(event.headers.get("content-type"), event.body) or invalid_request(error.errors())
+    refusal = route_refusal(
+        error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded
+    )
+    return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
+
+
+@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
+def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
+    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
+    event = app.current_event
+    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
+    if refusal is None:
+        raise error  # not the body's: a bug, which Lambda reports as such
     return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
 
 
@@ -210,9 +229,9 @@ def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The direct-invoke door: the payload is a SendRequest, the result the API's body."""
     custom = getattr(getattr(context, "client_context", None), "custom", None) or {}
     try:
-        answer = send(
-            SendRequest.model_validate(event), app_name(custom.get("app") or "direct-invoke"), context
-        )
+        # Lambda parsed the payload already: the reader's rules on what it holds, then the model.
+        request = SendRequest.model_validate(checked_object(event))
+        answer = send(request, app_name(custom.get("app") or "direct-invoke"), context)
     except ValidationError as exc:
         return _refusal(invalid_request(exc.errors()))
     except SesFeedbackError as exc:

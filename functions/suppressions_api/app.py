@@ -55,16 +55,20 @@ from ses_feedback.parsing.operator_input import (
     ErasureRequest,
     ManualSuppressionRequest,
 )
-from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
+from ses_feedback.parsing.problems import not_json, refuse_body_not_json, refuse_unknown_query
+from ses_feedback.parsing.request_body import read_json_object, route_refusal, unreadable_body
 from ses_feedback.retry import within_remaining_time
 
-app = APIGatewayRestResolver(enable_validation=True)
-app.use([refuse_unknown_query])
+# Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
+app.use([refuse_unknown_query, refuse_body_not_json])
 
 # API Gateway (REST) hands the path over still percent-encoded, and the resolver matches on it:
 # decode the segment once, or jo%2Bx@example.com would be taken for another address.
 AddressPath = Annotated[
-    str, BeforeValidator(unquote), Path(min_length=3, max_length=320, description="an email address")
+    str,
+    BeforeValidator(unquote),
+    Path(min_length=3, max_length=320, description="an email address", examples=["jane@example.org"]),
 ]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 # Page sizes: the one table (parsing/operator_input.py) gives each its default and its most.
@@ -225,8 +229,18 @@ def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
     event = app.current_event
     return _refusal(
-        body_not_json(event.headers.get("content-type"), event.body) or invalid_request(error.errors())
+        route_refusal(error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded)
     )
+
+
+@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
+def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
+    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
+    event = app.current_event
+    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
+    if refusal is None:
+        raise error  # not the body's: a bug, which Lambda reports as such
+    return _refusal(refusal)
 
 
 @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]

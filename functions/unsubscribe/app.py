@@ -19,9 +19,6 @@ the address (the page masks it).
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
-import urllib.parse
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +32,7 @@ from ses_feedback import wiring
 from ses_feedback.errors import (
     UNSUBSCRIBE_REFUSALS,
     InvalidRequest,
+    InvalidToken,
     RejoinRefused,
     SesFeedbackError,
     is_refusal,
@@ -45,7 +43,7 @@ from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.pages import preferences as pages
 from ses_feedback.parsing.catalogue import read_catalogue
 from ses_feedback.parsing.preference_form import read_preference_form
-from ses_feedback.parsing.problems import invalid_request
+from ses_feedback.parsing.request_body import body_bytes, read_form
 from ses_feedback.retry import within_remaining_time
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -53,9 +51,8 @@ app = APIGatewayRestResolver(enable_validation=True)
 Token = Annotated[
     str, PathParam(min_length=1, max_length=1024, description="the token of the unsubscribe link")
 ]
-# RFC 8058's one form field; a body is a few dozen bytes, so a big one is not a mail client's.
+# RFC 8058's one form field (the reader caps a form's size: a big one is not a mail client's).
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
-MAX_BODY_BYTES = 16 * 1024
 CATALOGUE_FILE = Path(__file__).with_name("streams.json")
 
 
@@ -73,9 +70,13 @@ def _page_responses(description: str, *, rejoins: bool = False) -> dict[int, Any
     refusals = (
         UNSUBSCRIBE_REFUSALS if rejoins else tuple(r for r in UNSUBSCRIBE_REFUSALS if r is not RejoinRefused)
     )
+    answers = refusal_responses(refusals)
+    for refusal in answers.values():
+        # A person's browser gets the refusal as a page; Accept: application/json, as ErrorAnswer.
+        refusal["content"] = {"text/html": {}, **refusal["content"]}
     return {
         200: {"description": description, "content": {"text/html": {}, "application/json": {}}},
-        **refusal_responses(refusals),
+        **answers,
     }
 
 
@@ -105,7 +106,7 @@ def show_page(token: Token) -> Response[str]:
 )
 def one_click(token: Token) -> Response[Any]:
     event = app.current_event
-    fields = _form_fields(event.decoded_body or "", event.headers.get("content-type") or "")
+    fields = read_form(body_bytes(event.body, event.is_base64_encoded), event.headers.get("content-type"))
     if ONE_CLICK in fields:
         done = wiring.unsubscriber().unsubscribe(token)
         if _wants_json():
@@ -142,27 +143,6 @@ def _preference_form(token: str, fields: list[tuple[str, str]]) -> Response[Any]
     return _html(200, pages.preference_page(change.view, catalogue(), language, notice), language)
 
 
-def _form_fields(body: str, content_type: str) -> list[tuple[str, str]]:
-    """A POST body's form fields, in order (form-urlencoded or multipart); none when too big."""
-    if len(body.encode()) > MAX_BODY_BYTES:
-        return []
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if kind == "multipart/form-data":
-        message = email.parser.Parser(policy=email.policy.HTTP).parsestr(
-            f"Content-Type: {content_type}\r\n\r\n{body}"
-        )
-        if not message.is_multipart():
-            return []
-        fields = []
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if isinstance(name, str):
-                fields.append((name, str(part.get_content()).strip()))
-        return fields
-    # application/x-www-form-urlencoded, or no type at all (some clients omit it).
-    return urllib.parse.parse_qsl(body, keep_blank_values=True, max_num_fields=20)
-
-
 def _wants_json() -> bool:
     accept = (app.current_event.headers.get("accept") or "").lower()
     return "application/json" in accept and "text/html" not in accept
@@ -183,7 +163,8 @@ def _html(status: int, page: str, language: str) -> Response[str]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def _invalid(error: RequestValidationError) -> Response[Any]:
-    answer: Response[Any] = _refused(invalid_request(error.errors()))
+    # The token is the routes' one parameter: one that breaks its length is not a link we made.
+    answer: Response[Any] = _refused(InvalidToken())
     return answer
 
 

@@ -332,3 +332,16 @@ def test_import_help_points_at_the_operating_page(capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         main(["suppressions", "import", "--help"])
     assert "docs/operating.md" in capsys.readouterr().out
+
+
+def test_history_and_list_print_a_note_on_one_line_with_its_breaks_escaped(run: Run) -> None:
+    # Given: a note over two lines (allowed), shaped like a history line
+    note = "ticket 7\n  2026-01-01T00:00:00Z  Delivery     fake                         lift"
+    assert run("add", "jane@example.org", "--note", note, "--actor", ACTOR)[0] == 0
+    # When
+    _, history, _ = run("history", "jane@example.org")
+    _, listing, _ = run("list")
+    # Then: one line each, the break shown as \n, no line that was not written
+    assert len(history.splitlines()) == 1
+    assert "ticket 7\\n  2026-01-01T00:00:00Z  Delivery" in history
+    assert len(listing.splitlines()) == 1 and "ticket 7\\n" in listing

@@ -11,7 +11,7 @@ from ses_feedback.errors import InvalidRequest
 from ses_feedback.model.message import OutgoingMessage
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.problems import field_name, invalid_request
-from ses_feedback.parsing.send_request import MAX_MESSAGE_BYTES, SendRequest, app_name
+from ses_feedback.parsing.send_request import MAX_MESSAGE_BYTES, SUBJECT_MAX, SendRequest, app_name
 
 
 def valid(**changes: Any) -> dict[str, Any]:
@@ -254,3 +254,97 @@ def test_a_bad_stream_name_is_said_in_words_not_as_a_regular_expression(stream: 
         "stream",
         "stream: a stream name is 1-32 lower-case letters, digits or '-'",
     )
+
+
+# ---- control characters and the subject's length (issue 23: refused, never sent as given) ---------
+
+# Every kind of control character: C0 (NUL, TAB, VT, FF, ESC), DEL, C1 (NEL U+0085, U+009F), and
+# the Unicode line and paragraph separators.
+CONTROL_CHARACTERS = ["\x00", "\t", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9f", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS, ids=[f"U+{ord(c):04X}" for c in CONTROL_CHARACTERS])
+def test_a_control_character_in_the_subject_is_refused_naming_it(character: str) -> None:
+    error = refusal(valid(subject=f"Your{character}invoice"))
+    assert error.field == "subject"
+    assert error.message == (
+        f"subject: must not contain control characters (found U+{ord(character):04X}; "
+        "CR and LF would inject headers)"
+    )
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS, ids=[f"U+{ord(c):04X}" for c in CONTROL_CHARACTERS])
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [("from", "from"), ("to", "to[0]"), ("cc", "cc[0]"), ("bcc", "bcc[0]"), ("reply_to", "reply_to[0]")],
+)
+def test_a_control_character_in_a_display_name_is_refused(character: str, where: str, field: str) -> None:
+    address = f"Jane{character}Doe <jane@example.org>"
+    error = refusal(valid(**{where: address if where == "from" else [address]}))
+    assert error.field == field
+    assert "must not contain control characters" in error.message
+
+
+def test_a_100000_character_subject_is_refused_naming_the_limit() -> None:
+    error = refusal(valid(subject="x" * 100_000))
+    assert error.field == "subject"
+    assert error.message == (
+        f"subject: must be at most {SUBJECT_MAX} characters (one header line, RFC 5322), not 100000"
+    )
+
+
+def test_a_subject_of_the_limit_fits_one_header_line_and_is_accepted() -> None:
+    request = SendRequest.model_validate(valid(subject="x" * SUBJECT_MAX))
+    assert len(f"Subject: {request.subject}") == 998  # RFC 5322 2.1.1's line limit
+
+
+def test_non_ascii_text_without_control_characters_is_accepted() -> None:
+    request = SendRequest.model_validate(
+        valid(subject="Café ☕ 請求書 — €12", to=["Zoë Ü <zoe@example.org>"])
+    )
+    assert request.subject == "Café ☕ 請求書 — €12"
+
+
+# ---- words for people (issue 23): one table turns pydantic's messages into ours ----------------------
+
+# What pydantic would say (left of each pair is the request, right what we say instead).
+PYDANTIC_WORDS: list[tuple[dict[str, Any], str, str]] = [
+    (valid(template="welcome", subject=None, text=None), "template", "must be a JSON object ({...})"),
+    (valid(to="jane@example.org"), "to", "must be a list (a JSON array)"),
+    (valid(to=[42]), "to[0]", "must be a string"),
+    (
+        valid(subject=None, text=None, template={"name": "x", "data": []}),
+        "template.data",
+        "must be a JSON object ({...})",
+    ),
+    (valid(on_suppressed="ignore"), "on_suppressed", "must be one of 'drop' or 'reject'"),
+    (valid(idempotency_key=""), "idempotency_key", "must be at least 1 character(s) long"),
+    (valid(idempotency_key="k" * 257), "idempotency_key", "must be at most 256 characters long"),
+    (valid(bbc=["x@example.org"]), "bbc", "is not a field of this request (check its spelling)"),
+    ({"to": ["jane@example.org"], "subject": "Hi", "text": "Hi"}, "from", "is required"),
+    (valid(stream="News"), "stream", "a stream name is 1-32 lower-case letters, digits or '-'"),
+]
+
+
+@pytest.mark.parametrize(("payload", "field", "words"), PYDANTIC_WORDS)
+def test_pydantics_messages_are_said_in_our_words_naming_the_field_once(
+    payload: dict[str, Any], field: str, words: str
+) -> None:
+    error = refusal(payload)
+    assert (error.field, error.message) == (field, f"{field}: {words}"), error.message
+    assert (field, words) in error.problems
+    for pydantic_words in (
+        "Input should",
+        "Value should",
+        "String should",
+        "Field required",
+        "after validation",
+    ):
+        assert pydantic_words not in error.message
+
+
+def test_each_problem_names_its_field_beside_its_message_never_inside_it() -> None:
+    # "from: from: ..." came from a refusal whose problem repeated the field in its message
+    refused = InvalidRequest("from: must be an address at example.com", "from")
+    assert refused.problems == [("from", "must be an address at example.com")]
+    assert InvalidRequest.of("note", "is required").problems == [("note", "is required")]

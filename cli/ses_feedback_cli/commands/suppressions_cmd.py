@@ -44,7 +44,7 @@ from ses_feedback.usecases.admin import SuppressionAdmin
 from ses_feedback_stack.names import LocalStack
 
 from ses_feedback_cli.arguments import whole_number
-from ses_feedback_cli.output import answer_stream, counted, error, print_json, say
+from ses_feedback_cli.output import answer_stream, counted, error, print_json, say, shown
 from ses_feedback_cli.progress import ProgressBar
 
 # The reasons the listing knows (unsubscribes are per stream, erasures keep no address).
@@ -168,7 +168,7 @@ def _history_line(item: HistoryItem) -> str:
         line += f"  by {item.actor or '?'}: {item.note or ''}"
     elif item.source:
         line += f"  by the {item.source}"
-    return line
+    return shown(line)  # a note or an SES diagnostic could hold a line break
 
 
 def _where(scope: str) -> str:
@@ -183,7 +183,7 @@ def _state_line(row: Suppression) -> str:
         line += f" ({_where(row.scope)})"
     if row.note:
         line += f"  {row.note}"
-    return line
+    return shown(line)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -60,7 +60,8 @@ class InvalidRequest(SesFeedbackError, ValueError):
         self, message: str, field: str | None = None, problems: list[tuple[str | None, str]] | None = None
     ) -> None:
         super().__init__(message, field)
-        self.problems = problems or [(field, message)]
+        # Each problem names its field once, beside its message: "from: from: ..." never.
+        self.problems = problems or [(field, message.removeprefix(f"{field}: ") if field else message)]
 
     @classmethod
     def of(cls, field: str, message: str) -> InvalidRequest:

@@ -78,11 +78,17 @@ def store_for(config: Settings) -> SuppressionStore:
 def _store(config: Settings, ring: Callable[[], KeyRing]) -> SuppressionStore:
     """The store; with the streams secret configured it also reads and writes erasure tombstones."""
     from ses_feedback.edges.store import SuppressionStore
+    from ses_feedback.rules.cursors import CursorSeal
 
     if not config.streams_secret_id:
-        return SuppressionStore(config.table_name)
-    # The secret is read on the first state read that needs a tombstone key, not before.
-    return SuppressionStore(config.table_name, tombstone_of=lambda address: ring().erasure_digest(address))
+        return SuppressionStore(config.table_name)  # cursors sealed with a key of this process
+    # The secret is read on the first state read that needs a tombstone key (or the first
+    # cursor), not before.
+    return SuppressionStore(
+        config.table_name,
+        tombstone_of=lambda address: ring().erasure_digest(address),
+        cursors=cache(lambda: CursorSeal.of(ring())),
+    )
 
 
 @cached

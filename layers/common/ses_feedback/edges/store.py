@@ -48,9 +48,6 @@ address never lose an update; the loser re-reads and decides again).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -76,6 +73,7 @@ from ses_feedback.model.streams import ALL_BULK, ALL_BULK_UNSUBSCRIBED, EVERY, S
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.operator_input import EXPORT, RECENT_HISTORY
 from ses_feedback.retry import RetryPolicy
+from ses_feedback.rules.cursors import CursorSeal
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -120,12 +118,15 @@ class SuppressionStore:
         client: DynamoDBClient | None = None,
         tombstone_of: Callable[[str], str] | None = None,
         retry: RetryPolicy | None = None,
+        cursors: Callable[[], CursorSeal] = CursorSeal.for_this_process,
     ) -> None:
         self.table_name = table_name
         # address → its tombstone's keyed hash (None: this store neither reads nor writes tombstones)
         self.tombstone_of = tombstone_of
         # The one retry policy: unprocessed keys and items here, version conflicts in the write path.
         self.retry = retry or RetryPolicy()
+        # what seals the listings' cursors (built on the first cursor: it may read the secret)
+        self.cursors = cursors
         self.client: DynamoDBClient = client or boto3.client(
             "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})
         )
@@ -360,7 +361,7 @@ class SuppressionStore:
         start_key: dict[str, Any] | None = None
         in_scoped_part = False
         if cursor is not None:
-            resumed, start_key = _decode_listing_cursor(cursor, stream, reason)
+            resumed, start_key = _decode_listing_cursor(self.cursors().open(cursor), stream, reason)
             if resumed is None:
                 in_scoped_part, reasons = True, []
             elif resumed not in reasons:
@@ -406,7 +407,7 @@ class SuppressionStore:
         next_cursor = None
         if len(found) > limit and page:
             last_reason, last_item = page[-1]
-            next_cursor = _listing_cursor(last_reason, last_item, stream, reason)
+            next_cursor = self.cursors().seal(_listing_position(last_reason, last_item, stream, reason))
         return StatePage([_state_from_item(item) for _, item in page], next_cursor)
 
     def _list_scoped(
@@ -494,12 +495,12 @@ class SuppressionStore:
             "Limit": limit + 1,
         }
         if cursor is not None:
-            query["ExclusiveStartKey"] = _decode_history_cursor(cursor, address)
+            query["ExclusiveStartKey"] = _decode_history_cursor(self.cursors().open(cursor), address)
         items = self.client.query(**query).get("Items", [])
         page = items[:limit]
         next_cursor = None
         if len(items) > limit and page:
-            next_cursor = _encode_cursor({"a": address, "sk": page[-1]["sk"]["S"]})
+            next_cursor = self.cursors().seal({"a": address, "sk": page[-1]["sk"]["S"]})
         return HistoryPage([_history_from_item(item) for item in page], next_cursor)
 
     def put_new_states(self, states: Sequence[AddressState], now: datetime) -> int:
@@ -647,27 +648,9 @@ def _index_pk(reason: Reason) -> str:
     return f"SUPPRESSED#{reason.value}"
 
 
-# Cursors are opaque to callers: base64url of a small JSON object naming the last key
-# returned. Every cursor is checked on the way in, so a forged or foreign one gets a clear
-# error instead of reading somewhere unexpected.
-
-
-def _encode_cursor(value: dict[str, Any]) -> str:
-    raw = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> dict[str, Any]:
-    if not cursor or len(cursor) > 2048:
-        raise InvalidCursor()
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise InvalidCursor() from None
-    if not isinstance(value, dict):
-        raise InvalidCursor()
-    return value
+# Cursors are sealed (``rules.cursors``: encrypted and authenticated), so callers can neither
+# read nor edit them; the position one holds is still checked against the query it resumes,
+# so another listing's cursor gets a clear error instead of reading somewhere unexpected.
 
 
 def _changed(address: str) -> VersionConflict:
@@ -675,8 +658,10 @@ def _changed(address: str) -> VersionConflict:
     return VersionConflict(f"address {address_hash(address)} changed since it was read")
 
 
-def _listing_cursor(reason: Reason | None, item: Item, stream: str | None, only: Reason | None) -> str:
-    """The cursor after ``item``: of the every-stream part (``reason``'s partition) or, when
+def _listing_position(
+    reason: Reason | None, item: Item, stream: str | None, only: Reason | None
+) -> dict[str, Any]:
+    """The position after ``item``: of the every-stream part (``reason``'s partition) or, when
     ``reason`` is None, of a stream's scoped part. A stream's cursors name the stream and the
     reason asked for, so they resume only the listing they came from."""
     value: dict[str, Any] = {}
@@ -686,15 +671,15 @@ def _listing_cursor(reason: Reason | None, item: Item, stream: str | None, only:
         value.update(r=reason.value, k={name: item[name]["S"] for name in _INDEX_KEY})
     else:
         value["k"] = {name: item[name]["S"] for name in _SCOPED_KEY}
-    return _encode_cursor(value)
+    return value
 
 
 def _decode_listing_cursor(
-    cursor: str, stream: str | None = None, only: Reason | None = None
+    value: dict[str, Any], stream: str | None = None, only: Reason | None = None
 ) -> tuple[Reason | None, dict[str, Any]]:
-    """Where a listing resumes: the reason's partition of gsi1 (None: a stream's scoped part,
-    gsi2) and the key to start after. A cursor of another listing is refused."""
-    value = _decode_cursor(cursor)
+    """Where a listing resumes (``value``: an opened cursor's position): the reason's partition
+    of gsi1 (None: a stream's scoped part, gsi2) and the key to start after. A cursor of another
+    listing is refused."""
     listing = {"s", "f"} if stream is not None else set()
     if stream is not None:
         if value.get("s") != stream:
@@ -732,8 +717,7 @@ def _check_state_key(key: dict[str, str], sort_name: str) -> None:
         raise InvalidCursor()
 
 
-def _decode_history_cursor(cursor: str, address: str) -> dict[str, Any]:
-    value = _decode_cursor(cursor)
+def _decode_history_cursor(value: dict[str, Any], address: str) -> dict[str, Any]:
     sort_key = value.get("sk")
     if value.get("a") != address:
         raise InvalidCursor("the cursor belongs to another address's history")

@@ -5,6 +5,7 @@ Each rule refuses with ``InvalidRequest`` naming the field; none rewrites the in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,18 +45,37 @@ HISTORY = PageSize("limit", default=50, most=1000)  # a page of one address's hi
 RECENT_HISTORY = PageSize("history", default=20, most=100)
 # export's pages: DynamoDB returns at most 1 MB a Query, a thousand states fit well below it.
 EXPORT = PageSize("page_size", default=1000, most=1000)
+# A note may span lines (LF); any other control character (CR, NUL, ESC, DEL, C1...) or a Unicode
+# line separator could make a printed history show lines that are not there.
+_NOTE_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# An actor is one line: no control character at all.
+_ACTOR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _required_text(field: str, value: str | None, longest: int, missing: str) -> str:
+def _required_text(
+    field: str, value: str | None, longest: int, missing: str, *, control: re.Pattern[str], allowed: str
+) -> str:
     if value is None or not value.strip():
         raise InvalidRequest.of(field, missing)
     if len(value) > longest:
         raise InvalidRequest.of(field, f"longer than {longest} characters")
+    found = control.search(value)
+    if found is not None:
+        raise InvalidRequest.of(
+            field, f"must not contain control characters {allowed}(found U+{ord(found.group()):04X})"
+        )
     return value
 
 
 def clean_note(note: str | None) -> str:
-    return _required_text("note", note, NOTE_MAX, "say why (a note is required for every manual change)")
+    return _required_text(
+        "note",
+        note,
+        NOTE_MAX,
+        "say why (a note is required for every manual change)",
+        control=_NOTE_CONTROL,
+        allowed="other than the newline (LF) ",
+    )
 
 
 def clean_erasure_note(note: str | None) -> str:
@@ -71,7 +91,9 @@ def clean_erasure_note(note: str | None) -> str:
 
 
 def clean_actor(actor: str | None) -> str:
-    return _required_text("actor", actor, ACTOR_MAX, "who made the change is required")
+    return _required_text(
+        "actor", actor, ACTOR_MAX, "who made the change is required", control=_ACTOR_CONTROL, allowed=""
+    )
 
 
 def address_field(raw: str, field: str = "address") -> str:

@@ -3,8 +3,9 @@
 Both doors (``POST /messages`` and a direct ``lambda:Invoke``) take a ``SendRequest`` (and
 answer with ``model.answers.SendAnswer`` or ``ErrorAnswer``); the OpenAPI document is
 generated from these models. Every rule here is SES's own (recipient count, tag syntax, message size) or
-protects the headers SES builds from the request (no CR/LF: header injection). A broken rule
-names its field, never echoes its value (it may be an address).
+protects the headers SES builds from the request (no control character: CR/LF would inject
+headers; the subject fits one header line). A broken rule names its field, never echoes its
+value (it may be an address).
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
 # SES template names: letters, digits, ``_`` and ``-``, at most 64 characters.
 _TEMPLATE_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 _TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+# The subject, at most one header line: RFC 5322 (2.1.1) caps a line at 998 characters, and
+# "Subject: " takes 9 of them, so an ASCII subject this long still goes out unfolded, which
+# every mail server must accept. (Mail clients show the first 60-130 characters anyway.)
+SUBJECT_MAX = 989
+# Not text a header may carry: C0 (CR and LF inject headers; NUL, TAB, VT, FF...), DEL, C1
+# (NEL, U+0085, among them) and the Unicode line and paragraph separators, which some clients
+# break lines on. Refused, never stripped: the caller learns their text is not what they meant.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 UNKNOWN_APP = "unknown"
@@ -77,9 +86,31 @@ def app_name(raw: str | None) -> str:
 # ---- field rules ---------------------------------------------------------------------------
 
 
-def _no_line_breaks(value: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise PydanticCustomError("header_injection", "must not contain CR or LF (header injection)")
+def control_character(text: str) -> str | None:
+    """The first control character in ``text``, as ``U+000D``; None when there is none."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def _header_text(value: str) -> str:
+    found = control_character(value)
+    if found is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "must not contain control characters (found {character}; CR and LF would inject headers)",
+            {"character": found},
+        )
+    return value
+
+
+def _subject(value: str) -> str:
+    _header_text(value)
+    if len(value) > SUBJECT_MAX:
+        raise PydanticCustomError(
+            "subject_too_long",
+            "must be at most {limit} characters (one header line, RFC 5322), not {length}",
+            {"limit": SUBJECT_MAX, "length": len(value)},
+        )
     return value
 
 
@@ -112,7 +143,7 @@ def _email_address(value: Any) -> GivenAddress:
         return value  # already validated (a copy of a request)
     if not isinstance(value, str):
         raise PydanticCustomError("string_type", "Input should be a valid string")
-    _no_line_breaks(value)
+    _header_text(value)
     try:
         return GivenAddress(value, parse_address(value))
     except InvalidAddress as exc:
@@ -135,7 +166,7 @@ EmailAddress = Annotated[
     PlainSerializer(lambda given: given.text, return_type=str),
     WithJsonSchema({"type": "string"}),
 ]
-HeaderText = Annotated[str, AfterValidator(_no_line_breaks)]
+SubjectText = Annotated[str, AfterValidator(_subject)]
 TagText = Annotated[str, AfterValidator(_tag_text)]
 
 
@@ -160,7 +191,21 @@ class Recipient:
 class SendRequest(BaseModel):
     """One message to send. Give ``subject`` with ``text`` and/or ``html``, or a ``template``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "Billing <billing@example.com>",
+                    "to": ["jane@example.org"],
+                    "subject": "Your invoice",
+                    "text": "Your November invoice is attached.",
+                }
+            ]
+        },
+    )
 
     sender: EmailAddress = Field(
         alias="from",
@@ -171,7 +216,11 @@ class SendRequest(BaseModel):
     cc: list[EmailAddress] = Field(default_factory=list)
     bcc: list[EmailAddress] = Field(default_factory=list)
     reply_to: list[EmailAddress] = Field(default_factory=list)
-    subject: HeaderText | None = Field(default=None, examples=["Your invoice"])
+    subject: SubjectText | None = Field(
+        default=None,
+        description=f"at most {SUBJECT_MAX} characters, no control characters",
+        examples=["Your invoice"],
+    )
     text: str | None = Field(default=None, description="plain-text body")
     html: str | None = Field(default=None, description="HTML body")
     template: TemplateContent | None = Field(default=None, description="instead of subject/text/html")
@@ -267,9 +316,9 @@ def _check_content(request: SendRequest) -> None:
         )
     if request.template is None:
         if request.subject is None:
-            raise _model_error("missing", "subject", "is required unless a template is given")
+            raise _model_error("missing_content", "subject", "is required unless a template is given")
         if request.text is None and request.html is None:
-            raise _model_error("missing", "text", "give text, html or both")
+            raise _model_error("missing_content", "text", "give text, html or both")
 
 
 def _check_recipient_count(request: SendRequest) -> None:
@@ -283,7 +332,7 @@ def _check_recipient_count(request: SendRequest) -> None:
                 f"SES takes at most {MAX_RECIPIENTS} recipients in all (to + cc + bcc)",
             )
     if total == 0:
-        raise _model_error("missing", "to", "give at least one recipient (to, cc or bcc)")
+        raise _model_error("no_recipients", "to", "give at least one recipient (to, cc or bcc)")
 
 
 class SendJob(BaseModel):
