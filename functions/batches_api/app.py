@@ -26,11 +26,13 @@ from ses_feedback.model.answers import ErrorAnswer, refusal_responses
 from ses_feedback.model.batches import BatchAccepted, BatchStatus
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.batch_request import BatchRequest
-from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
+from ses_feedback.parsing.problems import not_json, refuse_body_not_json, refuse_unknown_query
+from ses_feedback.parsing.request_body import read_json_object, route_refusal, unreadable_body
 from ses_feedback.parsing.send_request import app_name
 
-app = APIGatewayRestResolver(enable_validation=True)
-app.use([refuse_unknown_query])
+# Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
+app.use([refuse_unknown_query, refuse_body_not_json])
 
 BatchId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
 
@@ -91,8 +93,18 @@ def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
     event = app.current_event
     return _refusal(
-        body_not_json(event.headers.get("content-type"), event.body) or invalid_request(error.errors())
+        route_refusal(error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded)
     )
+
+
+@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
+def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
+    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
+    event = app.current_event
+    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
+    if refusal is None:
+        raise error  # not the body's: a bug, which Lambda reports as such
+    return _refusal(refusal)
 
 
 @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
