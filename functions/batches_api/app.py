@@ -21,7 +21,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ses_feedback import wiring
-from ses_feedback.errors import BATCH_REFUSALS, SesFeedbackError, is_refusal
+from ses_feedback.errors import (
+    BatchNotFound,
+    InvalidRequest,
+    SesFeedbackError,
+    StreamsNotConfigured,
+    is_refusal,
+)
 from ses_feedback.model.answers import ErrorAnswer, refusal_responses
 from ses_feedback.model.batches import BatchAccepted, BatchStatus
 from ses_feedback.observability import logger, metrics, tracer
@@ -37,10 +43,13 @@ app.use([refuse_unknown_query, refuse_body_not_json])
 BatchId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
 
 
-def _responses(status: int, answer: Any, description: str) -> dict[int, Any]:
+def _responses(
+    status: int, answer: Any, description: str, *refusals: type[SesFeedbackError]
+) -> dict[int, Any]:
+    """A route's OpenAPI responses: its answer, and the refusals it can give."""
     return {
         status: {"description": description, "content": {"application/json": {"model": answer}}},
-        **refusal_responses(BATCH_REFUSALS),
+        **refusal_responses(refusals),
     }
 
 
@@ -52,7 +61,9 @@ def _app() -> str:
 @app.post(
     "/batches",
     summary="Queue one message for many recipients, sent at the account's rate",
-    responses=_responses(202, BatchAccepted, "queued; refused recipients are listed"),
+    responses=_responses(
+        202, BatchAccepted, "queued; refused recipients are listed", InvalidRequest, StreamsNotConfigured
+    ),
     tags=["batches"],
 )
 def post_batches(request: Annotated[BatchRequest, Body()]) -> Response[BatchAccepted]:
@@ -65,7 +76,7 @@ def post_batches(request: Annotated[BatchRequest, Body()]) -> Response[BatchAcce
 @app.get(
     "/batches/<batch_id>",
     summary="A batch's state and exact counts",
-    responses=_responses(200, BatchStatus, "the batch"),
+    responses=_responses(200, BatchStatus, "the batch", InvalidRequest, BatchNotFound),
     tags=["batches"],
 )
 def get_batch(batch_id: BatchId) -> BatchStatus:
@@ -75,7 +86,9 @@ def get_batch(batch_id: BatchId) -> BatchStatus:
 @app.delete(
     "/batches/<batch_id>",
     summary="Cancel what is not yet sent",
-    responses=_responses(200, BatchStatus, "the batch, cancelled (or already done)"),
+    responses=_responses(
+        200, BatchStatus, "the batch, cancelled (or already done)", InvalidRequest, BatchNotFound
+    ),
     tags=["batches"],
 )
 def delete_batch(batch_id: BatchId) -> BatchStatus:

@@ -248,7 +248,6 @@ ADMIN_REFUSALS = (
     ErasureLiftNeedsForce,
     ConcurrentUpdate,
 )
-BATCH_REFUSALS = (InvalidRequest, BatchNotFound, StreamsNotConfigured)
 UNSUBSCRIBE_REFUSALS = (InvalidRequest, InvalidToken, RejoinRefused, ConcurrentUpdate, StreamsNotConfigured)
 
 
