@@ -64,8 +64,8 @@ browser: ## make sure headless Chromium is on PATH (Debian's chromium package)
 
 tools: $(TOOLS_STAMP) ## create .venv-tools with the pinned SAM CLI and cfn-lint
 
-demo: $(APP_STAMP) ## run the whole loop locally on an embedded AWS (no account needed)
-	$(VENV)/bin/ses-feedback demo
+demo: $(APP_STAMP) ## run the whole loop locally on an embedded AWS (no account needed; MAX_SEND_RATE=N throttles its SES)
+	$(VENV)/bin/ses-feedback demo $(if $(MAX_SEND_RATE),--max-send-rate $(MAX_SEND_RATE))
 
 lint: $(APP_STAMP) ## ruff format check and lint; import-linter holds the layers' contracts (pyproject.toml)
 	$(VENV)/bin/ruff format --check .

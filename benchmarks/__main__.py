@@ -21,6 +21,7 @@ MODULES = [
     "benchmarks.admin",
     "benchmarks.local_api",
     "benchmarks.dmarc",
+    "benchmarks.batches",
 ]
 
 

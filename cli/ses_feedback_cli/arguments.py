@@ -54,6 +54,17 @@ def fraction(text: str) -> float:
     return value
 
 
+def positive_rate(text: str) -> float:
+    """Messages a second: a number above 0 (SES's MaxSendRate may be a fraction, e.g. 0.5)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError("must be a number of messages a second above 0")
+    return value
+
+
 seconds_above_zero = seconds(3600)
 port_number = whole_number(1, 65535)
 

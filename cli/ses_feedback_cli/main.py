@@ -20,6 +20,7 @@ from ses_feedback_cli import output
 def command_groups() -> list[ModuleType]:
     """Each command group registers itself here: one line per module in commands/."""
     from ses_feedback_cli.commands import (
+        batches_cmd,
         demo_cmd,
         dmarc_cmd,
         doctor_cmd,
@@ -37,6 +38,7 @@ def command_groups() -> list[ModuleType]:
         demo_cmd,
         local_cmd,
         send_cmd,
+        batches_cmd,
         suppressions_cmd,
         streams_cmd,
         redrive_cmd,

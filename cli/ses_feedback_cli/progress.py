@@ -13,8 +13,11 @@ class ProgressBar:
     """``[#####.....]  45%  45,000 rows  9,000 rows/s`` redrawn in place on a terminal;
     elsewhere (a CI log, a captured stream) one line every ``interval`` seconds."""
 
-    def __init__(self, total_bytes: int, stream: TextIO | None = None, enabled: bool = True) -> None:
+    def __init__(
+        self, total_bytes: int, stream: TextIO | None = None, enabled: bool = True, unit: str = "rows"
+    ) -> None:
         self.total = max(total_bytes, 1)
+        self.unit = unit  # what ``rows`` counts, as the line names it
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.tty = self.stream.isatty()
@@ -41,7 +44,8 @@ class ProgressBar:
         self.shown_at, self.last_shown = now, shown
         filled = int(fraction * _WIDTH)
         rate = rows / max(now - self.started, 1e-6)
-        line = f"[{'#' * filled}{'.' * (_WIDTH - filled)}] {fraction:4.0%}  {rows:,} rows  {rate:,.0f} rows/s"
+        bar = f"[{'#' * filled}{'.' * (_WIDTH - filled)}]"
+        line = f"{bar} {fraction:4.0%}  {rows:,} {self.unit}  {rate:,.0f} {self.unit}/s"
         if self.tty:
             self.stream.write("\r" + line)
         else:

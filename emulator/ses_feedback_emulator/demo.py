@@ -102,10 +102,11 @@ def _step(say: Say, number: int, text: str) -> None:
     say(f"{number}/{STEPS} {text}")
 
 
-def run(say: Say, campaign: list[str] = CAMPAIGN) -> DemoResult:
+def run(say: Say, campaign: list[str] = CAMPAIGN, max_send_rate: float | None = None) -> DemoResult:
+    # max_send_rate: the local SES throttles above it (as `local up --max-send-rate`).
     started = time.monotonic()
 
-    server = motoserver.start()
+    server = motoserver.start(max_send_rate=max_send_rate)
     use_embedded_aws(server.endpoint)
     try:
         _step(

@@ -127,10 +127,10 @@ def drain(
     size = batch_size or int(resolver.parameter("FeedbackBatchSize"))
     summary = DrainSummary()
     while max_batches is None or summary.batches < max_batches:
-        messages = _receive_batch(sqs, queue_url, size)
+        messages = receive_batch(sqs, queue_url, size)
         if not messages:
             return summary
-        event = {"Records": [_sqs_record(m, queue_arn) for m in messages]}
+        event = {"Records": [sqs_record(m, queue_arn) for m in messages]}
         try:
             with quiet_stdout():
                 response = handler(event, LocalContext(function_name=stack.name("FeedbackFunction")))
@@ -144,7 +144,7 @@ def drain(
         summary.batches += 1
         summary.processed += len(messages) - len(failed_ids)
         summary.failed += len(failed_ids)
-        _settle(sqs, queue_url, messages, failed_ids)
+        settle(sqs, queue_url, messages, failed_ids)
         if observer is not None:
             for message in messages:
                 if message["MessageId"] not in failed_ids:
@@ -152,7 +152,7 @@ def drain(
     return summary
 
 
-def _receive_batch(sqs: Any, queue_url: str, size: int) -> list[dict[str, Any]]:
+def receive_batch(sqs: Any, queue_url: str, size: int, visibility_timeout: int = 60) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     while len(messages) < size:
         response = sqs.receive_message(
@@ -160,7 +160,7 @@ def _receive_batch(sqs: Any, queue_url: str, size: int) -> list[dict[str, Any]]:
             MaxNumberOfMessages=min(10, size - len(messages)),
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
-            VisibilityTimeout=60,
+            VisibilityTimeout=visibility_timeout,
         )
         received = response.get("Messages", [])
         if not received:
@@ -169,7 +169,7 @@ def _receive_batch(sqs: Any, queue_url: str, size: int) -> list[dict[str, Any]]:
     return messages
 
 
-def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
@@ -183,7 +183,7 @@ def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
-def _settle(sqs: Any, queue_url: str, messages: list[dict[str, Any]], failed_ids: set[str]) -> None:
+def settle(sqs: Any, queue_url: str, messages: list[dict[str, Any]], failed_ids: set[str]) -> None:
     done = [m for m in messages if m["MessageId"] not in failed_ids]
     for start in range(0, len(done), 10):
         entries = [

@@ -172,7 +172,7 @@ def _one_sns_certificate_per_key() -> None:
     setattr(sns_models, "cryptography", shim)  # noqa: B010
 
 
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, max_send_rate: float | None = None) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -186,7 +186,11 @@ def serve(host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
         os.environ.setdefault(name, value)
-    app = LocalSes(DomainDispatcherApplication(create_backend_app), endpoint=f"http://{host}:{port}")
+    app = LocalSes(
+        DomainDispatcherApplication(create_backend_app),
+        endpoint=f"http://{host}:{port}",
+        max_send_rate=max_send_rate,
+    )
     run_simple(host, port, app, threaded=False, use_reloader=False, request_handler=MotoRequestHandler)
 
 
@@ -253,12 +257,29 @@ def terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
 
 
 def start(
-    port: int | None = None, timeout: float = 30.0, log: int | None = subprocess.DEVNULL, host: str = LOOPBACK
+    port: int | None = None,
+    timeout: float = 30.0,
+    log: int | None = subprocess.DEVNULL,
+    host: str = LOOPBACK,
+    max_send_rate: float | None = None,
 ) -> MotoServer:
-    """Start ``python -m ses_feedback_emulator.motoserver`` and wait until it answers."""
+    """Start ``python -m ses_feedback_emulator.motoserver`` and wait until it answers.
+
+    ``max_send_rate``: the local SES answers ``Throttling`` above it, and GetAccount reports it.
+    """
     chosen = port or free_port()
+    rate = ["--max-send-rate", str(max_send_rate)] if max_send_rate else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "ses_feedback_emulator.motoserver", "--host", host, "--port", str(chosen)],
+        [
+            sys.executable,
+            "-m",
+            "ses_feedback_emulator.motoserver",
+            "--host",
+            host,
+            "--port",
+            str(chosen),
+            *rate,
+        ],
         stdout=log,
         stderr=log,
         env={**os.environ, "MOTO_PORT": str(chosen)},
@@ -300,8 +321,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="moto server on loopback, one request at a time")
     parser.add_argument("--host", default=LOOPBACK)
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--max-send-rate", type=float, default=None)
     args = parser.parse_args()
-    serve(args.host, args.port)
+    serve(args.host, args.port, args.max_send_rate)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ import re
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -42,6 +43,11 @@ _ACCOUNT = "/v2/email/account"
 _ACCOUNT_DETAILS = "/v2/email/account/details"
 _MAILBOX = "/_local/mailbox"
 _MESSAGES = "/_local/messages"
+# GET: the local SES's quota and the rate it holds senders to; POST: change them (tests).
+SEND_QUOTA = "/_local/send-quota"
+# What a new production account gets; without --max-send-rate the local SES throttles nobody.
+DEFAULT_MAX_SEND_RATE = 14.0
+DEFAULT_MAX_24_HOUR_SEND = 50000.0
 # What `local up` records of each stack it serves (state.py): its REST API's address.
 _STACKS = re.compile(r"^/_local/stacks/(?P<prefix>[^/]+)/?$")
 # Which process serves here: `motoserver.start` waits for its own child, not whatever answers.
@@ -62,10 +68,36 @@ _V2_TYPE = {
 }
 
 
+@dataclass
+class SendQuota:
+    """The account's quota as GetAccount reports it, and the rate SendEmail is held to.
+
+    ``enforced_rate`` is ``max_send_rate`` unless a test sets it lower (SES throttling below
+    what GetAccount said); None throttles nobody.
+    """
+
+    max_send_rate: float = DEFAULT_MAX_SEND_RATE
+    max_24_hour_send: float = DEFAULT_MAX_24_HOUR_SEND
+    enforced_rate: float | None = None
+    throttled: int = 0  # SendEmail requests answered Throttling so far
+
+
 class LocalSes:
-    def __init__(self, app: Callable[[Environ, StartResponse], Iterable[bytes]], endpoint: str) -> None:
+    def __init__(
+        self,
+        app: Callable[[Environ, StartResponse], Iterable[bytes]],
+        endpoint: str,
+        max_send_rate: float | None = None,
+    ) -> None:
         self.app = app
         self.endpoint = endpoint
+        # What the server was started with; a reset (and a test's change) goes back to it.
+        self.started_quota = SendQuota(
+            max_send_rate=max_send_rate or DEFAULT_MAX_SEND_RATE, enforced_rate=max_send_rate
+        )
+        self.quota = SendQuota(**asdict(self.started_quota))
+        # When each of the last second's accepted messages was accepted (time.time()).
+        self.recent: deque[float] = deque()
         self.destinations: dict[str, dict[str, dict[str, Any]]] = {}
         self.mailbox: list[AutoReply] = []
         # Every message SendEmail accepted, oldest first (`ses-feedback local mailbox`).
@@ -97,12 +129,19 @@ class LocalSes:
             self.stacks.clear()
             self.templates.clear()
             self.account_details = None
+            self.recent.clear()
+            self.quota = SendQuota(**asdict(self.started_quota))
         if path == _MAILBOX:
             return _json(start_response, [asdict(reply) for reply in self.mailbox])
         if path == _MESSAGES:
             return _json(start_response, self.messages)
         if path == SERVER_PID:
             return _json(start_response, {"pid": os.getpid()})
+        if path == SEND_QUOTA:
+            if method == "POST":
+                changes = json.loads(_read_body(environ) or b"{}")
+                self.quota = SendQuota(**{**asdict(self.quota), **changes})
+            return _json(start_response, asdict(self.quota))
         stack = _STACKS.match(path)
         if stack:
             return self._stack_record(unquote(stack["prefix"]), method, environ, start_response)
@@ -193,7 +232,8 @@ class LocalSes:
     # ---- the account and the sending identity, as doctor and production-access read them -----
 
     def _account(self, start_response: StartResponse) -> Iterable[bytes]:
-        """An account that sends to anyone, as moto does: production access, not the sandbox."""
+        """An account that sends to anyone, as moto does: production access, not the sandbox; its
+        quota is the local SES's (``local up --max-send-rate``)."""
         day_ago = datetime.now(UTC).timestamp() - 24 * 3600
         sent = sum(1 for m in self.messages if _epoch(m.get("accepted_at")) >= day_ago)
         account: dict[str, Any] = {
@@ -202,7 +242,11 @@ class LocalSes:
             "ProductionAccessEnabled": True,
             "SendingEnabled": True,
             # A new production account's quota.
-            "SendQuota": {"Max24HourSend": 50000.0, "MaxSendRate": 14.0, "SentLast24Hours": float(sent)},
+            "SendQuota": {
+                "Max24HourSend": self.quota.max_24_hour_send,
+                "MaxSendRate": self.quota.max_send_rate,
+                "SentLast24Hours": float(sent),
+            },
         }
         if self.account_details is not None:
             details = {k: v for k, v in self.account_details.items() if k != "ProductionAccessEnabled"}
@@ -280,6 +324,16 @@ class LocalSes:
 
     def _send(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         body = _read_body(environ)
+        if self._over_rate(time.time()):
+            self.quota.throttled += 1
+            # SES's answer above MaxSendRate. This server answers one request at a time, so no
+            # second (any second, not only a calendar one) holds more than the rate.
+            return _json(
+                start_response,
+                {"message": "Maximum sending rate exceeded."},
+                status="400 Bad Request",
+                error_type="Throttling",
+            )
         request = json.loads(body or b"{}")
         content = request.get("Content", {})
         failure: tuple[str, str] | None = None
@@ -314,13 +368,29 @@ class LocalSes:
 
         response = b"".join(self.app(environ, capture))
         if captured.get("status", "").startswith("200"):
+            accepted = time.time()
+            self.recent.append(accepted)
             message_id = json.loads(response)["MessageId"]
-            self._after_send(request, message_id, _signed_region(environ), failure)
+            self._after_send(
+                request, message_id, _signed_region(environ), failure, datetime.fromtimestamp(accepted, UTC)
+            )
         return [response]
 
+    def _over_rate(self, now: float) -> bool:
+        while self.recent and self.recent[0] <= now - 1.0:
+            self.recent.popleft()
+        rate = self.quota.enforced_rate
+        return rate is not None and len(self.recent) >= rate
+
     def _after_send(
-        self, request: dict[str, Any], message_id: str, region: str, failure: tuple[str, str] | None = None
+        self,
+        request: dict[str, Any],
+        message_id: str,
+        region: str,
+        failure: tuple[str, str] | None = None,
+        accepted: datetime | None = None,
     ) -> None:
+        accepted = accepted or datetime.now(UTC)
         destination = request.get("Destination", {})
         simple = request.get("Content", {}).get("Simple", {})
         message = SentMessage(
@@ -339,7 +409,7 @@ class LocalSes:
             )
             events = rendering_failure(message, datetime.now(UTC), *failure)
         else:
-            self.messages.append(accepted_message(request, message_id, datetime.now(UTC), region).as_json())
+            self.messages.append(accepted_message(request, message_id, accepted, region).as_json())
             self.mailbox.extend(auto_replies(message))
             events = notifications(message, datetime.now(UTC))
         if not message.configuration_set:

@@ -62,6 +62,16 @@ UNREACHED: dict[tuple[str, str], dict[str, str]] = {
         "502": "any other SES error (ses_error): Stubber in test_sender_function.py",
         "503": "sending paused or the reputation guard: Stubber and test_sending_guard.py",
     },
+    ("POST", "/batches"): {
+        "501": "a bulk stream without a streams secret: local up always has the secret",
+    },
+    ("GET", "/batches/{batch_id}"): {
+        "200": "needs the id of a batch the caller made, which generated text never is: "
+        "test_batches.py, test_batches_loop.py",
+    },
+    ("DELETE", "/batches/{batch_id}"): {
+        "200": "needs the id of a batch the caller made: test_batches.py",
+    },
     ("PUT", "/suppressions/{address}"): {
         "503": "concurrent_update needs writes racing on one address: test_admin.py",
     },

@@ -112,7 +112,12 @@ def user_env() -> dict[str, str]:
 
 
 def start_local_up(
-    log: Path, port: int, api_port: int | None = None, prefix: str | None = None, **popen: Any
+    log: Path,
+    port: int,
+    api_port: int | None = None,
+    prefix: str | None = None,
+    extra: tuple[str, ...] = (),
+    **popen: Any,
 ) -> subprocess.Popen[bytes]:
     """`ses-feedback local up --port PORT --api-port API_PORT` as a user starts it; returns once
     it serves (the REST API on a free port unless given: tests may run side by side)."""
@@ -127,6 +132,7 @@ def start_local_up(
                 str(port),
                 "--api-port",
                 str(api_port or free_port()),
+                *extra,
             ],
             env=user_env(),
             stdout=sink,
@@ -142,11 +148,11 @@ def start_local_up(
 
 
 @contextlib.contextmanager
-def local_up_serving(log: Path) -> Iterator[tuple[str, str, Cli]]:
+def local_up_serving(log: Path, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Cli]]:
     """`local up` on free ports as a process, for a test module: its REST API's URL, its AWS
     endpoint and a second shell pointed at it; stopped with Ctrl-C (SIGINT), which must exit 0."""
     port, api_port = free_port(), free_port()
-    up = start_local_up(log, port, api_port)
+    up = start_local_up(log, port, api_port, extra=extra)
     aws = f"http://127.0.0.1:{port}"
     try:
         yield f"http://127.0.0.1:{api_port}", aws, Cli(env={**user_env(), "AWS_ENDPOINT_URL": aws})

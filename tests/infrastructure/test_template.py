@@ -128,7 +128,11 @@ def test_every_function_has_a_log_group_with_retention(logical_id: str) -> None:
 
 # Actions that AWS documents with no resource type: IAM grants them only on Resource "*".
 # Nothing else may name "*".
-NO_RESOURCE_TYPE_ACTIONS = {"ses:ListSuppressedDestinations", "ses:DeleteSuppressedDestination"}
+NO_RESOURCE_TYPE_ACTIONS = {
+    "ses:ListSuppressedDestinations",
+    "ses:DeleteSuppressedDestination",
+    "ses:GetAccount",
+}
 
 
 def policy_statements(policies: list[Any]) -> list[dict[str, Any]]:

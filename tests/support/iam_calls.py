@@ -367,7 +367,10 @@ def requests_for(
         return [(action, f"arn:aws:s3:::{bucket}/{params['Key']}", {})]
     if service == "sqs" and "QueueUrl" in params:
         name = urlparse(params["QueueUrl"]).path.rsplit("/", 1)[-1]
-        return [(action, _arn("sqs", canonical(name)), {})]
+        # SQS authorises a batch call as its single action (SendMessageBatch as sqs:SendMessage,
+        # DeleteMessageBatch as sqs:DeleteMessage, ChangeMessageVisibilityBatch likewise): IAM
+        # has no sqs:*Batch actions.
+        return [(action.removesuffix("Batch"), _arn("sqs", canonical(name)), {})]
     if service == "sns" and "TopicArn" in params:
         return [(action, _arn("sns", canonical(params["TopicArn"].rsplit(":", 1)[-1])), {})]
     return [(action, "*", {})]

@@ -8,12 +8,13 @@ from typing import Any
 
 from ses_feedback_emulator import demo
 
+from ses_feedback_cli.arguments import positive_rate
 from ses_feedback_cli.output import say
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     progress = (lambda text: print(text, file=sys.stderr, flush=True)) if args.json else say
-    result = demo.run(progress)
+    result = demo.run(progress, max_send_rate=args.max_send_rate)
     if args.json:
         say(demo.as_json(result))
     else:
@@ -32,4 +33,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     parser = commands.add_parser("demo", help="run the whole loop on a fresh embedded stack (no AWS account)")
     parser.add_argument("--json", action="store_true", help="print the outcome table as JSON")
+    parser.add_argument(
+        "--max-send-rate",
+        type=positive_rate,
+        default=None,
+        help="the local SES answers Throttling above this many messages a second (as local up's)",
+    )
     parser.set_defaults(func=cmd_demo)

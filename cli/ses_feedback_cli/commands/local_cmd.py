@@ -21,9 +21,16 @@ from ses_feedback_emulator.api import DEFAULT_API_PORT, LOCAL_CALLER, LocalApi, 
 from ses_feedback_emulator.bootstrap import bootstrap, sam_env_vars, use_embedded_aws
 from ses_feedback_emulator.instances import DEFAULT_CONCURRENCY
 from ses_feedback_emulator.lambdas import drain, load_handler
+from ses_feedback_emulator.pollers import QueuePoller
 from ses_feedback_stack.names import LocalStack, region
 
-from ses_feedback_cli.arguments import email_address, port_number, seconds_above_zero, whole_number
+from ses_feedback_cli.arguments import (
+    email_address,
+    port_number,
+    positive_rate,
+    seconds_above_zero,
+    whole_number,
+)
 from ses_feedback_cli.output import answer_stream, error, print_json, say
 
 # Docker Desktop's name for the host; on Linux add `--add-host host.docker.internal:host-gateway`.
@@ -73,10 +80,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         if problem:
             error(f"--host {args.host}: {problem}", code="invalid_request")
             return 2
-    server = motoserver.start(port=args.port, host=args.host)
+    server = motoserver.start(port=args.port, host=args.host, max_send_rate=args.max_send_rate)
     endpoint = f"http://127.0.0.1:{server.port}"
     use_embedded_aws(endpoint)
     api: LocalApi | None = None
+    bulk: QueuePoller | None = None
     stack = LocalStack(prefix=args.prefix)
     try:
         resources = bootstrap(stack)
@@ -84,6 +92,9 @@ def cmd_up(args: argparse.Namespace) -> int:
             stack, local_verifier(endpoint), host=args.host, port=args.api_port, concurrency=args.concurrency
         )
         api.start()
+        # Batches are sent as Lambda would send them: BulkSenderFunction's event source, with
+        # its maximum concurrency, each instance pacing itself at its share of the local rate.
+        bulk = QueuePoller(stack, "BulkSenderFunction", interval=args.interval).start()
         env_file = _record(args, stack, endpoint, server.port, api)
         stop = threading.Event()
         worker = threading.Thread(target=_drain_forever, args=(stack, stop, args.interval), daemon=True)
@@ -93,7 +104,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
-            _print_banner(endpoint, resources, env_file, api)
+            _print_banner(endpoint, resources, env_file, api, args.max_send_rate)
             worker.start()
             while worker.is_alive():
                 worker.join(timeout=0.5)
@@ -103,6 +114,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         if worker.ident is not None:  # started
             worker.join(timeout=10)
     finally:
+        if bulk is not None:
+            bulk.stop()
         local_state.remove_state(stack.prefix)
         if api is not None:
             api.stop()
@@ -138,8 +151,12 @@ def _record(args: argparse.Namespace, stack: LocalStack, endpoint: str, port: in
     return env_file
 
 
-def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path, api: LocalApi) -> None:
+def _print_banner(
+    endpoint: str, resources: dict[str, str], env_file: Path, api: LocalApi, max_send_rate: float | None
+) -> None:
     say(f"ses-feedback local stack on {endpoint} (an embedded AWS: moto, with SES event publishing)")
+    if max_send_rate:
+        say(f"the local SES sends at most {max_send_rate:g} messages a second (above: Throttling)")
     say()
     for logical_id, value in resources.items():
         say(f"  {logical_id:<38} {value}")
@@ -173,7 +190,8 @@ def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path, api:
     )
     say()
     say(f"Endpoints: AWS {endpoint}  REST API {api.url}")
-    say("Feedback is drained continuously, as Lambda's event source mapping would. Ctrl-C stops.")
+    say("Feedback is drained and batches are sent continuously, as Lambda's event source mappings would.")
+    say("Ctrl-C stops.")
 
 
 def cmd_mailbox(args: argparse.Namespace) -> int:
@@ -276,6 +294,13 @@ def register(commands: Any) -> None:
         type=whole_number(1, 64),
         default=DEFAULT_CONCURRENCY,
         help="instances per function serving the REST API, each one request at a time (default: %(default)s)",
+    )
+    up.add_argument(
+        "--max-send-rate",
+        type=positive_rate,
+        default=None,
+        help="the local SES answers Throttling above this many messages a second, and GetAccount "
+        "reports it as MaxSendRate (default: no limit, MaxSendRate 14)",
     )
     up.set_defaults(func=cmd_up)
     mailbox = local_commands.add_parser(

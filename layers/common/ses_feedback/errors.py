@@ -161,6 +161,13 @@ class SesFailure(SesFeedbackError):
     """Any other SES error; the message names the SES error code."""
 
 
+class BatchNotFound(SesFeedbackError):
+    """No batch with this id belongs to the calling app (another app's batch is not found either)."""
+
+    def __init__(self, message: str = "no batch with this id for this app") -> None:
+        super().__init__(message, "batch_id")
+
+
 class AwsCallFailed(SesFeedbackError):
     """An AWS call made for an operator tool failed (``edges.failures.translated``); not a refusal.
 
@@ -219,6 +226,7 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     ReputationGuard: Refusal("reputation_guard", 503, 1),
     ConcurrentUpdate: Refusal("concurrent_update", 503, 1),
     StreamsNotConfigured: Refusal("streams_not_configured", 501, 1),
+    BatchNotFound: Refusal("batch_not_found", 404, 1),
 }
 
 # The refusals each door can give (the OpenAPI responses list them by status).

@@ -62,13 +62,23 @@ class Settings(BaseModel):
     streams_secret_id: str | None = Field(default=None, alias="STREAMS_SECRET_ID")
     unsubscribe_base_url: str | None = Field(default=None, alias="UNSUBSCRIBE_BASE_URL")
 
+    # Batches (docs/batches.md): where they are kept and queued, the share of SES's rate and
+    # 24-hour quota that bulk mail may use, how many workers may run at once (the event
+    # source's maximum concurrency: each paces itself at its part of the share), and how long
+    # a batch's records are kept.
+    batch_table: str | None = Field(default=None, alias="BATCH_TABLE")
+    batch_queue_url: str | None = Field(default=None, alias="BATCH_QUEUE_URL")
+    bulk_rate_share: float = Field(default=0.8, alias="BULK_RATE_SHARE", gt=0, le=1)
+    bulk_max_concurrency: int = Field(default=2, alias="BULK_MAX_CONCURRENCY", ge=2, le=1000)
+    batch_retention_days: int = Field(default=30, alias="BATCH_RETENTION_DAYS", ge=1)
+
     @field_validator("transactional_streams_text")
     @classmethod
     def _stream_names(cls, text: str) -> str:
         Streams.parse(text)  # a name that is not a stream name fails at start, not at the first send
         return text
 
-    @field_validator("streams_secret_id", "unsubscribe_base_url")
+    @field_validator("streams_secret_id", "unsubscribe_base_url", "batch_table", "batch_queue_url")
     @classmethod
     def _empty_is_none(cls, text: str | None) -> str | None:
         # The template passes an unset parameter as "".
@@ -100,6 +110,10 @@ class Settings(BaseModel):
     @property
     def history_retention(self) -> timedelta:
         return timedelta(days=self.history_retention_days)
+
+    @property
+    def batch_retention(self) -> timedelta:
+        return timedelta(days=self.batch_retention_days)
 
     @property
     def idempotency_window(self) -> timedelta:

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ses_feedback.model.moments import utc_now
 from ses_feedback.settings import Settings
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ses_feedback.edges.store import SuppressionStore
     from ses_feedback.rules.tokens import KeyRing
     from ses_feedback.usecases.admin import SuppressionAdmin
+    from ses_feedback.usecases.batches import Batches, BulkWorker
     from ses_feedback.usecases.bulk_import import BulkImport
     from ses_feedback.usecases.dmarc import DmarcReports
     from ses_feedback.usecases.feedback import FeedbackProcessor
@@ -279,3 +280,58 @@ def caller_arn() -> str | None:
     from ses_feedback.edges.identity import caller_arn
 
     return caller_arn()
+
+
+def rest_api_call(base_url: str, method: str, path: str, body: object = None) -> tuple[int, Any]:
+    """One call to the stack's REST API, signed with the credentials in use (``ses-feedback batches``)."""
+    from ses_feedback.edges.rest_api import call
+
+    return call(base_url, method, path, body)
+
+
+# ---- batches ------------------------------------------------------------------------------------
+
+
+@cached
+def batches() -> Batches:
+    """The batches API's use case: the batch table and queue, and the sender's checks."""
+    from ses_feedback.edges.batch_queue import BatchQueue
+    from ses_feedback.edges.batch_store import BatchStore
+    from ses_feedback.usecases.batches import Batches
+
+    config = settings()
+    if not config.batch_table or not config.batch_queue_url:
+        raise RuntimeError("BATCH_TABLE and BATCH_QUEUE_URL must be set")
+    return Batches(
+        store=BatchStore(config.batch_table, client=store().client),
+        queue=BatchQueue(config.batch_queue_url),
+        sender=sender(),
+        retention=config.batch_retention,
+    )
+
+
+@cached
+def bulk_worker() -> BulkWorker:
+    """BulkSenderFunction's worker; its pacer lives as long as the container (one worker each)."""
+    import time
+
+    from ses_feedback.edges.batch_queue import BatchQueue
+    from ses_feedback.edges.batch_store import BatchStore
+    from ses_feedback.edges.ses_quota import SesQuota
+    from ses_feedback.rules.pacing import Pacer
+    from ses_feedback.usecases.batches import BulkWorker
+
+    config = settings()
+    if not config.batch_table or not config.batch_queue_url:
+        raise RuntimeError("BATCH_TABLE and BATCH_QUEUE_URL must be set")
+    live = sender()
+    return BulkWorker(
+        store=BatchStore(config.batch_table, client=store().client),
+        queue=BatchQueue(config.batch_queue_url),
+        sender=live,
+        quota=SesQuota(),
+        pacer=Pacer(rate=1.0, clock=time.monotonic, sleep=time.sleep),
+        share=config.bulk_rate_share,
+        max_concurrency=config.bulk_max_concurrency,
+        retention=config.batch_retention,
+    )

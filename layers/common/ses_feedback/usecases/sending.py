@@ -73,14 +73,7 @@ class Sender:
 
     def send(self, request: SendRequest, app: str, unsubscribe_base_url: str | None = None) -> SendAnswer:
         """``unsubscribe_base_url``: where this request came in, when settings name no base URL."""
-        if request.sender_domain() != self.settings.sending_domain.lower():
-            raise InvalidRequest(
-                f"from: must be an address at {self.settings.sending_domain} (this stack's sending domain)",
-                "from",
-            )
-        bulk = self.settings.streams.is_bulk(request.stream)
-        if bulk:
-            _check_bulk(request)
+        bulk = self.check(request)
         self._guard(request, app, transactional=not bulk)
         recipients = request.recipients()
         states = self.store.get_states(r.address for r in recipients)
@@ -130,6 +123,32 @@ class Sender:
             messages=sent,
         )
 
+    def check(self, request: SendRequest) -> bool:
+        """What this stack refuses in any request before it looks at recipients; True on a bulk stream.
+
+        Batches ask it once when they are accepted, so a batch that could never be sent is refused.
+        """
+        if request.sender_domain() != self.settings.sending_domain.lower():
+            raise InvalidRequest(
+                f"from: must be an address at {self.settings.sending_domain} (this stack's sending domain)",
+                "from",
+            )
+        bulk = self.settings.streams.is_bulk(request.stream)
+        if bulk:
+            _check_bulk(request)
+        return bulk
+
+    def unsubscribe_base(self, fallback_base_url: str | None) -> str:
+        """The base of bulk mail's unsubscribe links; refused when bulk streams are not configured."""
+        base = (self.settings.unsubscribe_base_url or fallback_base_url or "").rstrip("/")
+        if self.key_ring is None or not base:
+            raise StreamsNotConfigured(
+                "bulk streams need the stack's streams secret and UnsubscribeBaseUrl; send on a "
+                "transactional stream or configure them",
+                "stream",
+            )
+        return base
+
     def _send_bulk(
         self, request: SendRequest, kept: list[Recipient], app: str, fallback_base_url: str | None
     ) -> list[SentMessage]:
@@ -139,13 +158,8 @@ class Sender:
         before it were sent to (their message ids are in the log), so a retry may repeat
         them; an idempotency key makes the retry safe only once the whole send succeeded.
         """
-        base = (self.settings.unsubscribe_base_url or fallback_base_url or "").rstrip("/")
-        if self.key_ring is None or not base:
-            raise StreamsNotConfigured(
-                "bulk streams need the stack's streams secret and UnsubscribeBaseUrl; send on a "
-                "transactional stream or configure them",
-                "stream",
-            )
+        base = self.unsubscribe_base(fallback_base_url)
+        assert self.key_ring is not None  # unsubscribe_base refuses without it
         ring = self.key_ring()
         feedback_id = dict(zip(FEEDBACK_ID_TAGS, (request.stream, app), strict=True))
         sent: list[SentMessage] = []

@@ -1,0 +1,424 @@
+"""Batches on in-process moto: BatchesApiFunction's routes and BulkSenderFunction over the template's
+own table and queue.
+
+moto has no SES v2 ``GetAccount``: the worker's quota client answers through
+``botocore.stub.Stubber`` (``quota`` below); everything else (DynamoDB, SQS, SendEmail) is moto.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto.ses.models import ses_backends
+from ses_feedback import wiring
+from ses_feedback.errors import SendingThrottled
+from ses_feedback.model.reasons import Reason
+from ses_feedback_emulator.lambdas import LocalContext, load_handler
+from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, region
+
+from tests.integration.conftest import Stack
+from tests.integration.test_sender_function import api_event, suppress
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class Batches:
+    api: Handler
+    worker: Handler
+    queue_url: str
+    stack: Stack
+
+    def call(self, method: str, path: str, body: Any = None, role: str = "news-app") -> tuple[int, Any]:
+        event = api_event(method, path, None if body is None else json.dumps(body), role)
+        if "{" not in path and path.count("/") == 2:
+            event["resource"] = "/batches/{batch_id}"
+            event["pathParameters"] = {"batch_id": path.rsplit("/", 1)[1]}
+            event["requestContext"]["resourcePath"] = "/batches/{batch_id}"
+        response = self.api(event, LocalContext("BatchesApiFunction"))
+        return response["statusCode"], json.loads(response["body"])
+
+    def drain(self, max_messages: int = 1000) -> int:
+        """The event source mapping: one message per invocation until the queue is empty."""
+        sqs = boto3.client("sqs", region_name=region())
+        handled = 0
+        while handled < max_messages:
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=1).get("Messages", [])
+            if not messages:
+                return handled
+            (message,) = messages
+            record = {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:BatchQueue",
+                "awsRegion": region(),
+            }
+            answer = self.worker(
+                {"Records": [record]}, LocalContext("BulkSenderFunction", timeout_seconds=180)
+            )
+            assert answer == {"batchItemFailures": []}
+            sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            handled += 1
+        return handled
+
+
+def delivered() -> list[str]:
+    backend = ses_backends[LOCAL_ACCOUNT_ID][region()]
+    return [a for m in backend.sent_messages for addresses in m.destinations.values() for a in addresses]
+
+
+def account(max_rate: float = 1000.0, max_24h: float = 50000.0, sent: float = 0.0) -> dict[str, Any]:
+    return {"SendQuota": {"MaxSendRate": max_rate, "Max24HourSend": max_24h, "SentLast24Hours": sent}}
+
+
+@pytest.fixture
+def batches(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Batches]:
+    for logical_id in ("BatchesApiFunction", "BulkSenderFunction"):
+        for name, value in stack.local.function_environment(logical_id).items():
+            monkeypatch.setenv(name, value)
+    api = load_handler(stack.local, "BatchesApiFunction")
+    worker = load_handler(stack.local, "BulkSenderFunction")
+    yield Batches(api=api, worker=worker, queue_url=stack.refs["BatchQueue"], stack=stack)
+
+
+@pytest.fixture
+def quota(batches: Batches) -> Iterator[Stubber]:
+    """SES's GetAccount, answered by a Stubber (moto has none): a fast account unless a test says."""
+    stubber = Stubber(wiring.bulk_worker().quota.client)
+    stubber.activate()
+    yield stubber
+    stubber.deactivate()
+
+
+def batch(*to: str, **changes: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "from": "news@example.com",
+        "subject": "November",
+        "text": "Hello",
+        "recipients": [{"to": address} for address in to],
+    }
+    request.update(changes)
+    return request
+
+
+# ---- POST /batches -----------------------------------------------------------------------------
+
+
+def test_every_recipient_is_validated_as_messages_validates_and_the_bad_ones_are_named(
+    batches: Batches,
+) -> None:
+    # When
+    status, answer = batches.call(
+        "POST", "/batches", batch("a@example.org", "not an address", "b@example.org", "c@exa mple.org")
+    )
+    # Then
+    assert status == 202
+    assert answer["accepted"] == 2
+    assert [(r["index"], r["to"]) for r in answer["refused"]] == [
+        (1, "not an address"),
+        (3, "c@exa mple.org"),
+    ]
+    assert all(r["message"].startswith("to: ") for r in answer["refused"])
+    status, shown = batches.call("GET", f"/batches/{answer['batch_id']}")
+    assert status == 200
+    assert (shown["state"], shown["total"], shown["refused"], shown["pending"]) == ("queued", 4, 2, 2)
+
+
+def test_a_fault_of_the_shared_content_refuses_the_whole_batch(batches: Batches) -> None:
+    # When: a from outside the sending domain, and a subject with a line break
+    outside = batches.call("POST", "/batches", batch("a@example.org", **{"from": "x@elsewhere.org"}))
+    injected = batches.call("POST", "/batches", batch("a@example.org", subject="Hi\r\nBcc: x@example.org"))
+    # Then
+    assert outside[0] == 400
+    assert outside[1]["error"]["field"] == "from"
+    assert injected[0] == 400
+    assert injected[1]["error"]["field"] == "subject"
+
+
+def test_a_batch_with_no_valid_recipient_is_refused_naming_them(batches: Batches) -> None:
+    status, answer = batches.call("POST", "/batches", batch("nope", "still nope"))
+    assert status == 400
+    assert answer["error"]["field"] == "recipients"
+    assert [p["field"] for p in answer["error"]["problems"]] == ["recipients[0].to", "recipients[1].to"]
+
+
+def test_data_without_a_template_is_refused_for_that_recipient(batches: Batches) -> None:
+    request = batch("a@example.org", "b@example.org")
+    request["recipients"][1]["data"] = {"name": "B"}
+    status, answer = batches.call("POST", "/batches", request)
+    assert status == 202
+    assert answer["refused"][0]["index"] == 1
+    assert answer["refused"][0]["message"].startswith("data:")
+
+
+def test_another_apps_batch_is_not_found(batches: Batches) -> None:
+    # Given
+    _, answer = batches.call("POST", "/batches", batch("a@example.org"))
+    # When
+    status, other = batches.call("GET", f"/batches/{answer['batch_id']}", role="billing-app")
+    cancel, _ = batches.call("DELETE", f"/batches/{answer['batch_id']}", role="billing-app")
+    # Then
+    assert status == 404
+    assert other["error"]["code"] == "batch_not_found"
+    assert cancel == 404
+
+
+# ---- the worker ------------------------------------------------------------------------------
+
+
+def test_the_worker_sends_each_recipient_once_and_the_batch_ends_done_with_exact_counts(
+    batches: Batches, quota: Stubber
+) -> None:
+    # Given: 120 recipients (three chunks), one invalid, two suppressed
+    to = [f"r{i}@example.org" for i in range(120)]
+    to[7] = "invalid@"
+    suppress(batches.stack.store, "r3@example.org", Reason.HARD_BOUNCE)
+    suppress(batches.stack.store, "r90@example.org", Reason.COMPLAINT)
+    _, accepted = batches.call("POST", "/batches", batch(*to))
+    for _ in range(3):
+        quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"], shown["suppressed"], shown["refused"], shown["failed"]) == (
+        "done",
+        117,
+        2,
+        1,
+        0,
+    )
+    assert shown["pending"] == 0
+    assert shown["finished_at"] is not None
+    expected = sorted(set(to) - {"invalid@", "r3@example.org", "r90@example.org"})
+    assert sorted(delivered()) == expected
+
+
+def test_a_chunk_received_twice_mails_nobody_twice(batches: Batches, quota: Stubber) -> None:
+    # Given: the batch sent, and its first chunk put on the queue again (SQS delivers at least once)
+    _, accepted = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(10))))
+    sqs = boto3.client("sqs", region_name=region())
+    (message,) = sqs.receive_message(QueueUrl=batches.queue_url)["Messages"]
+    sqs.send_message(QueueUrl=batches.queue_url, MessageBody=message["Body"])
+    sqs.send_message(QueueUrl=batches.queue_url, MessageBody=message["Body"])
+    sqs.delete_message(QueueUrl=batches.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    quota.add_response("get_account", account())
+    quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then
+    assert len(delivered()) == 10
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"]) == ("done", 10)
+
+
+def test_a_recipient_claimed_by_a_worker_that_stopped_is_never_sent_again(
+    batches: Batches, quota: Stubber
+) -> None:
+    # Given: a worker claimed r1 and stopped before SES answered (its record says so)
+    _, accepted = batches.call("POST", "/batches", batch("r0@example.org", "r1@example.org"))
+    store = wiring.bulk_worker().store
+    from datetime import UTC, datetime, timedelta
+
+    assert store.claim(accepted["batch_id"], 1, datetime.now(UTC) + timedelta(days=1)).won
+    quota.add_response("get_account", account())
+    # When: the chunk is received again
+    batches.drain()
+    # Then: r1 is reported as interrupted, not mailed
+    assert delivered() == ["r0@example.org"]
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"], shown["failed"]) == ("done", 1, 1)
+    assert shown["failures"] == [
+        {"to": "r1@example.org", "code": "interrupted", "message": shown["failures"][0]["message"]}
+    ]
+
+
+def test_ses_throttling_puts_the_rest_back_and_fails_nobody(
+    batches: Batches, quota: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: SES throttles every third send (after botocore's own retries)
+    _, accepted = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(6))))
+    sender = wiring.bulk_worker().sender
+    real_send = sender.send
+    calls = {"n": 0}
+
+    def sometimes_throttled(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] % 3 == 0:
+            raise SendingThrottled("SES is throttling sends (Throttling); retry later")
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(sender, "send", sometimes_throttled)
+    monkeypatch.setattr("ses_feedback.usecases.batches.THROTTLED_DELAY_SECONDS", 0)
+    for _ in range(10):
+        quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then
+    assert sorted(delivered()) == sorted(f"r{i}@example.org" for i in range(6))
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"], shown["failed"]) == ("done", 6, 0)
+
+
+def test_a_batch_that_would_pass_the_24_hour_quota_waits_and_says_so(
+    batches: Batches, quota: Stubber
+) -> None:
+    # Given: the bulk share of the quota (0.8 x 100) is all but used
+    _, accepted = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(5))))
+    quota.add_response("get_account", account(max_24h=100, sent=78))
+    # When
+    sqs = boto3.client("sqs", region_name=region())
+    batches.drain(max_messages=1)
+    # Then: nothing sent, the chunk is back on the queue (delayed), the batch says why
+    assert delivered() == []
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert shown["state"] == "waiting_quota"
+    assert shown["waiting_until"] is not None
+    attributes = sqs.get_queue_attributes(QueueUrl=batches.queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_delete_cancels_what_is_not_yet_sent(batches: Batches, quota: Stubber) -> None:
+    # Given
+    _, accepted = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(60))))
+    # When
+    status, cancelled = batches.call("DELETE", f"/batches/{accepted['batch_id']}")
+    batches.drain()
+    # Then
+    assert status == 200
+    assert cancelled["state"] == "cancelled"
+    assert delivered() == []
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["cancelled"], shown["pending"]) == ("cancelled", 60, 0)
+
+
+def test_only_a_permanent_ses_refusal_fails_a_recipient_and_an_ses_server_error_is_tried_again(
+    batches: Batches, quota: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: SES rejects r1's message (a virus, say) and answers r3's first try with a 500
+    from botocore.exceptions import ClientError
+    from ses_feedback.errors import MessageRejected, SesFailure
+
+    _, accepted = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(5))))
+    sender = wiring.bulk_worker().sender
+    real_send = sender.send
+    server_errors = {"left": 1}
+
+    def refusing(request: Any, *args: Any, **kwargs: Any) -> Any:
+        to = [given.text for given in request.to]
+        if to == ["r1@example.org"]:
+            raise MessageRejected("SES rejected the message: virus")
+        if to == ["r3@example.org"] and server_errors["left"]:
+            server_errors["left"] -= 1
+            cause = ClientError(
+                {"Error": {"Code": "InternalFailure"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+                "SendEmail",
+            )
+            raise SesFailure("SES refused the request (InternalFailure)") from cause
+        return real_send(request, *args, **kwargs)
+
+    monkeypatch.setattr(sender, "send", refusing)
+    monkeypatch.setattr("ses_feedback.usecases.batches.THROTTLED_DELAY_SECONDS", 0)
+    for _ in range(4):
+        quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"], shown["failed"]) == ("done", 4, 1)
+    assert [(f["to"], f["code"]) for f in shown["failures"]] == [("r1@example.org", "message_rejected")]
+    assert sorted(delivered()) == ["r0@example.org", "r2@example.org", "r3@example.org", "r4@example.org"]
+
+
+def test_a_bulk_stream_batch_gives_each_recipient_its_own_unsubscribe_link(
+    batches: Batches, quota: Stubber
+) -> None:
+    # Given
+    request = batch("a@example.org", "b@example.org", stream="newsletter", text="Hi {{unsubscribe_url}}")
+    status, _ = batches.call("POST", "/batches", request)
+    assert status == 202
+    quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then
+    backend = ses_backends[LOCAL_ACCOUNT_ID][region()]
+    bodies = [m.body for m in backend.sent_messages]
+    assert len(bodies) == 2
+    assert all("/unsubscribe/" in body for body in bodies)
+    assert bodies[0] != bodies[1]
+
+
+def test_a_bulk_stream_batch_without_the_placeholder_is_refused_whole(batches: Batches) -> None:
+    status, answer = batches.call("POST", "/batches", batch("a@example.org", stream="newsletter"))
+    assert status == 400
+    assert answer["error"]["field"] == "text"
+
+
+def test_the_sending_guard_holds_a_batch_while_a_reputation_alarm_fires(
+    batches: Batches, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: the guard on, the bounce-rate alarm in ALARM, and a batch of bulk mail
+    cloudwatch = boto3.client("cloudwatch", region_name=region())
+    alarms = [batches.stack.local.name(a) for a in ("BounceRateAlarm", "ComplaintRateAlarm")]
+    for name in alarms:
+        cloudwatch.put_metric_alarm(
+            AlarmName=name, Namespace="AWS/SES", MetricName="Reputation.BounceRate", Statistic="Maximum",
+            Period=900, EvaluationPeriods=1, Threshold=0.01, ComparisonOperator="GreaterThanThreshold",
+        )  # fmt: skip
+    cloudwatch.set_alarm_state(AlarmName=alarms[0], StateValue="ALARM", StateReason="test")
+    monkeypatch.setenv("SENDING_GUARD", "true")
+    monkeypatch.setenv("REPUTATION_ALARM_NAMES", ",".join(alarms))
+    wiring.reset()
+    newsletter = batch("a@example.org", "b@example.org", stream="newsletter", text="Hi {{unsubscribe_url}}")
+    _, accepted = batches.call("POST", "/batches", newsletter)
+    stubber = Stubber(wiring.bulk_worker().quota.client)
+    stubber.add_response("get_account", account())
+    # When
+    with stubber:
+        batches.drain(max_messages=1)
+    # Then: nothing sent, nothing failed, the chunk waits on the queue
+    assert delivered() == []
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["sent"], shown["failed"], shown["pending"]) == (0, 0, 2)
+    sqs = boto3.client("sqs", region_name=region())
+    attributes = sqs.get_queue_attributes(QueueUrl=batches.queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_each_recipient_of_a_templated_batch_gets_its_own_data(batches: Batches, quota: Stubber) -> None:
+    # Given: moto's SES v2 cannot send a templated message, so SES's answers are stubbed on the
+    # worker's own client, shaped as SES answers
+    request = batch("a@example.org", "b@example.org", subject=None, text=None, template={"name": "news"})
+    request["recipients"][0]["data"] = {"name": "A"}
+    request["recipients"][1]["data"] = {"name": "B"}
+    _, accepted = batches.call("POST", "/batches", request)
+    quota.add_response("get_account", account())
+    sends: list[dict[str, Any]] = []
+    client = wiring.bulk_worker().sender.ses.client
+    client.meta.events.register(
+        "before-parameter-build.sesv2.SendEmail", lambda params, **_: sends.append(params)
+    )
+    # When
+    with Stubber(client) as ses:
+        ses.add_response("send_email", {"MessageId": "templated-a"})
+        ses.add_response("send_email", {"MessageId": "templated-b"})
+        batches.drain()
+    # Then
+    assert [json.loads(s["Content"]["Template"]["TemplateData"]) for s in sends] == [
+        {"name": "A"},
+        {"name": "B"},
+    ]
+    assert {s["Content"]["Template"]["TemplateName"] for s in sends} == {"news"}
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"]) == ("done", 2)
