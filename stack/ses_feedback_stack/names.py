@@ -73,6 +73,11 @@ class LocalStack:
                 # S3 bucket names are lower case.
                 resolver.refs[logical_id] = name.lower()
                 resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name.lower()}"
+            elif kind == "AWS::Events::EventBus":
+                resolver.refs[logical_id] = name
+                resolver.attributes[(logical_id, "Arn")] = arn.format(
+                    service="events", name=f"event-bus/{name}"
+                )
             elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
                 resolver.refs[logical_id] = name
                 resolver.attributes[(logical_id, "Arn")] = arn.format(

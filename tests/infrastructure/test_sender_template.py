@@ -47,9 +47,14 @@ def test_sender_may_send_only_as_the_sending_domain_through_this_configuration_s
         "arn:aws:ses:us-east-1:111122223333:configuration-set/cs-1",
         "arn:aws:ses:us-east-1:111122223333:template/*",
     ]
-    # Nothing else in the sender's policy may touch SES, SNS, SQS or Lambda.
+    # Nothing else in the sender's policy may touch SES, SNS, SQS or Lambda; it may publish on the
+    # stack's own bus (message.suppressed), nowhere else.
     others = [a for s in statements() if s is not ses for a in actions(s)]
-    assert all(a.startswith("dynamodb:") or a == "cloudwatch:DescribeAlarms" for a in others)
+    assert all(
+        a.startswith("dynamodb:") or a in {"cloudwatch:DescribeAlarms", "events:PutEvents"} for a in others
+    )
+    (bus,) = [s for s in statements() if "events:PutEvents" in actions(s)]
+    assert bus["Resource"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
 
 
 def test_the_rest_api_takes_only_iam_signed_requests_and_invokes_through_resource_policy() -> None:

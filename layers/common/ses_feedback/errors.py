@@ -136,6 +136,21 @@ class SesFailure(SesFeedbackError):
     """Any other SES error; the message names the SES error code."""
 
 
+# ---- events out to app teams ---------------------------------------------------------------
+
+
+class EventsNotPublished(SesFeedbackError):
+    """The bus kept failing some entries after every retry (``ids``: the events left).
+
+    Not a refusal: FeedbackFunction fails the records that caused them, so SQS brings them
+    back and the events are published then.
+    """
+
+    def __init__(self, message: str, ids: list[str]) -> None:
+        super().__init__(message)
+        self.ids = ids
+
+
 # ---- DMARC reports ----------------------------------------------------------------------
 
 

@@ -61,13 +61,19 @@ class Settings(BaseModel):
     streams_secret_id: str | None = Field(default=None, alias="STREAMS_SECRET_ID")
     unsubscribe_base_url: str | None = Field(default=None, alias="UNSUBSCRIBE_BASE_URL")
 
+    # Events out to app teams (docs/events.md): the stack's bus (unset: nothing is published),
+    # the message table that keeps each message's timeline, and for how long.
+    event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
+    message_table: str | None = Field(default=None, alias="MESSAGE_TABLE")
+    message_retention_days: int = Field(default=30, alias="MESSAGE_RETENTION_DAYS", ge=1)
+
     @field_validator("transactional_streams_text")
     @classmethod
     def _stream_names(cls, text: str) -> str:
         Streams.parse(text)  # a name that is not a stream name fails at start, not at the first send
         return text
 
-    @field_validator("streams_secret_id", "unsubscribe_base_url")
+    @field_validator("streams_secret_id", "unsubscribe_base_url", "event_bus_name", "message_table")
     @classmethod
     def _empty_is_none(cls, text: str | None) -> str | None:
         # The template passes an unset parameter as "".
@@ -94,6 +100,10 @@ class Settings(BaseModel):
     @property
     def history_retention(self) -> timedelta:
         return timedelta(days=self.history_retention_days)
+
+    @property
+    def message_retention(self) -> timedelta:
+        return timedelta(days=self.message_retention_days)
 
     @property
     def idempotency_window(self) -> timedelta:

@@ -25,10 +25,12 @@ from ses_feedback.settings import Settings
 if TYPE_CHECKING:
     from ses_feedback.edges.ses_account import SesAccountSuppressionList
     from ses_feedback.edges.store import SuppressionStore
+    from ses_feedback.edges.timeline import TimelineStore
     from ses_feedback.rules.tokens import KeyRing
     from ses_feedback.usecases.admin import SuppressionAdmin
     from ses_feedback.usecases.bulk_import import BulkImport
     from ses_feedback.usecases.dmarc import DmarcReports
+    from ses_feedback.usecases.events_out import EventPublisher
     from ses_feedback.usecases.feedback import FeedbackProcessor
     from ses_feedback.usecases.sending import Sender
     from ses_feedback.usecases.unsubscribe import Unsubscriber
@@ -101,6 +103,35 @@ def ses_account_list() -> SesAccountSuppressionList:
     return SesAccountSuppressionList()
 
 
+@cached
+def timeline() -> TimelineStore | None:
+    """Each message's timeline (None: this deployment keeps none)."""
+    return timeline_for(settings())
+
+
+def timeline_for(config: Settings) -> TimelineStore | None:
+    from ses_feedback.edges.timeline import TimelineStore
+
+    if not config.message_table:
+        return None
+    return TimelineStore(config.message_table, config.message_retention)
+
+
+@cached
+def publisher() -> EventPublisher | None:
+    """The stack's event bus, behind the timeline's exactly-once check (None: no bus configured)."""
+    return publisher_for(settings(), timeline())
+
+
+def publisher_for(config: Settings, timelines: TimelineStore | None = None) -> EventPublisher | None:
+    from ses_feedback.edges.bus import EventBus
+    from ses_feedback.usecases.events_out import EventPublisher
+
+    if not config.event_bus_name:
+        return None
+    return EventPublisher(bus=EventBus(config.event_bus_name), timeline=timelines)
+
+
 # ---- use cases ---------------------------------------------------------------------------------
 
 
@@ -125,7 +156,7 @@ def feedback_processor() -> FeedbackProcessor:
     """A new processor per batch: it remembers the states that batch read and wrote."""
     from ses_feedback.usecases.feedback import FeedbackProcessor
 
-    return FeedbackProcessor(writes=write_path(), policy=settings().policy)
+    return FeedbackProcessor(writes=write_path(), policy=settings().policy, publisher=publisher())
 
 
 def admin_for(
@@ -188,6 +219,9 @@ def sender() -> Sender:
         settings=config,
         alarms=alarms,
         key_ring=key_ring if config.streams_secret_id else None,
+        timeline=timeline(),
+        # message.suppressed events are new with each send: no exactly-once check to pay for.
+        events=publisher_for(config),
     )
 
 
