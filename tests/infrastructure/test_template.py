@@ -248,6 +248,7 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
         "dynamodb:PutItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
+        "events:PutEvents",  # recipient.lifted and recipient.erased
     }
     assert secret == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "StreamsSecret"}}}
     condition, when_on, when_off = conditional["Fn::If"]

@@ -118,3 +118,26 @@ def test_events_the_bus_will_not_take_fail_their_record_and_come_with_its_redeli
         ("message.bounced", "a@example.com"),
         ("recipient.suppressed", "a@example.com"),
     ]
+
+
+def test_a_batch_publishes_ten_events_a_request_and_writes_its_timeline_in_batches(
+    stack: Stack, handler: Handler, tap: BusTap
+) -> None:
+    # Given: 40 deliveries and 10 hard bounces in one batch: 60 events
+    notifications = [b.delivery([f"d{i}@example.com"]) for i in range(40)]
+    notifications += [b.bounce([f"h{i}@example.com"], "Permanent", "General") for i in range(10)]
+    made: dict[str, int] = {}
+
+    def count(event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        made[operation] = made.get(operation, 0) + 1
+
+    publisher = wiring.publisher()
+    assert publisher is not None and publisher.timeline is not None
+    publisher.timeline.client.meta.events.register("before-send.dynamodb", count)
+    publisher.bus.client.meta.events.register("before-send.events", count)
+    # When
+    handler(b.sqs_event(*notifications))
+    # Then: one read for the exactly-once check, 25 items a write, 10 entries a PutEvents
+    assert made == {"BatchGetItem": 1, "BatchWriteItem": 3, "PutEvents": 6}
+    assert len(tap.drain()) == 60

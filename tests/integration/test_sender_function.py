@@ -499,7 +499,12 @@ def test_get_openapi_json_serves_the_whole_rest_api(sender: Sender) -> None:
 def test_every_route_on_the_rest_api_is_in_the_document() -> None:
     template = load_template()
     document = json.loads(DOCUMENT_PATH.read_text())
-    assert api_functions(template) == ["SenderFunction", "SuppressionsApiFunction", "UnsubscribeFunction"]
+    assert api_functions(template) == [
+        "SenderFunction",
+        "MessagesFunction",
+        "SuppressionsApiFunction",
+        "UnsubscribeFunction",
+    ]
     for logical_id in api_functions(template):
         for event in template["Resources"][logical_id]["Properties"]["Events"].values():
             path, method = event["Properties"]["Path"], event["Properties"]["Method"].lower()

@@ -15,7 +15,8 @@ from ses_feedback.model.outbound import EVENT_TYPES, MessageDelivered, json_sche
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.timeline import SENT, SUPPRESSED
 from ses_feedback.parsing.events import parse_ses_message
-from ses_feedback.rules.outbound import message_events, send_suppressions
+from ses_feedback.rules.announcements import send_suppressions
+from ses_feedback.rules.outbound import message_events
 from ses_feedback.rules.timeline import status_of
 
 from tests.support import ses_events as b

@@ -139,6 +139,10 @@ class SesFailure(SesFeedbackError):
 # ---- events out to app teams ---------------------------------------------------------------
 
 
+class MessageNotFound(SesFeedbackError):
+    """No timeline of that message for this caller: unknown, expired, or another app's (the same answer)."""
+
+
 class EventsNotPublished(SesFeedbackError):
     """The bus kept failing some entries after every retry (``ids``: the events left).
 
@@ -186,6 +190,7 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     ReputationGuard: Refusal("reputation_guard", 503, 1),
     ConcurrentUpdate: Refusal("concurrent_update", 503, 1),
     StreamsNotConfigured: Refusal("streams_not_configured", 501, 1),
+    MessageNotFound: Refusal("message_not_found", 404, 1),
 }
 
 # The refusals each door can give (the OpenAPI responses list them by status).
@@ -208,6 +213,7 @@ ADMIN_REFUSALS = (
     ConcurrentUpdate,
 )
 UNSUBSCRIBE_REFUSALS = (InvalidRequest, InvalidToken, ConcurrentUpdate, StreamsNotConfigured)
+MESSAGES_REFUSALS = (InvalidRequest, MessageNotFound)
 
 
 class NotARefusal(LookupError):

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ses_feedback.usecases.events_out import EventPublisher
     from ses_feedback.usecases.feedback import FeedbackProcessor
     from ses_feedback.usecases.sending import Sender
+    from ses_feedback.usecases.timelines import Timelines
     from ses_feedback.usecases.unsubscribe import Unsubscriber
     from ses_feedback.usecases.write_path import WritePath
 
@@ -168,7 +169,10 @@ def admin_for(
 
     sync = config.sync_ses_account_suppression_list if ses_sync is None else ses_sync
     return SuppressionAdmin(
-        writes=write_path_for(config, clock=clock), ses=SesAccountSuppressionList() if sync else None
+        writes=write_path_for(config, clock=clock),
+        ses=SesAccountSuppressionList() if sync else None,
+        events=publisher_for(config),
+        timeline=timeline_for(config),
     )
 
 
@@ -180,6 +184,8 @@ def admin() -> SuppressionAdmin:
     return SuppressionAdmin(
         writes=write_path(),
         ses=ses_account_list() if config.sync_ses_account_suppression_list else None,
+        events=publisher_for(config),
+        timeline=timeline(),
     )
 
 
@@ -229,7 +235,22 @@ def sender() -> Sender:
 def unsubscriber() -> Unsubscriber:
     from ses_feedback.usecases.unsubscribe import Unsubscriber
 
-    return Unsubscriber(writes=write_path(), key_ring=key_ring)
+    return Unsubscriber(writes=write_path(), key_ring=key_ring, events=publisher_for(settings()))
+
+
+@cached
+def timelines() -> Timelines:
+    """Reading each message's timeline (the messages API)."""
+    return timelines_for(settings())
+
+
+def timelines_for(config: Settings) -> Timelines:
+    from ses_feedback.usecases.timelines import Timelines
+
+    store = timeline_for(config)
+    if store is None:
+        raise RuntimeError("MESSAGE_TABLE is not set")
+    return Timelines(store)
 
 
 # ---- DMARC reports ------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ event      ``MSG#<message id>`` /                 one published event about that
 =========  =====================================  ===============================================
 
 One Query reads a whole timeline. ``gsi1`` (sparse: message items with a key) finds a
-message by ``IDEM#<app>#<idempotency key>``; ``gsi2`` (recipient and event items) finds
-every item that holds an address, for erasure, which rewrites each under the address's hash.
+message by ``IDEM#<idempotency key>`` (the reader keeps the caller's own); ``gsi2``
+(recipient and event items) finds every item that holds an address, for erasure, which
+rewrites each under the address's keyed hash.
 The event items are also the publishers' exactly-once record: an event whose key exists was
 published, so a notification applied twice publishes nothing the second time. Writes are
 ``BatchWriteItem`` (25 items a request) and the check one ``BatchGetItem`` (100 keys).
@@ -54,8 +55,8 @@ def _event_sk(address: str, event_id: str) -> str:
     return f"{EVENT_PREFIX}{address}#{event_id}"
 
 
-def _idempotency_pk(app: str, key: str) -> str:
-    return f"IDEM#{app}#{key}"
+def _idempotency_pk(key: str) -> str:
+    return f"IDEM#{key}"
 
 
 def _address_pk(address: str) -> str:
@@ -96,7 +97,7 @@ class TimelineStore:
         }
         if idempotency_key:
             message["idempotency_key"] = {"S": idempotency_key}
-            message["gsi1pk"] = {"S": _idempotency_pk(app, idempotency_key)}
+            message["gsi1pk"] = {"S": _idempotency_pk(idempotency_key)}
             message["gsi1sk"] = {"S": iso_z(sent_at, "milliseconds")}
         items = [message] + [
             {
@@ -215,17 +216,14 @@ class TimelineStore:
                 return items
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def find(self, app: str | None, idempotency_key: str) -> list[str]:
-        """The ids of the messages ``app`` sent with this idempotency key, oldest first."""
-        if app is None:
-            return []
-        response = self.client.query(
-            TableName=self.table_name,
+    def find(self, idempotency_key: str) -> list[str]:
+        """The ids of the messages sent with this idempotency key (by any app), oldest first."""
+        items = self._query(
             IndexName=IDEMPOTENCY_INDEX,
             KeyConditionExpression="gsi1pk = :key",
-            ExpressionAttributeValues={":key": {"S": _idempotency_pk(app, idempotency_key)}},
+            ExpressionAttributeValues={":key": {"S": _idempotency_pk(idempotency_key)}},
         )
-        return [item["pk"]["S"].removeprefix("MSG#") for item in response.get("Items", [])]
+        return [item["pk"]["S"].removeprefix("MSG#") for item in items]
 
 
 def _timeline(message_id: str, items: list[dict[str, Any]]) -> Timeline:
@@ -250,7 +248,8 @@ def _timeline(message_id: str, items: list[dict[str, Any]]) -> Timeline:
             )
     recipients = []
     for address in [*initial, *(a for a in events if a not in initial)]:
-        own = sorted(events.get(address, []), key=lambda e: e.at)
+        # Oldest first; what happened to the message before what it did to the list.
+        own = sorted(events.get(address, []), key=lambda e: (e.at, e.type.startswith("recipient.")))
         recipients.append(
             TimelineRecipient(
                 address=address,

@@ -9,7 +9,6 @@ same ids: the timeline finds the ones it already published, and a receiver can d
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,6 @@ from ses_feedback.model.outbound import (
     MessageOpened,
     MessageRejected,
     MessageRenderingFailed,
-    MessageSuppressed,
     RecipientSuppressed,
 )
 from ses_feedback.model.reasons import Reason
@@ -34,17 +32,11 @@ from ses_feedback.model.streams import EVERY, STREAM_TAG
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.events import BouncedRecipient, DelayedRecipient, EventType, FeedbackEvent
 from ses_feedback.parsing.send_request import APP_TAG
+from ses_feedback.rules.announcements import event_id
 from ses_feedback.rules.policy import dedupe_key
 
-# A fixed namespace: the same key gives the same id in every container and every release.
-_ID_NAMESPACE = uuid.UUID("6f1c1b2e-4b1e-4c55-9d0c-5e5f2b1a7c31")
 # Tags SES adds itself (ses:operation, ses:source-ip, …) are not the send's.
 _SES_TAG_PREFIX = "ses:"
-
-
-def event_id(*parts: str) -> str:
-    """A stable id for an event: the same parts, the same id."""
-    return str(uuid.uuid5(_ID_NAMESPACE, "|".join(parts)))
 
 
 def send_tags(tags: Mapping[str, list[str]] | None) -> dict[str, str]:
@@ -61,7 +53,7 @@ def app_of(event: FeedbackEvent) -> str | None:
     return values[0] if values else None
 
 
-def _recipients(event: FeedbackEvent) -> list[str]:
+def recipients_of(event: FeedbackEvent) -> list[str]:
     """The event's recipients, normalised; one SES could not have delivered to is left out
     (the feedback use case fails such a record when the policy needs it)."""
     addresses: list[str] = []
@@ -87,7 +79,7 @@ def message_events(event: FeedbackEvent) -> list[BusEvent]:
         "tags": send_tags(event.mail.tags),
     }
     built: list[BusEvent] = []
-    for address in _recipients(event):
+    for address in recipients_of(event):
         key = dedupe_key(event, address)
         fields = {**common, "address": address}
         item = _one(event, address, key, fields)
@@ -218,33 +210,3 @@ def _held(state: AddressState, reason: Reason) -> tuple[str, datetime | None, da
     if state.reason is reason:
         return EVERY, state.since, state.expires_at
     return next(((e.scope, e.since, None) for e in state.scoped if e.reason is reason), None)
-
-
-def send_suppressions(
-    *,
-    message_key: str,
-    app: str,
-    stream: str,
-    tags: Mapping[str, str],
-    dropped: Iterable[tuple[str, Reason, datetime | None]],
-    now: datetime,
-    message_id: str | None,
-) -> list[BusEvent]:
-    """``message.suppressed`` for each recipient a send dropped or refused.
-
-    ``message_key``: what makes this send unique (its message id, or the request's own id
-    when nothing was sent)."""
-    return [
-        MessageSuppressed(
-            id=event_id(message_key, "message.suppressed", address),
-            occurred_at=now,
-            app=app,
-            message_id=message_id,
-            stream=stream,
-            tags=dict(tags),
-            address=address,
-            reason=reason,
-            since=since,
-        )
-        for address, reason, since in dropped
-    ]

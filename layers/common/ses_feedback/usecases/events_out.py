@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from ses_feedback.errors import EventsNotPublished
 from ses_feedback.model.moments import utc_now
 from ses_feedback.model.outbound import BusEvent
-from ses_feedback.observability import metrics
+from ses_feedback.observability import logger, metrics
 
 if TYPE_CHECKING:
     from ses_feedback.edges.bus import EventBus
@@ -49,6 +49,18 @@ class EventPublisher:
             raise
         self._mark(unique)
         return len(unique)
+
+    def announce(self, events: Sequence[BusEvent]) -> None:
+        """Publish what an operation already did (a send, a lift, an erasure): the operation
+        stands whatever the bus says, so a failure is logged and counted (EventsNotPublished),
+        not raised."""
+        try:
+            self.publish(events)
+        except EventsNotPublished as exc:
+            logger.error(
+                "events not published",
+                extra={"types": sorted({e.type for e in events}), "events": len(exc.ids)},
+            )
 
     def _mark(self, published: list[BusEvent]) -> None:
         if not published:

@@ -38,10 +38,11 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ses_feedback.errors import EventsNotPublished, InvalidRequest, StreamsNotConfigured
+from ses_feedback.errors import InvalidRequest, StreamsNotConfigured
 from ses_feedback.model.answers import SendAnswer, SendStatus, SentMessage, SuppressedRecipient
 from ses_feedback.model.message import OutgoingMessage
 from ses_feedback.model.moments import utc_now
+from ses_feedback.model.reasons import Reason
 from ses_feedback.model.streams import STREAM_TAG
 from ses_feedback.model.timeline import SENT, SUPPRESSED
 from ses_feedback.observability import logger, metrics
@@ -53,8 +54,8 @@ from ses_feedback.parsing.send_request import (
     SendRequest,
     for_ses,
 )
+from ses_feedback.rules.announcements import send_suppressions
 from ses_feedback.rules.guard import check
-from ses_feedback.rules.outbound import send_suppressions
 from ses_feedback.settings import Settings
 
 if TYPE_CHECKING:
@@ -133,7 +134,9 @@ class Sender:
         )
         # A bulk message went to one recipient; a transactional one to all of them.
         each = [(m.message_id, [r for r in kept if r.address == m.to]) for m in sent] or [(message_id, kept)]
-        self._record(request, app, now, each, suppressed)
+        # An erased address is written nowhere in clear: not on the timeline, not on the bus.
+        told = [r for r in suppressed if blocked[r.address][0] is not Reason.ERASED]
+        self._record(request, app, now, each, told)
         self._tell(request, app, answer_suppressed, now, message_id)
         return SendAnswer(
             status=SendStatus.PARTIALLY_SUPPRESSED if suppressed else SendStatus.SENT,
@@ -184,6 +187,7 @@ class Sender:
     ) -> None:
         """``message.suppressed`` for each recipient the send dropped or refused (one PutEvents
         per 10). The send's answer stands whatever the bus says; a failure is logged and counted."""
+        suppressed = [r for r in suppressed if r.reason is not Reason.ERASED]  # never in clear again
         if self.events is None or not suppressed:
             return
         key = message_id or request.idempotency_key or uuid.uuid4().hex
@@ -196,12 +200,7 @@ class Sender:
             now=now,
             message_id=message_id,
         )
-        try:
-            self.events.publish(events)
-        except EventsNotPublished:
-            logger.exception(
-                "message.suppressed events not published", extra={"app": app, "events": len(events)}
-            )
+        self.events.announce(events)
 
     def _send_bulk(
         self, request: SendRequest, kept: list[Recipient], app: str, fallback_base_url: str | None

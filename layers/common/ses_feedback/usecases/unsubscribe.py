@@ -17,11 +17,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash
+from ses_feedback.rules.announcements import unsubscribed_event
 from ses_feedback.rules.scopes import unsubscribe_decision
 from ses_feedback.usecases.write_path import WritePath
 
 if TYPE_CHECKING:
     from ses_feedback.rules.tokens import KeyRing
+    from ses_feedback.usecases.events_out import EventPublisher
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class UnsubscribeLink:
 class Unsubscriber:
     writes: WritePath
     key_ring: Callable[[], KeyRing]
+    events: EventPublisher | None = None  # recipient.unsubscribed on the stack's bus
 
     def inspect(self, token: str) -> UnsubscribeLink:
         """Check the token and say what it would unsubscribe; reads and writes nothing."""
@@ -55,6 +58,8 @@ class Unsubscriber:
         changed = written.decision is not None
         if changed:
             metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=1)
+            if self.events is not None and written.decision is not None:
+                self.events.announce([unsubscribed_event(written.decision, stream)])
         logger.info(
             "unsubscribe", extra={"stream": stream, "changed": changed, "address_hash": address_hash(address)}
         )
