@@ -23,6 +23,7 @@ from ses_feedback_cli.commands import (
     send_cmd,
     stats_cmd,
     suppressions_cmd,
+    webhooks_cmd,
 )
 from ses_feedback_cli.output import capture_answer_stream, error, operator_logging
 
@@ -33,6 +34,7 @@ COMMAND_GROUPS = [
     send_cmd,
     suppressions_cmd,
     messages_cmd,
+    webhooks_cmd,
     redrive_cmd,
     stats_cmd,
     doctor_cmd,

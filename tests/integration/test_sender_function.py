@@ -502,6 +502,7 @@ def test_every_route_on_the_rest_api_is_in_the_document() -> None:
     assert api_functions(template) == [
         "SenderFunction",
         "MessagesFunction",
+        "WebhooksFunction",
         "SuppressionsApiFunction",
         "UnsubscribeFunction",
     ]

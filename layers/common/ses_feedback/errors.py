@@ -143,6 +143,10 @@ class MessageNotFound(SesFeedbackError):
     """No timeline of that message for this caller: unknown, expired, or another app's (the same answer)."""
 
 
+class WebhookNotFound(SesFeedbackError):
+    """No webhook of that id for this caller: unknown, or another app's (the same answer)."""
+
+
 class EventsNotPublished(SesFeedbackError):
     """The bus kept failing some entries after every retry (``ids``: the events left).
 
@@ -191,6 +195,7 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     ConcurrentUpdate: Refusal("concurrent_update", 503, 1),
     StreamsNotConfigured: Refusal("streams_not_configured", 501, 1),
     MessageNotFound: Refusal("message_not_found", 404, 1),
+    WebhookNotFound: Refusal("webhook_not_found", 404, 1),
 }
 
 # The refusals each door can give (the OpenAPI responses list them by status).
@@ -214,6 +219,7 @@ ADMIN_REFUSALS = (
 )
 UNSUBSCRIBE_REFUSALS = (InvalidRequest, InvalidToken, ConcurrentUpdate, StreamsNotConfigured)
 MESSAGES_REFUSALS = (InvalidRequest, MessageNotFound)
+WEBHOOKS_REFUSALS = (InvalidRequest, WebhookNotFound)
 
 
 class NotARefusal(LookupError):

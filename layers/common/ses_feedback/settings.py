@@ -66,6 +66,10 @@ class Settings(BaseModel):
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     message_table: str | None = Field(default=None, alias="MESSAGE_TABLE")
     message_retention_days: int = Field(default=30, alias="MESSAGE_RETENTION_DAYS", ge=1)
+    # Webhooks: the role EventBridge assumes to call API destinations, and (local mode only)
+    # whether http:// to a loopback address is accepted as well as https://.
+    webhook_role_arn: str | None = Field(default=None, alias="WEBHOOK_ROLE_ARN")
+    webhook_loopback_http: bool = Field(default=False, alias="WEBHOOK_LOOPBACK_HTTP")
 
     @field_validator("transactional_streams_text")
     @classmethod
@@ -73,7 +77,9 @@ class Settings(BaseModel):
         Streams.parse(text)  # a name that is not a stream name fails at start, not at the first send
         return text
 
-    @field_validator("streams_secret_id", "unsubscribe_base_url", "event_bus_name", "message_table")
+    @field_validator(
+        "streams_secret_id", "unsubscribe_base_url", "event_bus_name", "message_table", "webhook_role_arn"
+    )
     @classmethod
     def _empty_is_none(cls, text: str | None) -> str | None:
         # The template passes an unset parameter as "".

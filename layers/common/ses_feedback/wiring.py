@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ses_feedback.usecases.sending import Sender
     from ses_feedback.usecases.timelines import Timelines
     from ses_feedback.usecases.unsubscribe import Unsubscriber
+    from ses_feedback.usecases.webhooks import Webhooks
     from ses_feedback.usecases.write_path import WritePath
 
 T = TypeVar("T")
@@ -251,6 +252,25 @@ def timelines_for(config: Settings) -> Timelines:
     if store is None:
         raise RuntimeError("MESSAGE_TABLE is not set")
     return Timelines(store)
+
+
+@cached
+def webhooks() -> Webhooks:
+    return webhooks_for(settings())
+
+
+def webhooks_for(config: Settings) -> Webhooks:
+    from ses_feedback.edges.bus import EventBus
+    from ses_feedback.edges.webhooks import WebhookRegistry
+    from ses_feedback.usecases.webhooks import Webhooks
+
+    if not config.event_bus_name or not config.webhook_role_arn:
+        raise RuntimeError("EVENT_BUS_NAME and WEBHOOK_ROLE_ARN must be set")
+    return Webhooks(
+        registry=WebhookRegistry(config.event_bus_name, config.webhook_role_arn),
+        bus=EventBus(config.event_bus_name),
+        loopback_http=config.webhook_loopback_http,
+    )
 
 
 # ---- DMARC reports ------------------------------------------------------------------------------

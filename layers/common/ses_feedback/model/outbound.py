@@ -116,6 +116,13 @@ class RecipientErased(BusEvent):
     address_hash: str = Field(description="The erased address's hash (the same hash the logs carry)")
 
 
+class WebhookTest(BusEvent):
+    """What ``webhooks test ID`` sends: only to that webhook, to check that it receives."""
+
+    type: Literal["webhook.test"] = "webhook.test"
+    webhook_id: str
+
+
 OutboundEvent = Annotated[
     MessageDelivered
     | MessageBounced
@@ -129,7 +136,8 @@ OutboundEvent = Annotated[
     | RecipientSuppressed
     | RecipientLifted
     | RecipientUnsubscribed
-    | RecipientErased,
+    | RecipientErased
+    | WebhookTest,
     Field(discriminator="type"),
 ]
 
@@ -147,6 +155,7 @@ EVENT_MODELS: tuple[type[BusEvent], ...] = (
     RecipientLifted,
     RecipientUnsubscribed,
     RecipientErased,
+    WebhookTest,
 )
 
 
@@ -155,6 +164,8 @@ def type_of(model: type[BusEvent]) -> str:
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(type_of(model) for model in EVENT_MODELS)
+# What a webhook may subscribe to (a test goes to the one webhook it tests, whatever it chose).
+SUBSCRIBABLE: tuple[str, ...] = tuple(kind for kind in EVENT_TYPES if kind != "webhook.test")
 
 
 def json_schemas() -> dict[str, dict[str, object]]:
