@@ -23,9 +23,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ses_feedback.model.outbound import SOURCE
-from ses_feedback.model.webhooks import EVERY_APP, Webhook
+from ses_feedback.model.webhooks import EVERY_APP, SECRET_HEADER, Webhook
 
-SECRET_HEADER = "X-Ses-Feedback-Secret"
 RULE_PREFIX = "webhook-"
 # Resources named per webhook, unique in the account and region (names: 64 characters at most).
 RESOURCE_PREFIX = "ses-feedback-"

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Every app's events, for an operator's webhook.
 EVERY_APP = "*"
+# The header every delivery carries the webhook's secret in.
+SECRET_HEADER = "X-Ses-Feedback-Secret"
 
 
 @dataclass(frozen=True)
