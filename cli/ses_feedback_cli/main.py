@@ -22,6 +22,7 @@ from ses_feedback_cli.commands import (
     redrive_cmd,
     send_cmd,
     stats_cmd,
+    streams_cmd,
     suppressions_cmd,
     webhooks_cmd,
 )
@@ -33,6 +34,7 @@ COMMAND_GROUPS = [
     local_cmd,
     send_cmd,
     suppressions_cmd,
+    streams_cmd,
     messages_cmd,
     webhooks_cmd,
     redrive_cmd,

@@ -45,7 +45,7 @@ from ses_feedback.model.answers import (
 )
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.streams import STREAM_PATTERN
+from ses_feedback.model.streams import STREAM_PATTERN, UNSUBSCRIBE_SCOPE_PATTERN
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ErasureRequest, ManualSuppressionRequest
 from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
@@ -178,7 +178,11 @@ def delete_suppression(
     force: Annotated[bool, Query(description="needed to lift a complaint or an erasure")] = False,
     stream: Annotated[
         str | None,
-        Query(pattern=STREAM_PATTERN, description="lift the unsubscribe from this stream (nothing else)"),
+        Query(
+            pattern=UNSUBSCRIBE_SCOPE_PATTERN,
+            description="lift the unsubscribe from this stream (nothing else); '*bulk-unsubscribed': the "
+            "recipient's leave of every bulk stream",
+        ),
     ] = None,
 ) -> ManualChange:
     return ManualChange.of(wiring.admin().lift(address, note, _actor(), force, stream), _now())

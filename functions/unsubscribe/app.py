@@ -1,14 +1,20 @@
-"""UnsubscribeFunction: one-click unsubscribe (RFC 8058) on public routes of the REST API (no IAM).
+"""UnsubscribeFunction: the recipient's link, on public routes of the REST API (no IAM).
 
+- ``GET /unsubscribe/{token}`` is the recipient's preference page: every bulk stream of the
+  catalogue (``streams.json`` beside this file) and whether this address receives it, with a
+  form per stream to leave or rejoin and one to leave every bulk stream. Link scanners and
+  mail filters fetch GETs, so a GET never changes anything.
 - ``POST /unsubscribe/{token}`` with ``List-Unsubscribe=One-Click`` (form-urlencoded, as mail
-  clients send it, or multipart/form-data) unsubscribes the token's address from the
-  token's stream: 200, never a redirect, the same answer every time (idempotent).
-- ``GET /unsubscribe/{token}`` only shows a page whose button POSTs that same form: link
-  scanners and mail filters fetch GETs, so a GET never unsubscribes.
+  clients send it, or multipart/form-data) unsubscribes the token's address from the token's
+  stream: 200, never a redirect, the same answer every time (idempotent, RFC 8058).
+- ``POST /unsubscribe/{token}`` with ``action=unsubscribe|resubscribe`` and ``stream=S``, or
+  ``action=unsubscribe_all|resubscribe_all``: the page's forms; the answer is the page again.
 
 A token this stack did not sign (forged, truncated, of an unknown key) is 400
-``invalid_token`` and changes nothing. Answers are HTML for people (``Accept: application/json``
-gets the JSON bodies); no answer and no log carries the address (the page masks it).
+``invalid_token`` and changes nothing. Answers are HTML for people, in the language
+``Accept-Language`` asks for among those shipped (``Accept: application/json`` gets the JSON
+bodies); the pages and their words are ``ses_feedback.pages``. No answer and no log carries
+the address (the page masks it).
 """
 
 from __future__ import annotations
@@ -16,101 +22,144 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import urllib.parse
-from html import escape
+from functools import cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ses_feedback import wiring
 from ses_feedback.errors import (
     UNSUBSCRIBE_REFUSALS,
     InvalidRequest,
+    RejoinRefused,
     SesFeedbackError,
     is_refusal,
 )
 from ses_feedback.model.answers import ErrorAnswer, refusal_responses
+from ses_feedback.model.preferences import Catalogue
 from ses_feedback.observability import logger, metrics, tracer
+from ses_feedback.pages import preferences as pages
+from ses_feedback.parsing.catalogue import read_catalogue
+from ses_feedback.parsing.preference_form import read_preference_form
 from ses_feedback.parsing.problems import invalid_request
-from ses_feedback.usecases.unsubscribe import Unsubscribed, UnsubscribeLink
 
 app = APIGatewayRestResolver(enable_validation=True)
 
-Token = Annotated[str, Path(min_length=1, max_length=1024, description="the token of the unsubscribe link")]
+Token = Annotated[
+    str, PathParam(min_length=1, max_length=1024, description="the token of the unsubscribe link")
+]
 # RFC 8058's one form field; a body is a few dozen bytes, so a big one is not a mail client's.
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 MAX_BODY_BYTES = 16 * 1024
-
-# The token is in the URL: no referrer leaves the page, nothing caches or indexes it.
-_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-}
+CATALOGUE_FILE = Path(__file__).with_name("streams.json")
 
 
-def _page_responses(description: str) -> dict[int, Any]:
+@cache
+def catalogue() -> Catalogue:
+    """The stream catalogue shipped with this function, read once per container."""
+    try:
+        return read_catalogue(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    except InvalidRequest as exc:
+        # The deployment's mistake, not the recipient's request: an error Lambda reports, not a 400.
+        raise RuntimeError(f"{CATALOGUE_FILE.name} does not read: {exc.message}") from None
+
+
+def _page_responses(description: str, *, rejoins: bool = False) -> dict[int, Any]:
+    refusals = (
+        UNSUBSCRIBE_REFUSALS if rejoins else tuple(r for r in UNSUBSCRIBE_REFUSALS if r is not RejoinRefused)
+    )
     return {
         200: {"description": description, "content": {"text/html": {}, "application/json": {}}},
-        **refusal_responses(UNSUBSCRIBE_REFUSALS),
+        **refusal_responses(refusals),
     }
 
 
 @app.get(
     "/unsubscribe/<token>",
-    summary="The unsubscribe page: shows the stream and a button that POSTs; never unsubscribes",
-    responses=_page_responses("an HTML page with a form that POSTs List-Unsubscribe=One-Click"),
+    summary="The recipient's preference page: each bulk stream, with forms that POST; never changes anything",
+    responses=_page_responses("an HTML page whose forms POST to the same URL"),
     tags=["unsubscribe"],
     security=[],
 )
 def show_page(token: Token) -> Response[str]:
-    link = wiring.unsubscriber().inspect(token)
-    return _html(200, _confirm_page(link))
+    view = wiring.unsubscriber().preferences(token, catalogue())
+    language = _language()
+    return _html(200, pages.preference_page(view, catalogue(), language), language)
 
 
 @app.post(
     "/unsubscribe/<token>",
-    summary="One-click unsubscribe (RFC 8058): body List-Unsubscribe=One-Click; idempotent, no redirect",
-    responses=_page_responses("unsubscribed (also when the address already was)"),
+    summary="One-click unsubscribe (RFC 8058, body List-Unsubscribe=One-Click), or one of the page's forms "
+    "(action=unsubscribe|resubscribe with stream=S, action=unsubscribe_all|resubscribe_all); idempotent, "
+    "no redirect",
+    responses=_page_responses(
+        "done (also when it already was so): the one-click answer, or the page again", rejoins=True
+    ),
     tags=["unsubscribe"],
     security=[],
 )
 def one_click(token: Token) -> Response[Any]:
     event = app.current_event
-    if not _is_one_click(event.decoded_body or "", event.headers.get("content-type") or ""):
+    fields = _form_fields(event.decoded_body or "", event.headers.get("content-type") or "")
+    if ONE_CLICK in fields:
+        done = wiring.unsubscriber().unsubscribe(token)
+        if _wants_json():
+            body = {"unsubscribed": True, "stream": done.stream, "changed": done.changed}
+            return Response(200, content_types.APPLICATION_JSON, body, headers=pages.page_headers("en"))
+        language = _language()
+        return _html(200, pages.one_click_page(done.stream, catalogue(), language), language)
+    if not any(name == "action" for name, _ in fields):
         raise InvalidRequest.of(
-            "List-Unsubscribe", "the body must be List-Unsubscribe=One-Click (RFC 8058), form-encoded"
+            ONE_CLICK[0],
+            "the body must be List-Unsubscribe=One-Click (RFC 8058), form-encoded, or a form of the page",
         )
-    done = wiring.unsubscriber().unsubscribe(token)
+    return _preference_form(token, fields)
+
+
+def _preference_form(token: str, fields: list[tuple[str, str]]) -> Response[Any]:
+    form = read_preference_form(fields)
+    language = _language()
+    unsubscriber = wiring.unsubscriber()
+    try:
+        change = unsubscriber.change(token, form, catalogue())
+    except RejoinRefused as refused:
+        if _wants_json():
+            raise
+        view = unsubscriber.preferences(token, catalogue())
+        notice = pages.refused_rejoin_notice(form.stream, refused.reason, catalogue(), language)
+        return _html(
+            refused.http_status, pages.preference_page(view, catalogue(), language, notice), language
+        )
     if _wants_json():
-        body = {"unsubscribed": True, "stream": done.stream, "changed": done.changed}
-        return Response(200, content_types.APPLICATION_JSON, body, headers=_PAGE_HEADERS)
-    return _html(200, _done_page(done))
+        body = {"action": form.action.value, "scope": change.scope, "changed": change.changed}
+        return Response(200, content_types.APPLICATION_JSON, body, headers=pages.page_headers("en"))
+    notice = pages.change_notice(form.action.value, form.stream, catalogue(), language)
+    return _html(200, pages.preference_page(change.view, catalogue(), language, notice), language)
 
 
-def _is_one_click(body: str, content_type: str) -> bool:
-    """Whether a POST body carries RFC 8058's ``List-Unsubscribe=One-Click``."""
+def _form_fields(body: str, content_type: str) -> list[tuple[str, str]]:
+    """A POST body's form fields, in order (form-urlencoded or multipart); none when too big."""
     if len(body.encode()) > MAX_BODY_BYTES:
-        return False
+        return []
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "multipart/form-data":
         message = email.parser.Parser(policy=email.policy.HTTP).parsestr(
             f"Content-Type: {content_type}\r\n\r\n{body}"
         )
         if not message.is_multipart():
-            return False
+            return []
+        fields = []
         for part in message.iter_parts():
-            disposition = part.get("Content-Disposition", "")
-            if part.get_param("name", header="content-disposition") == ONE_CLICK[0] and disposition:
-                return str(part.get_content()).strip() == ONE_CLICK[1]
-        return False
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str):
+                fields.append((name, str(part.get_content()).strip()))
+        return fields
     # application/x-www-form-urlencoded, or no type at all (some clients omit it).
-    fields = urllib.parse.parse_qsl(body, keep_blank_values=True, max_num_fields=20)
-    return ONE_CLICK in fields
+    return urllib.parse.parse_qsl(body, keep_blank_values=True, max_num_fields=20)
 
 
 def _wants_json() -> bool:
@@ -118,45 +167,14 @@ def _wants_json() -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-# ---- pages ------------------------------------------------------------------------------------
-
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}"
-    "button{font-size:1rem;padding:.6rem 1.2rem;border:0;border-radius:.3rem;background:#b3261e;color:#fff;"
-    "cursor:pointer}"
-)
+def _language() -> str:
+    return pages.page_language(app.current_event.headers.get("accept-language"))
 
 
-def _document(title: str, body: str) -> str:
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
+def _html(status: int, page: str, language: str) -> Response[str]:
+    return Response(
+        status, content_types.TEXT_HTML + "; charset=utf-8", page, headers=pages.page_headers(language)
     )
-
-
-def _confirm_page(link: UnsubscribeLink) -> str:
-    # The form posts to this same URL (no action attribute): what a mail client's one click sends.
-    return _document(
-        "Unsubscribe",
-        f"<h1>Unsubscribe</h1><p>Stop <strong>{escape(link.stream)}</strong> mail to "
-        f"<strong>{escape(link.masked_address)}</strong>? Other mail (receipts, password resets) "
-        "still comes.</p>"
-        f'<form method="post"><input type="hidden" name="{ONE_CLICK[0]}" value="{ONE_CLICK[1]}">'
-        '<button type="submit" id="unsubscribe">Unsubscribe</button></form>',
-    )
-
-
-def _done_page(done: Unsubscribed) -> str:
-    return _document(
-        "Unsubscribed",
-        f'<h1 id="result">You are unsubscribed</h1><p>No more <strong>{escape(done.stream)}</strong> '
-        "mail will be sent to this address.</p>",
-    )
-
-
-def _html(status: int, page: str) -> Response[str]:
-    return Response(status, content_types.TEXT_HTML + "; charset=utf-8", page, headers=_PAGE_HEADERS)
 
 
 # ---- refusals → answers, in one place ---------------------------------------------------------
@@ -175,13 +193,12 @@ def _refused(error: SesFeedbackError) -> Response[Any]:
     logger.info("unsubscribe refused", extra={"code": error.code, "field": error.field})
     if _wants_json():
         body = ErrorAnswer.of(error).model_dump(mode="json")
-        return Response(error.http_status, content_types.APPLICATION_JSON, body, headers=_PAGE_HEADERS)
-    page = _document(
-        "Link not recognised",
-        f'<h1 id="result">This link does not work</h1><p>{escape(error.message)}. Nothing was changed. '
-        "Use the link of the latest message you received.</p>",
-    )
-    return _html(error.http_status, page)
+        return Response(
+            error.http_status, content_types.APPLICATION_JSON, body, headers=pages.page_headers("en")
+        )
+    # The page's own words for the refusal, never the error's text (a validator's English).
+    language = _language()
+    return _html(error.http_status, pages.refusal_page(error.code, language), language)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -17,6 +17,8 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+# The stream catalogue ships with UnsubscribeFunction, whose page reads it (docs/sending.md).
+STREAM_CATALOGUE_PATH = REPO_ROOT / "functions" / "unsubscribe" / "streams.json"
 
 _SHORT_FUNCTIONS = {"Ref", "Condition"}
 

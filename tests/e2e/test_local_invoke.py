@@ -57,6 +57,7 @@ EXPECTED: dict[str, Any] = {
     # the refusal page, and nothing changes.
     "get_page": 400,
     "post_one_click": 400,
+    "post_preference_form": 400,
 }
 # What SES stored for the DMARC event's message id: a real report mail (Google's, in fixtures).
 DMARC_MAIL = REPO_ROOT / "tests" / "fixtures" / "dmarc" / "aggregate" / "twilight.eml"

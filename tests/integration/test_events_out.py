@@ -141,3 +141,24 @@ def test_a_batch_publishes_ten_events_a_request_and_writes_its_timeline_in_batch
     # Then: one read for the exactly-once check, 25 items a write, 10 entries a PutEvents
     assert made == {"BatchGetItem": 1, "BatchWriteItem": 3, "PutEvents": 6}
     assert len(tap.drain()) == 60
+
+
+def test_a_one_click_unsubscribe_and_an_operators_lift_are_told_on_the_bus(stack: Stack, tap: BusTap) -> None:
+    # Given
+    token = wiring.key_ring().issue("jane@example.org", "newsletter")
+    # When
+    wiring.unsubscriber().unsubscribe(token)
+    wiring.unsubscriber().unsubscribe(token)  # idempotent: nothing changes, nothing is told
+    wiring.admin().lift("jane@example.org", "asked by phone", "ops", raw_stream="newsletter")
+    # Then
+    events = tap.drain()
+    assert [(e["detail-type"], e["detail"]["address"]) for e in events] == [
+        ("recipient.unsubscribed", "jane@example.org"),
+        ("recipient.lifted", "jane@example.org"),
+    ]
+    assert (events[0]["detail"]["stream"], events[0]["detail"]["scope"], events[0]["detail"]["app"]) == (
+        "newsletter",
+        "newsletter",
+        None,
+    )
+    assert (events[1]["detail"]["reason"], events[1]["detail"]["stream"]) == ("unsubscribed", "newsletter")

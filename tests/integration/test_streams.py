@@ -220,9 +220,9 @@ def test_the_page_never_unsubscribes(streams: Streams) -> None:
     items = streams.items()
     # When a link scanner fetches the URL
     status, headers, body = streams.call_unsubscribe("GET", token)
-    # Then it gets the page, whose form POSTs, and nothing changed
+    # Then it gets the preference page, whose forms POST, and nothing changed
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert '<form method="post">' in body and 'name="List-Unsubscribe" value="One-Click"' in body
+    assert '<form method="post">' in body and 'name="stream" value="newsletter"' in body
     assert "newsletter" in body and "j***@example.org" in body and "jane@" not in body
     assert headers["Referrer-Policy"] == "no-referrer"
     assert streams.items() == items

@@ -153,6 +153,44 @@ class Page:
                 "Input.dispatchMouseEvent", type=kind, x=box["x"], y=box["y"], button="left", clickCount=1
             )
 
+    # ---- as a keyboard user, on a phone, in another language ----------------------------------
+
+    def press(self, key: str) -> None:
+        """Press and release one key (``Tab``, ``Enter``, ``Space``) on whatever has the focus."""
+        code = {"Tab": 9, "Enter": 13, "Space": 32}[key]
+        text = {"Enter": "\r", "Space": " "}.get(key)
+        down: dict[str, Any] = {
+            "key": " " if key == "Space" else key,
+            "code": key,
+            "windowsVirtualKeyCode": code,
+        }
+        if text is not None:
+            down["text"] = text
+        self.call("Input.dispatchKeyEvent", type="keyDown", **down)
+        self.call(
+            "Input.dispatchKeyEvent", type="keyUp", key=down["key"], code=key, windowsVirtualKeyCode=code
+        )
+
+    def tab_to(self, selector: str, most: int = 60) -> None:
+        """Press Tab until the element has the focus, as a person without a mouse would."""
+        wanted = f"document.activeElement && document.activeElement.matches({json.dumps(selector)})"
+        for _ in range(most):
+            self.press("Tab")
+            if self.evaluate(wanted):
+                return
+        raise AssertionError(f"{most} presses of Tab never reached {selector}")
+
+    def ask_for_language(self, accept_language: str) -> None:
+        """Send ``Accept-Language`` as a browser set to that language does."""
+        self.call("Network.enable")
+        self.call("Network.setExtraHTTPHeaders", headers={"Accept-Language": accept_language})
+
+    def phone(self, width: int = 360, height: int = 740) -> None:
+        """A phone's screen: its width in CSS pixels, touch, a high-density display."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=3, mobile=True
+        )
+
 
 @contextlib.contextmanager
 def chromium_page() -> Iterator[Page]:

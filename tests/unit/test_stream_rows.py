@@ -14,7 +14,7 @@ import pytest
 from ses_feedback.model.answers import StreamSuppression
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import AddressState
-from ses_feedback.model.streams import ALL_BULK, EVERY, ScopedSuppression
+from ses_feedback.model.streams import ALL_BULK, ALL_BULK_UNSUBSCRIBED, EVERY, ScopedSuppression
 from ses_feedback.parsing.csv_rows import ImportEntry, RowError, read_rows
 from ses_feedback.rules.manual import Verdict, import_verdict
 
@@ -124,6 +124,18 @@ def test_star_bulk_on_another_reason_is_a_rejected_row(reason: str) -> None:
         and error.field == "stream"
         and "complaints about bulk mail" in error.message
     )
+
+
+def test_an_unsubscribe_row_with_star_bulk_unsubscribed_is_the_recipients_leave_all() -> None:
+    (entry,) = _rows("address,reason,stream\njane@example.com,unsubscribed,*bulk-unsubscribed\n")
+    assert isinstance(entry, ImportEntry)
+    assert (entry.reason, entry.stream) == (Reason.UNSUBSCRIBED, ALL_BULK_UNSUBSCRIBED)
+    verdict, state = import_verdict(entry, AddressState(address=entry.address), "ops", NOW, timedelta(days=7))
+    assert verdict is Verdict.NEW and state is not None
+    # A row without a date is dated when it is read: a stream launched later is covered too
+    assert state.suppression_on("launched-next-year", True, NOW) == (Reason.UNSUBSCRIBED, NOW)
+    (error,) = _rows("address,reason,stream\njane@example.com,hard_bounce,*bulk-unsubscribed\n")
+    assert isinstance(error, RowError) and error.field == "stream"
 
 
 def test_an_imported_bulk_complaint_blocks_bulk_streams_only_and_is_unchanged_the_second_time() -> None:

@@ -37,7 +37,7 @@ from ses_feedback.model.answers import (
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import ManualOutcome
-from ses_feedback.model.streams import ALL_BULK, EVERY
+from ses_feedback.model.streams import BULK_SCOPES, EVERY
 from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
@@ -136,8 +136,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         status += " on every stream"
     say(f"{answer.address}: {status}; soft bounces in window: {answer.soft_bounce_count}")
     for scoped in answer.scoped:
-        where = "every bulk stream" if scoped.scope == ALL_BULK else f"stream {scoped.scope}"
-        say(f"  {where}: {scoped.reason} since {scoped.since}")
+        say(f"  {_where(scoped.scope)}: {scoped.reason} since {scoped.since}")
     for item in answer.history:
         say(_history_line(item))
     return 0
@@ -176,15 +175,21 @@ def _history_line(item: HistoryItem) -> str:
     line = f"  {item.occurred_at}  {item.event_type:<12} {item.detail:<28} {item.action}"
     if item.actor or item.note:
         line += f"  by {item.actor or '?'}: {item.note or ''}"
+    elif item.source:
+        line += f"  by the {item.source}"
     return line
+
+
+def _where(scope: str) -> str:
+    return "every bulk stream" if scope in BULK_SCOPES else f"stream {scope}"
 
 
 def _state_line(row: Suppression) -> str:
     line = f"{row.address:<40} {row.reason or '-':<12} {row.since or '':<26}"
     if row.expires_at:
         line += f" until {row.expires_at}"
-    if isinstance(row, StreamSuppression) and row.scope != EVERY:
-        line += f" ({'every bulk stream' if row.scope == ALL_BULK else f'stream {row.scope}'})"
+    if isinstance(row, StreamSuppression) and row.scope is not None and row.scope != EVERY:
+        line += f" ({_where(row.scope)})"
     if row.note:
         line += f"  {row.note}"
     return line
@@ -464,7 +469,9 @@ def _register_streams(sub: Any, actor_help: str) -> None:
     """What streams added: `get --stream`, `remove --stream` and `erase`."""
     sub.choices["get"].add_argument("--stream", help="answer for this stream only: suppressed, reason, since")
     sub.choices["remove"].add_argument(
-        "--stream", help="lift the unsubscribe from this stream (nothing else)"
+        "--stream",
+        help="lift the unsubscribe from this stream (nothing else); '*bulk-unsubscribed': the recipient's "
+        "leave of every bulk stream",
     )
     erase = sub.add_parser(
         "erase",

@@ -100,6 +100,16 @@ class InvalidToken(SesFeedbackError):
         super().__init__(message, "token")
 
 
+class RejoinRefused(SesFeedbackError):
+    """A recipient's rejoin that a complaint, bounce, manual suppression or erasure still holds back."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(
+            f"{what} cannot be rejoined from this page: the address is suppressed ({reason})", "stream"
+        )
+        self.reason = reason  # the reason's value: which sentence the page says
+
+
 class StreamsNotConfigured(SesFeedbackError):
     """Bulk streams, unsubscribe links or erasure need the stack's secret, which this deployment lacks."""
 
@@ -185,6 +195,7 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     NotSuppressed: Refusal("not_suppressed", 404, 1),
     ComplaintLiftNeedsForce: Refusal("complaint_needs_force", 409, 1),
     ErasureLiftNeedsForce: Refusal("erasure_needs_force", 409, 1),
+    RejoinRefused: Refusal("rejoin_refused", 409, 1),
     IdempotencyConflict: Refusal("idempotency_conflict", 409, 1),
     MessageRejected: Refusal("message_rejected", 422, 1),
     MailFromNotVerified: Refusal("mail_from_domain_not_verified", 424, 1),
@@ -217,7 +228,7 @@ ADMIN_REFUSALS = (
     ErasureLiftNeedsForce,
     ConcurrentUpdate,
 )
-UNSUBSCRIBE_REFUSALS = (InvalidRequest, InvalidToken, ConcurrentUpdate, StreamsNotConfigured)
+UNSUBSCRIBE_REFUSALS = (InvalidRequest, InvalidToken, RejoinRefused, ConcurrentUpdate, StreamsNotConfigured)
 MESSAGES_REFUSALS = (InvalidRequest, MessageNotFound)
 WEBHOOKS_REFUSALS = (InvalidRequest, WebhookNotFound)
 

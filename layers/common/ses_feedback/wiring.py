@@ -234,9 +234,17 @@ def sender() -> Sender:
 
 @cached
 def unsubscriber() -> Unsubscriber:
-    from ses_feedback.usecases.unsubscribe import Unsubscriber
+    from ses_feedback.usecases.events_out import announce_changes
+    from ses_feedback.usecases.unsubscribe import Unsubscriber, not_announced
 
-    return Unsubscriber(writes=write_path(), key_ring=key_ring, events=publisher_for(settings()))
+    publisher = publisher_for(settings())
+    return Unsubscriber(
+        writes=write_path(),
+        key_ring=key_ring,
+        streams=settings().streams,
+        # recipient.unsubscribed / recipient.resubscribed on the stack's bus (docs/events.md).
+        announce=announce_changes(publisher) if publisher is not None else not_announced,
+    )
 
 
 @cached

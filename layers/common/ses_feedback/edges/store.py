@@ -74,7 +74,7 @@ from ses_feedback.model.state import (
     HistoryPage,
     StatePage,
 )
-from ses_feedback.model.streams import ALL_BULK, EVERY, ScopedSuppression
+from ses_feedback.model.streams import ALL_BULK, ALL_BULK_UNSUBSCRIBED, EVERY, ScopedSuppression
 from ses_feedback.parsing.addresses import address_hash
 
 if TYPE_CHECKING:
@@ -428,7 +428,8 @@ class SuppressionStore:
         covering = ["#scopes.#stream"]
         if bulk:
             names["#bulk"] = ALL_BULK
-            covering.append("#scopes.#bulk")
+            names["#left"] = ALL_BULK_UNSUBSCRIBED
+            covering.extend(("#scopes.#bulk", "#scopes.#left"))
         values: dict[str, Any] = {":pk": {"S": SCOPED_PK}, ":now": {"N": _epoch(now)}}
         # Items with a current every-stream reason were listed from gsi1 already.
         conditions = [
@@ -748,6 +749,8 @@ def _history_item(decision: Decision, now: datetime, retention_until: datetime) 
         item["note"] = {"S": decision.note}
     if decision.actor is not None:
         item["actor"] = {"S": decision.actor}
+    if decision.source is not None:
+        item["source"] = {"S": decision.source.value}
     return item
 
 
@@ -762,6 +765,7 @@ def _history_from_item(item: dict[str, Any]) -> HistoryEntry:
         dedupe_key=key,
         note=item.get("note", {}).get("S"),
         actor=item.get("actor", {}).get("S"),
+        source=item.get("source", {}).get("S"),
     )
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import REFUSALS, InvalidRequest, SesFeedbackError
 from ses_feedback.model.moments import iso_z
+from ses_feedback.model.preferences import Catalogue
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import (
     AddressState,
@@ -24,7 +25,7 @@ from ses_feedback.model.state import (
     StatePage,
     StreamStatePage,
 )
-from ses_feedback.model.streams import EVERY
+from ses_feedback.model.streams import EVERY, Streams
 
 
 class _Model(BaseModel):
@@ -139,7 +140,8 @@ class StreamSuppression(Suppression):
     """One row of a stream's listing: the suppression that applies on that stream."""
 
     scope: str | None = Field(
-        description="what it covers: '*' every stream, '*bulk' every bulk stream, or the stream's name "
+        description="what it covers: '*' every stream, '*bulk' every bulk stream (a complaint), "
+        "'*bulk-unsubscribed' every bulk stream (the recipient left them all), or the stream's name "
         "(an unsubscribe); null when nothing applies on the stream"
     )
 
@@ -163,6 +165,7 @@ class HistoryItem(_Model):
     reason: str | None = None
     note: str | None = None
     actor: str | None = None
+    source: str | None = Field(default=None, description="'recipient' for the address's own changes")
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> HistoryItem:
@@ -174,6 +177,7 @@ class HistoryItem(_Model):
             reason=entry.reason,
             note=entry.note,
             actor=entry.actor,
+            source=entry.source,
         )
 
 
@@ -212,7 +216,10 @@ class HistoryPageModel(_Model):
 
 
 class ScopedItem(_Model):
-    scope: str = Field(description="a stream name, or '*bulk' for every bulk stream")
+    scope: str = Field(
+        description="a stream name, '*bulk' (a complaint about bulk mail) or '*bulk-unsubscribed' "
+        "(the recipient left every bulk stream)"
+    )
     reason: Reason
     since: str | None
 
@@ -225,7 +232,8 @@ class SuppressionDetail(_Model):
     lifted_at: str | None
     history: list[HistoryItem]
     scoped: list[ScopedItem] = Field(
-        default_factory=list, description="suppressions of one stream or of every bulk stream ('*bulk')"
+        default_factory=list,
+        description="suppressions of one stream or of every bulk stream ('*bulk', '*bulk-unsubscribed')",
     )
 
     @classmethod
@@ -296,3 +304,34 @@ class ErasureAnswer(_Model):
     erased: bool = Field(description="always true: the address is erased (again, if it was)")
     deleted_items: int = Field(description="items that held the address in clear, deleted now")
     since: str | None = Field(description="when the address was first erased")
+
+
+class CatalogueStream(_Model):
+    """One bulk stream of the catalogue: what the preference page shows of it."""
+
+    stream: str
+    title: dict[str, str] = Field(description="the display name, by language tag ('en' always)")
+    description: dict[str, str] = Field(description="one line, by language tag ('en' always)")
+    transactional: bool = Field(
+        description="true: named in TransactionalStreams, so the page leaves it out (it cannot be left)"
+    )
+
+
+class StreamCatalogueAnswer(_Model):
+    """``ses-feedback streams list --json``."""
+
+    streams: list[CatalogueStream]
+
+    @classmethod
+    def of(cls, catalogue: Catalogue, streams: Streams) -> StreamCatalogueAnswer:
+        return cls(
+            streams=[
+                CatalogueStream(
+                    stream=entry.stream,
+                    title=entry.title,
+                    description=entry.description,
+                    transactional=not streams.is_bulk(entry.stream),
+                )
+                for entry in catalogue.entries
+            ]
+        )

@@ -109,6 +109,12 @@ class RecipientLifted(BusEvent):
 
 class RecipientUnsubscribed(BusEvent):
     type: Literal["recipient.unsubscribed"] = "recipient.unsubscribed"
+    scope: str = Field(description="The stream left, or '*bulk-unsubscribed': every bulk stream")
+
+
+class RecipientResubscribed(BusEvent):
+    type: Literal["recipient.resubscribed"] = "recipient.resubscribed"
+    scope: str = Field(description="The stream rejoined, or '*bulk-unsubscribed': every bulk stream")
 
 
 class RecipientErased(BusEvent):
@@ -136,6 +142,7 @@ OutboundEvent = Annotated[
     | RecipientSuppressed
     | RecipientLifted
     | RecipientUnsubscribed
+    | RecipientResubscribed
     | RecipientErased
     | WebhookTest,
     Field(discriminator="type"),
@@ -154,6 +161,7 @@ EVENT_MODELS: tuple[type[BusEvent], ...] = (
     RecipientSuppressed,
     RecipientLifted,
     RecipientUnsubscribed,
+    RecipientResubscribed,
     RecipientErased,
     WebhookTest,
 )

@@ -20,6 +20,12 @@ class Action(StrEnum):
     LIFT = "lift"  # an operator lifted the suppression
 
 
+class Source(StrEnum):
+    """Who made a change, when it was neither SES's feedback nor an operator (who has ``actor``)."""
+
+    RECIPIENT = "recipient"  # the address's own person: one-click unsubscribe, the preference page
+
+
 @dataclass(frozen=True)
 class AddressState:
     """What the store knows of one address. ``version`` guards every write (optimistic locking)."""
@@ -87,6 +93,7 @@ class Decision:
     reason: Reason | None = None
     note: str | None = None  # why, for a manual change
     actor: str | None = None  # who, for a manual change: an IAM principal or operator
+    source: Source | None = None  # the recipient, for their own changes
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class HistoryEntry:
     dedupe_key: str
     note: str | None = None
     actor: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)

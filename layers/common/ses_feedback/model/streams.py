@@ -4,9 +4,12 @@ A stream is a name (``[a-z0-9-]``, at most 32): ``transactional`` unless the sen
 otherwise. The names in the ``TransactionalStreams`` parameter are transactional; every other
 name is a *bulk* stream (newsletters, marketing), which carries one-click unsubscribe.
 
-A suppression covers a *scope*: every stream (``EVERY``), every bulk stream (``ALL_BULK``), or
-one stream (its name). The scope names that are not stream names start with ``*``, which no
-stream name may contain, so the two never collide.
+A suppression covers a *scope*: every stream (``EVERY``), every bulk stream (``ALL_BULK``, a
+complaint about bulk mail; ``ALL_BULK_UNSUBSCRIBED``, the recipient's own "leave every bulk
+stream"), or one stream (its name). The two bulk scopes are kept apart so that lifting one never
+lifts the other: an operator's lift of a complaint keeps the recipient's wish, and a recipient's
+rejoin never lifts a complaint. The scope names that are not stream names start with ``*``,
+which no stream name may contain, so the two never collide.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ STREAM_TAG = "stream"
 
 EVERY = "*"
 ALL_BULK = "*bulk"
+ALL_BULK_UNSUBSCRIBED = "*bulk-unsubscribed"
+BULK_SCOPES = (ALL_BULK, ALL_BULK_UNSUBSCRIBED)
+# What an operator may lift by naming it: a stream's unsubscribe, or the recipient's "leave all".
+UNSUBSCRIBE_SCOPE_PATTERN = r"^([a-z0-9-]{1,32}|\*bulk-unsubscribed)$"
+UNSUBSCRIBE_SCOPE_RULE = f"{STREAM_RULE}, or '{ALL_BULK_UNSUBSCRIBED}' (the recipient left every bulk stream)"
 
 
 def is_stream_name(text: str) -> bool:
@@ -55,9 +63,9 @@ class Streams:
 class ScopedSuppression:
     """A suppression that covers one stream, or every bulk stream, not the whole address."""
 
-    scope: str  # ALL_BULK or a stream name
+    scope: str  # ALL_BULK, ALL_BULK_UNSUBSCRIBED or a stream name
     reason: Reason
     since: datetime
 
     def covers(self, stream: str, bulk: bool) -> bool:
-        return self.scope == stream or (bulk and self.scope == ALL_BULK)
+        return self.scope == stream or (bulk and self.scope in BULK_SCOPES)

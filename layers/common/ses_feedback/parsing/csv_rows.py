@@ -16,7 +16,8 @@ spreadsheet saves in many locales).
 A row with an empty reason gets ``manual``; an unsubscribe word (``UNSUBSCRIBE_WORDS``) with
 a stream becomes ``unsubscribed`` from that stream only (without one it stays ``manual``:
 every stream, as before streams existed); a complaint with the stream ``*bulk`` (what a
-stream's export writes for a complaint about bulk mail) blocks every bulk stream only; a
+stream's export writes for a complaint about bulk mail) blocks every bulk stream only, and an
+unsubscribe with ``*bulk-unsubscribed`` is the recipient's "leave every bulk stream"; a
 reason word is mapped by ``REASON_WORDS``
 (the words SES, SendGrid, Mailgun, Postmark, Mailchimp and SparkPost use). A row that
 breaks a rule becomes a ``RowError`` naming its line and field; the rows after it are
@@ -35,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 
 from ses_feedback.errors import InvalidAddress
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.streams import ALL_BULK, STREAM_RULE, is_stream_name
+from ses_feedback.model.streams import ALL_BULK, ALL_BULK_UNSUBSCRIBED, STREAM_RULE, is_stream_name
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.operator_input import NOTE_MAX
 
@@ -260,7 +261,7 @@ def parse_row(
                 line, "stream", f"{ALL_BULK} (every bulk stream) is for complaints about bulk mail"
             )
     elif stream is not None:
-        if not is_stream_name(stream):
+        if not is_stream_name(stream) and stream != ALL_BULK_UNSUBSCRIBED:
             return RowError(line, "stream", STREAM_RULE)
         if column_key(_cell(cells, layout.reason)) not in UNSUBSCRIBE_WORDS or reason_override is not None:
             return RowError(

@@ -8,7 +8,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import InvalidAddress, InvalidRequest
-from ses_feedback.model.streams import STREAM_RULE, is_stream_name
+from ses_feedback.model.streams import (
+    ALL_BULK_UNSUBSCRIBED,
+    STREAM_RULE,
+    UNSUBSCRIBE_SCOPE_RULE,
+    is_stream_name,
+)
 from ses_feedback.parsing.addresses import holds_address, normalize_address
 
 NOTE_MAX = 1000
@@ -61,6 +66,13 @@ def address_field(raw: str, field: str = "address") -> str:
 def stream_field(raw: str) -> str:
     if not is_stream_name(raw):
         raise InvalidRequest.of("stream", STREAM_RULE)
+    return raw
+
+
+def unsubscribe_scope_field(raw: str) -> str:
+    """A stream whose unsubscribe an operator lifts, or ``*bulk-unsubscribed`` (the recipient left all)."""
+    if raw != ALL_BULK_UNSUBSCRIBED and not is_stream_name(raw):
+        raise InvalidRequest.of("stream", UNSUBSCRIBE_SCOPE_RULE)
     return raw
 
 

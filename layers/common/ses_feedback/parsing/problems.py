@@ -6,12 +6,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ses_feedback.errors import InvalidRequest
-from ses_feedback.model.streams import STREAM_PATTERN, STREAM_RULE
+from ses_feedback.model.streams import (
+    STREAM_PATTERN,
+    STREAM_RULE,
+    UNSUBSCRIBE_SCOPE_PATTERN,
+    UNSUBSCRIBE_SCOPE_RULE,
+)
 
 # Where Powertools' route validation says a parameter came from.
 _REQUEST_PARTS = {("body",), ("query",), ("path",)}
 # Patterns said in words: a caller is not expected to read a regular expression.
-_PATTERN_WORDS = {STREAM_PATTERN: STREAM_RULE}
+_PATTERN_WORDS = {STREAM_PATTERN: STREAM_RULE, UNSUBSCRIBE_SCOPE_PATTERN: UNSUBSCRIBE_SCOPE_RULE}
 
 
 def invalid_request(errors: Iterable[Mapping[str, Any]]) -> InvalidRequest:

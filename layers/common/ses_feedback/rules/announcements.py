@@ -16,6 +16,7 @@ from ses_feedback.model.outbound import (
     MessageSuppressed,
     RecipientErased,
     RecipientLifted,
+    RecipientResubscribed,
     RecipientUnsubscribed,
 )
 from ses_feedback.model.reasons import Reason
@@ -60,23 +61,32 @@ def send_suppressions(
     ]
 
 
-def lifted_event(decision: Decision, reason: Reason | None) -> RecipientLifted:
-    """``recipient.lifted``: an operator lifted ``reason`` (no app: no message caused it)."""
+def lifted_event(decision: Decision, reason: Reason | None, stream: str | None = None) -> RecipientLifted:
+    """``recipient.lifted``: an operator lifted ``reason`` (on ``stream``, an unsubscribe); no app:
+    no message caused it."""
     return RecipientLifted(
         id=event_id(decision.dedupe_key, "recipient.lifted", decision.address),
         occurred_at=decision.occurred_at,
         address=decision.address,
+        stream=stream,
         reason=reason,
     )
 
 
-def unsubscribed_event(decision: Decision, stream: str) -> RecipientUnsubscribed:
-    """``recipient.unsubscribed``: the recipient left ``stream`` (its one-click link)."""
-    return RecipientUnsubscribed(
-        id=event_id(decision.dedupe_key, "recipient.unsubscribed", decision.address),
-        occurred_at=decision.occurred_at,
-        address=decision.address,
-        stream=stream,
+def recipient_change(kind: str, address: str, scope: str, occurred_at: datetime) -> BusEvent:
+    """``recipient.unsubscribed`` / ``recipient.resubscribed``: the recipient's own change, from
+    their link, of one stream or of every bulk stream (``scope``)."""
+    model = (
+        RecipientResubscribed
+        if kind == RecipientResubscribed.model_fields["type"].default
+        else RecipientUnsubscribed
+    )
+    return model(
+        id=event_id(kind, address, scope, occurred_at.isoformat()),
+        occurred_at=occurred_at,
+        address=address,
+        stream=None if scope.startswith("*") else scope,
+        scope=scope,
     )
 
 

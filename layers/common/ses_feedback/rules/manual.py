@@ -23,7 +23,7 @@ from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import Action, AddressState, Decision
 from ses_feedback.model.streams import ALL_BULK
 from ses_feedback.parsing.csv_rows import ImportEntry
-from ses_feedback.rules.scopes import suppress_scoped
+from ses_feedback.rules.scopes import scope_words, suppress_scoped
 
 MANUAL_EVENT = "Manual"  # the history's event type for changes made by an operator
 IMPORT_EVENT = "Import"  # … and for entries loaded in bulk (a file, or SES's list)
@@ -107,12 +107,12 @@ def unsubscribe_lift(
         entry for entry in state.scoped if not (entry.scope == stream and entry.reason is Reason.UNSUBSCRIBED)
     )
     if len(kept) == len(state.scoped):
-        raise NotSuppressed(f"the address is not unsubscribed from stream {stream}")
+        raise NotSuppressed(f"the address is not unsubscribed from {scope_words(stream)}")
     return Decision(
         address=state.address,
         action=Action.LIFT,
         event_type=MANUAL_EVENT,
-        detail=f"lifted unsubscribed; stream {stream}",
+        detail=f"lifted unsubscribed; {scope_words(stream)}",
         dedupe_key=key,
         occurred_at=now,
         new_state=replace(state, scoped=kept),

@@ -6,6 +6,7 @@
 | complaint | a bulk stream | every bulk stream |
 | complaint | a transactional stream, or unknown (identity notifications carry no tags) | every stream |
 | unsubscribed | a stream | that stream |
+| unsubscribed (the recipient left every bulk stream) | — | every bulk stream, later ones too |
 
 Pure: the stream catalogue is passed in.
 """
@@ -16,8 +17,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from ses_feedback.model.reasons import Reason
-from ses_feedback.model.state import Action, AddressState, Decision
-from ses_feedback.model.streams import ALL_BULK, EVERY, ScopedSuppression, Streams
+from ses_feedback.model.state import Action, AddressState, Decision, Source
+from ses_feedback.model.streams import ALL_BULK, ALL_BULK_UNSUBSCRIBED, EVERY, ScopedSuppression, Streams
 
 
 def scope_of(reason: Reason, stream: str | None, streams: Streams) -> str:
@@ -47,18 +48,31 @@ def suppress_scoped(state: AddressState, scope: str, reason: Reason, now: dateti
 UNSUBSCRIBE_EVENT = "Unsubscribe"
 
 
-def unsubscribe_decision(state: AddressState, stream: str, now: datetime, key: str) -> Decision | None:
-    """One-click unsubscribe from ``stream``; None when the address already is (idempotent)."""
-    unsubscribed = suppress_scoped(state, stream, Reason.UNSUBSCRIBED, now)
+def unsubscribe_decision(
+    state: AddressState, scope: str, now: datetime, key: str, how: str = "one-click unsubscribe"
+) -> Decision | None:
+    """The recipient leaves ``scope`` (a stream, or ``ALL_BULK_UNSUBSCRIBED``); None when they
+    already have (idempotent). ``how``: the door, for the history."""
+    unsubscribed = suppress_scoped(state, scope, Reason.UNSUBSCRIBED, now)
     if unsubscribed is state:
         return None
     return Decision(
         address=state.address,
         action=Action.SUPPRESS,
         event_type=UNSUBSCRIBE_EVENT,
-        detail=f"stream {stream}: one-click unsubscribe",
+        detail=f"{scope_words(scope)}: {how}",
         dedupe_key=key,
         occurred_at=now,
         new_state=unsubscribed,
         reason=Reason.UNSUBSCRIBED,
+        source=Source.RECIPIENT,
     )
+
+
+def scope_words(scope: str) -> str:
+    """A scope as the history and the logs say it."""
+    if scope == ALL_BULK_UNSUBSCRIBED:
+        return "every bulk stream (left by the recipient)"
+    if scope == ALL_BULK:
+        return "every bulk stream"
+    return "every stream" if scope == EVERY else f"stream {scope}"

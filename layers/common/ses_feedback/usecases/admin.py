@@ -38,6 +38,7 @@ from ses_feedback.parsing.operator_input import (
     clean_limit,
     clean_note,
     stream_field,
+    unsubscribe_scope_field,
 )
 from ses_feedback.rules.announcements import erased_event, lifted_event
 from ses_feedback.rules.manual import (
@@ -216,7 +217,7 @@ class SuppressionAdmin:
         comes back clean (its data went with the erasure).
         """
         address, why, who = address_field(raw_address), clean_note(note), clean_actor(actor)
-        stream = stream_field(raw_stream) if raw_stream is not None else None
+        stream = unsubscribe_scope_field(raw_stream) if raw_stream is not None else None
         now = self.now
         state = self.writes.store.get_state(address)
         if state.erased:
@@ -258,7 +259,10 @@ class SuppressionAdmin:
         )
         if written.decision is not None:
             self._log(written.decision)
-        return ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+        outcome = ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+        if outcome.changed and self.events is not None and written.decision is not None:
+            self.events.announce([lifted_event(written.decision, Reason.UNSUBSCRIBED, stream)])
+        return outcome
 
     def _lift_erasure(self, address: str, why: str, who: str, force: bool) -> ManualOutcome:
         store = self.writes.store

@@ -19,10 +19,12 @@ from ses_feedback.errors import EventsNotPublished
 from ses_feedback.model.moments import utc_now
 from ses_feedback.model.outbound import BusEvent
 from ses_feedback.observability import logger, metrics
+from ses_feedback.rules.announcements import recipient_change
 
 if TYPE_CHECKING:
     from ses_feedback.edges.bus import EventBus
     from ses_feedback.edges.timeline import TimelineStore
+    from ses_feedback.usecases.unsubscribe import RecipientChange
 
 
 @dataclass
@@ -68,3 +70,12 @@ class EventPublisher:
         if self.timeline is not None:
             self.timeline.append(published, self.clock())
         metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(published))
+
+
+def announce_changes(publisher: EventPublisher) -> Callable[[RecipientChange], None]:
+    """The unsubscribe page's ``announce``: each change a recipient makes, as an event on the bus."""
+
+    def announce(change: RecipientChange) -> None:
+        publisher.announce([recipient_change(change.kind, change.address, change.scope, change.occurred_at)])
+
+    return announce
