@@ -21,6 +21,9 @@ LINT_HOSTED_ZONE := Z0123456789EXAMPLE
 # `make test PYTEST_WORKERS=0` runs in one process.
 PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+# Runs that drive every function (check, test) also fail on a grant in template.yaml that no
+# call of the function's code needed (tests/support/iam_calls.py; every run checks the calls).
+IAM_GRANTS := --iam-unused-grants
 STATIC_CHECKS := lint typecheck validate checkov build
 
 .PHONY: help venv tools browser demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi docs-graph event-schemas
@@ -28,9 +31,10 @@ STATIC_CHECKS := lint typecheck validate checkov build
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(APP_STAMP): requirements-dev.txt layers/common/requirements.txt pyproject.toml
+$(APP_STAMP): requirements-dev.txt requirements-translator.txt layers/common/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-translator.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -99,12 +103,12 @@ e2e: $(APP_STAMP) ## end-to-end tests (moto_server on loopback)
 	$(PY) -m pytest tests/e2e
 
 check: lint typecheck ## the inner loop (under a minute): lint, types, unit and integration tests
-	$(PY) -m pytest $(PYTEST_PARALLEL) tests/unit tests/infrastructure tests/integration
+	$(PY) -m pytest $(PYTEST_PARALLEL) $(IAM_GRANTS) tests/unit tests/infrastructure tests/integration
 
 # The static checks run two at a time (each is one process on one core), then the tests.
 test: browser $(APP_STAMP) $(TOOLS_STAMP) $(CHECKOV_STAMP) ## everything CI runs: lint, types, template checks, sam build, all tests
 	$(MAKE) --no-print-directory --output-sync=target -j 2 $(STATIC_CHECKS)
-	$(PY) -m pytest $(PYTEST_PARALLEL)
+	$(PY) -m pytest $(PYTEST_PARALLEL) $(IAM_GRANTS)
 
 bench: $(APP_STAMP) ## benchmarks against a local moto server process (figures, not pass/fail)
 	$(PY) -m benchmarks

@@ -15,9 +15,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ses_feedback.edges.dmarc_store import DmarcReportStore
+from ses_feedback import wiring
 from ses_feedback.parsing.dmarc import read_reports
-from ses_feedback.usecases.dmarc import DmarcReports
 from ses_feedback_emulator import motoserver
 from ses_feedback_emulator.bootstrap import bootstrap
 from ses_feedback_stack.names import LocalStack
@@ -57,10 +56,11 @@ def run(endpoint: str) -> list[str]:
 
     motoserver.reset(endpoint)
     refs = bootstrap(LocalStack(prefix="bench-dmarc"))
-    store = DmarcReportStore(refs["DmarcReportTable"])
+    use_case = wiring.dmarc_reports_for(refs["DmarcReportTable"])
     calls: Counter[str] = Counter()
-    store.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.update([model.name]))
-    use_case = DmarcReports(store=store)
+    use_case.store.client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.update([model.name])
+    )
     report = read_reports(data).reports[0]
     copies = [report.model_copy(update={"report_id": f"{report.report_id}-{n}"}) for n in range(STORED)]
     for label, batch in (("store", copies), ("store again", copies)):

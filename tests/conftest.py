@@ -8,9 +8,11 @@ import os
 import re
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from tests.support import iam_calls
 from tests.support.dns_server import DnsServer
 
 # Tests never reach AWS: fake credentials, a fixed region, and no endpoint unless a test
@@ -29,6 +31,8 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+# Every AWS call a function's handler makes is checked against that function's IAM policy.
+iam_calls.install()
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
@@ -40,6 +44,40 @@ class _Recorder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--iam-unused-grants",
+        action="store_true",
+        help="fail the run when template.yaml grants a function an action on a resource that no "
+        "call of that function's handler needed (meaningful on the whole suite: `make test`)",
+    )
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when xdist is not loaded
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: a worker's requests reach the controller, which judges the grants at the end."""
+    text = getattr(node, "workeroutput", {}).get("iam_requests")
+    if text:
+        iam_calls.RECORDER.seen.update(iam_calls.load(text))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workeroutput"):  # an xdist worker: hand the requests over
+        config.workeroutput["iam_requests"] = iam_calls.dump(iam_calls.RECORDER.seen)
+        return
+    if not config.getoption("--iam-unused-grants"):
+        return
+    unused = iam_calls.unused_grants(iam_calls.RECORDER.seen)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if unused and reporter is not None:
+        reporter.write_sep("=", "IAM: granted in template.yaml, needed by no call of the suite", red=True)
+        for line in unused:
+            reporter.write_line(line)
+    if unused:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -67,6 +105,18 @@ def no_address_in_logs() -> Iterator[_Recorder]:
         service_logger.setLevel(previous_level)
     leaked = [line for line in recorder.lines if EMAIL.search(line)]
     assert not leaked, f"log lines carry an email address in clear: {leaked[:3]}"
+
+
+@pytest.fixture(autouse=True)
+def calls_within_iam() -> Iterator[iam_calls.Recorder]:
+    """No handler makes an AWS call that its role, as the template grants it, would refuse:
+    moto ignores IAM, so without this a missing grant shows only after a deploy."""
+    iam_calls.RECORDER.clear()
+    yield iam_calls.RECORDER
+    refused = [request.describe() for request in iam_calls.RECORDER.refused]
+    assert not refused, "AWS would refuse these calls (template.yaml grants them not): " + "; ".join(
+        dict.fromkeys(refused)
+    )
 
 
 @pytest.fixture(autouse=True)

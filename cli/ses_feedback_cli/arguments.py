@@ -1,8 +1,14 @@
-"""argparse types: the refusal names the rule (a range, an address's fault), never a function name."""
+"""argparse types: the refusal names the rule (a range, an address's fault), never a function name.
+
+Every number a command takes is read by one of these, so a negative, a non-number, nan or
+infinity is refused on the command line, before anything runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from collections.abc import Callable
 
 from ses_feedback.errors import InvalidAddress
@@ -22,16 +28,33 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def seconds_above_zero(text: str) -> float:
+def seconds(high: float) -> Callable[[str], float]:
+    """A number of seconds above 0 and at most ``high`` (nan and infinity refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and 0 < value <= high):
+            raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, at most {high:g}")
+        return value
+
+    return parse
+
+
+def fraction(text: str) -> float:
+    """A rate from 0 to 1 (0.025 is 2.5%), as the template's rate parameters are."""
     try:
         value = float(text)
     except ValueError:
-        value = 0.0
-    if not value > 0:  # also refuses nan
-        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+        value = math.nan
+    if not 0 <= value <= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError("must be a rate from 0 to 1 (0.025 is 2.5%)")
     return value
 
 
+seconds_above_zero = seconds(3600)
 port_number = whole_number(1, 65535)
 
 
@@ -41,3 +64,16 @@ def email_address(text: str) -> str:
         return normalize_address(text)
     except InvalidAddress as exc:
         raise argparse.ArgumentTypeError(f"not an email address: {exc}") from None
+
+
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,23}")
+
+
+def stack_prefix(text: str) -> str:
+    """A local stack's prefix: it starts every resource's name (a Lambda function's is at most
+    64 characters, an S3 bucket's lower case) and names the stack's folder under .local/."""
+    if not _PREFIX.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            "must be a letter, then letters, digits or '-', at most 24 characters in all"
+        )
+    return text

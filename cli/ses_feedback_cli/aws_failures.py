@@ -3,17 +3,22 @@
 Refusals of ours carry their exit status in the error table; these come from the shell the
 command runs in: no AWS answering at the endpoint (local mode not started), no credentials, a
 table, queue or bucket that is not where the command looks (a wrong --prefix or --table), or
-credentials AWS does not accept. Any other AWS error is left to raise: it is a bug to see.
+credentials AWS does not accept. Any other AWS error is said as AWS said it, on one line
+with its code (``Operation (Code): message``): a command never prints a traceback.
 """
 
 from __future__ import annotations
 
 import os
 
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+# The CLI's one botocore import (pyproject.toml's contract names it): the store and the other
+# edges on the command paths let botocore's failures through, and this is where they become a
+# line; the edges that translate theirs raise AwsCallFailed, whose cause is read the same way.
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as AwsConnectionError
+from ses_feedback.errors import AwsCallFailed
 
-FAILURES = (AwsConnectionError, NoCredentialsError, NoRegionError, ClientError)
+FAILURES = (BotoCoreError, ClientError, AwsCallFailed)
 
 # Error codes that mean "not there": SQS (query and JSON protocols); DynamoDB, Lambda, S3 and
 # Secrets Manager.
@@ -31,8 +36,20 @@ _NOT_ACCEPTED = frozenset(
 )
 
 
-def explain(exc: Exception) -> str | None:
-    """The line to print for ``exc``, or None when it is not the environment's failure."""
+def code_of(exc: Exception) -> str:
+    """AWS's error code for a ClientError; botocore's class name for a failure of its own."""
+    if isinstance(exc, AwsCallFailed) and isinstance(exc.__cause__, Exception):
+        return code_of(exc.__cause__)
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "")) or "ClientError"
+    return type(exc).__name__
+
+
+def explain(exc: Exception) -> str:
+    """The one line to print for ``exc``: what to check when it is the environment's failure."""
+    if isinstance(exc, AwsCallFailed):
+        # An edge translated botocore's failure: explain what AWS said.
+        return explain(exc.__cause__) if isinstance(exc.__cause__, Exception) else str(exc)
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if isinstance(exc, AwsConnectionError):
         if endpoint:
@@ -48,10 +65,10 @@ def explain(exc: Exception) -> str | None:
     if isinstance(exc, NoRegionError):
         return "no AWS region: set AWS_REGION"
     if not isinstance(exc, ClientError):
-        return None
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    message = str(exc.response.get("Error", {}).get("Message") or code).rstrip(".")
-    said = f"{exc.operation_name}: {message}"
+        return " ".join(str(exc).split())  # ParamValidationError says it over several lines
+    code = code_of(exc)
+    message = " ".join(str(exc.response.get("Error", {}).get("Message") or code).split()).rstrip(".")
+    said = f"{exc.operation_name} ({code}): {message}"
     if code in _MISSING and exc.operation_name == "Invoke":
         return f"{said}: check --function-name (the stack's SenderFunctionName output) and AWS_REGION"
     if code in _NO_QUEUE and not endpoint:
@@ -71,4 +88,4 @@ def explain(exc: Exception) -> str | None:
         )
     if code in _NOT_ACCEPTED:
         return f"{said}: check the AWS credentials in use and their permissions"
-    return None
+    return said

@@ -3,6 +3,10 @@
 The answer goes to the real stdout. While a command runs, ``main`` sends everything else
 that writes to stdout (handler logs, EMF metrics) to stderr, so ``--json`` output stays
 parseable.
+
+One rule for errors, in ``error``: under ``--json`` an error is the answer, a JSON object
+``{"error": {"code", "message", "field", "problems"}}`` (the API's error body) on stdout;
+otherwise it is one line ``error: …`` on stderr.
 """
 
 from __future__ import annotations
@@ -15,6 +19,17 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 _answer: TextIO = sys.stdout
+_errors_as_json = False
+
+
+def json_errors() -> bool:
+    return _errors_as_json
+
+
+def errors_as_json(on: bool) -> None:
+    """Set by ``main`` from the command's ``--json``: where ``error`` writes."""
+    global _errors_as_json  # noqa: PLW0603 - one command per process
+    _errors_as_json = on
 
 
 def capture_answer_stream() -> None:
@@ -76,5 +91,11 @@ def print_json(value: Any) -> None:
     say(json.dumps(value, indent=2))
 
 
-def error(text: str) -> None:
-    print(f"error: {text}", file=sys.stderr, flush=True)
+def error(text: str, code: str = "failed", body: dict[str, Any] | None = None) -> None:
+    """An error, by the one rule: the JSON answer under ``--json`` (``body`` when the error
+    table gave one, else ``code`` and ``text``), else a line on stderr."""
+    if _errors_as_json:
+        said = body or {"error": {"code": code, "message": text, "field": None, "problems": []}}
+        print(json.dumps(said), file=_answer, flush=True)
+    else:
+        print(f"error: {text}", file=sys.stderr, flush=True)

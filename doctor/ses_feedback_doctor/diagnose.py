@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from botocore.exceptions import BotoCoreError
+from ses_feedback import wiring
+from ses_feedback.errors import AwsCallFailed
 
 from ses_feedback_doctor.dns_checks import dns_checks
 from ses_feedback_doctor.dns_lookup import DnsLookup
@@ -68,10 +69,10 @@ def diagnose(request: DoctorRequest, dns: DnsLookup, ses: SesGateway | None = No
     checks: list[Check] = []
     ses_facts: SesFacts | None = None
     if not request.dns_only:
-        gateway = ses or SesGateway(request.region)
+        gateway = ses or SesGateway(wiring.ses_setup_for(request.region))
         try:
             ses_facts = gateway.facts(request.domain, request.configuration_set)
-        except BotoCoreError as exc:  # no credentials, no network: the DNS checks still run
+        except AwsCallFailed as exc:  # SES not reached (no credentials, no network): the DNS checks still run
             checks.append(
                 Check(
                     "ses.api",

@@ -109,17 +109,3 @@ def use_case_description(facts: StackFacts, mail_type: str, website_url: str) ->
         f"signs with d={facts.domain}, and {dmarc} is published{reports}."
     )
     return "\n\n".join(lines)
-
-
-def submit(client: Any, mail_type: str, website_url: str, description: str, contacts: list[str]) -> None:
-    """SES v2 PutAccountDetails: the request to leave the sandbox in the client's region."""
-    arguments: dict[str, Any] = {
-        "MailType": mail_type,
-        "WebsiteURL": website_url,
-        "ContactLanguage": "EN",
-        "UseCaseDescription": description,
-        "ProductionAccessEnabled": True,
-    }
-    if contacts:
-        arguments["AdditionalContactEmailAddresses"] = contacts
-    client.put_account_details(**arguments)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
 from ses_feedback import wiring
+from ses_feedback.errors import AwsCallFailed
 from ses_feedback.rules.dmarc import DmarcSummary, OwnSending
 
 from ses_feedback_doctor.model import Check, Status, Target
@@ -59,7 +59,7 @@ def dmarc_reports_check(target: Target, table: str, now: datetime) -> Check:
     try:
         summary = reports.summary(target.domain, own, since=now - WINDOW)
         last = reports.last_stored_at(target.domain)
-    except (BotoCoreError, ClientError) as exc:
+    except AwsCallFailed as exc:
         return Check(
             "dmarc.reports",
             Status.UNKNOWN,

@@ -1,17 +1,16 @@
-"""The SES edge: the SES v2 calls the doctor makes, turned into facts.
+"""The doctor's SES facts: SES v2's answers (``ses_feedback.edges.ses_setup``) turned into facts.
 
 Read-only: GetEmailIdentity, GetConfigurationSet, GetConfigurationSetEventDestinations and
 GetAccount. A call that fails for a reason other than "not found" (no permission, throttled)
-is kept as an error fact, so the other checks still run.
+is kept as an error fact, so the other checks still run; when SES cannot be reached at all
+(no credentials, no network), ``AwsCallFailed`` without a code leaves ``facts``.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-import boto3
-from botocore.exceptions import ClientError
+from ses_feedback.errors import AwsCallFailed
 
 from ses_feedback_doctor.model import (
     AccountFacts,
@@ -21,52 +20,60 @@ from ses_feedback_doctor.model import (
     SesFacts,
 )
 
-if TYPE_CHECKING:
-    from mypy_boto3_sesv2 import SESV2Client
+
+class SesReads(Protocol):
+    """What the doctor asks SES (``ses_feedback.edges.ses_setup.SesSetup``, built by wiring)."""
+
+    @property
+    def region(self) -> str | None: ...
+
+    def identity(self, domain: str) -> dict[str, Any] | None: ...
+
+    def configuration_set_exists(self, name: str) -> bool: ...
+
+    def event_destinations(self, name: str) -> list[dict[str, Any]]: ...
+
+    def account(self) -> dict[str, Any]: ...
 
 
-def _not_found(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "NotFoundException"
-
-
-def _error(exc: ClientError) -> str:
-    error = exc.response.get("Error", {})
-    return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
+def _error(exc: AwsCallFailed) -> str:
+    if not exc.answered:
+        raise exc  # SES could not be reached: no check can run (diagnose says so once)
+    return f"{exc.aws_code}: {exc.reason}".strip()
 
 
 class SesGateway:
-    """SES v2 in one region; pass ``client`` to use another (a moto or stubbed one in tests)."""
+    """SES v2 in one region, through the domain's edge (``wiring.ses_setup_for``)."""
 
-    def __init__(self, region: str, client: SESV2Client | None = None) -> None:
-        self.region = region
-        self._client = client
+    def __init__(self, setup: SesReads) -> None:
+        self.setup = setup
 
-    @cached_property
-    def client(self) -> SESV2Client:
-        return self._client or boto3.client("sesv2", region_name=self.region)
+    @property
+    def region(self) -> str | None:
+        return self.setup.region
 
     def facts(self, domain: str, configuration_set: str | None = None) -> SesFacts:
         errors: dict[str, str] = {}
         identity: IdentityFacts | None = None
         try:
-            identity = identity_facts(self.client.get_email_identity(EmailIdentity=domain))
-        except ClientError as exc:
-            if not _not_found(exc):
-                errors["GetEmailIdentity"] = _error(exc)
+            answer = self.setup.identity(domain)
+            identity = identity_facts(answer) if answer is not None else None
+        except AwsCallFailed as exc:
+            errors["GetEmailIdentity"] = _error(exc)
         name = configuration_set or (identity.configuration_set if identity else None)
         configuration_set_facts = None
         if name and identity is not None:
             try:
                 configuration_set_facts = self.configuration_set(name)
-            except ClientError as exc:
+            except AwsCallFailed as exc:
                 errors["GetConfigurationSet"] = _error(exc)
         account = None
         try:
-            account = account_facts(self.client.get_account())
-        except ClientError as exc:
+            account = account_facts(self.setup.account())
+        except AwsCallFailed as exc:
             errors["GetAccount"] = _error(exc)
         return SesFacts(
-            region=self.region,
+            region=self.region or "",
             identity=identity,
             configuration_set=configuration_set_facts,
             account=account,
@@ -74,15 +81,11 @@ class SesGateway:
         )
 
     def configuration_set(self, name: str) -> ConfigurationSetFacts:
+        if not self.setup.configuration_set_exists(name):
+            return ConfigurationSetFacts(name=name, exists=False)
         try:
-            self.client.get_configuration_set(ConfigurationSetName=name)
-        except ClientError as exc:
-            if _not_found(exc):
-                return ConfigurationSetFacts(name=name, exists=False)
-            raise
-        try:
-            response = self.client.get_configuration_set_event_destinations(ConfigurationSetName=name)
-        except ClientError as exc:
+            answer = self.setup.event_destinations(name)
+        except AwsCallFailed as exc:
             return ConfigurationSetFacts(name=name, exists=True, error=_error(exc))
         destinations = tuple(
             EventDestination(
@@ -91,7 +94,7 @@ class SesGateway:
                 event_types=frozenset(d.get("MatchingEventTypes", [])),
                 sns_topic_arn=d.get("SnsDestination", {}).get("TopicArn"),
             )
-            for d in response.get("EventDestinations", [])
+            for d in answer
         )
         return ConfigurationSetFacts(name=name, exists=True, destinations=destinations)
 

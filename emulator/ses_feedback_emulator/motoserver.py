@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -199,16 +200,28 @@ def free_port() -> int:
         return port
 
 
-def port_in_use(host: str, port: int) -> bool:
-    """Whether something already listens on ``host:port`` (a check before starting there)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+def bind_problem(host: str, port: int) -> str | None:
+    """Why a server could not listen on ``host:port`` (a check before starting there), or None.
+
+    ``in use`` when something already listens there; otherwise the system's reason (an
+    address that is not this machine's, a name that does not resolve)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"{host!r} is not an address or host name this machine resolves ({exc})"
+    with socket.socket(family, kind, proto) as probe:
         # As the servers bind: a port left in TIME_WAIT by a stopped server is free.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((host, port))
-        except OSError:
-            return True
-    return False
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return IN_USE
+            return f"{host} is not an address to listen on here ({exc.strerror or exc})"
+    return None
+
+
+IN_USE = "in use"
 
 
 def reset(endpoint: str) -> None:

@@ -20,7 +20,14 @@ import boto3
 from botocore.exceptions import ClientError
 
 from ses_feedback_emulator.mail import accepted_message
-from ses_feedback_emulator.simulator import AutoReply, SentMessage, auto_replies, notifications
+from ses_feedback_emulator.simulator import (
+    AutoReply,
+    SentMessage,
+    auto_replies,
+    notifications,
+    rendering_failure,
+)
+from ses_feedback_emulator.templates import RenderingFailure, Template
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -30,10 +37,13 @@ _SEND = "/v2/email/outbound-emails"
 _SUPPRESSED = re.compile(r"^/v2/email/suppression/addresses(?:/(?P<address>[^/]+))?/?$")
 _IDENTITY = re.compile(r"^/v2/email/identities/(?P<identity>[^/]+)/?$")
 _MAIL_FROM = re.compile(r"^/v2/email/identities/(?P<identity>[^/]+)/mail-from/?$")
+_TEMPLATES = re.compile(r"^/v2/email/templates(?:/(?P<name>[^/]+))?/?$")
 _ACCOUNT = "/v2/email/account"
 _ACCOUNT_DETAILS = "/v2/email/account/details"
 _MAILBOX = "/_local/mailbox"
 _MESSAGES = "/_local/messages"
+# What `local up` records of each stack it serves (state.py): its REST API's address.
+_STACKS = re.compile(r"^/_local/stacks/(?P<prefix>[^/]+)/?$")
 # Which process serves here: `motoserver.start` waits for its own child, not whatever answers.
 SERVER_PID = "/_local/pid"
 _RESET = "/moto-api/reset"
@@ -64,6 +74,10 @@ class LocalSes:
         self.suppressed: dict[str, tuple[str, float]] = {}
         # Each identity's custom MAIL FROM (moto has none): identity → MailFromAttributes.
         self.mail_from: dict[str, dict[str, str]] = {}
+        # SES v2 email templates (moto has none): name → template, and when each was created.
+        self.templates: dict[str, tuple[Template, float]] = {}
+        # Each served stack's record (prefix → {"api_url": …}), as `local up` put it.
+        self.stacks: dict[str, dict[str, Any]] = {}
         # The last PutAccountDetails (production-access --submit), as GetAccount's Details.
         self.account_details: dict[str, Any] | None = None
         # One worker publishes in order, after the request that caused it has been answered
@@ -80,6 +94,8 @@ class LocalSes:
             self.messages.clear()
             self.suppressed.clear()
             self.mail_from.clear()
+            self.stacks.clear()
+            self.templates.clear()
             self.account_details = None
         if path == _MAILBOX:
             return _json(start_response, [asdict(reply) for reply in self.mailbox])
@@ -87,12 +103,19 @@ class LocalSes:
             return _json(start_response, self.messages)
         if path == SERVER_PID:
             return _json(start_response, {"pid": os.getpid()})
+        stack = _STACKS.match(path)
+        if stack:
+            return self._stack_record(unquote(stack["prefix"]), method, environ, start_response)
         match = _DESTINATIONS.match(path)
         if match:
             return self._event_destinations(match["name"], method, _read_body(environ), start_response)
         suppressed = _SUPPRESSED.match(path)
         if suppressed:
             return self._suppression_list(environ, suppressed["address"], method, start_response)
+        templates = _TEMPLATES.match(path)
+        if templates:
+            name = unquote(templates["name"]) if templates["name"] else None
+            return self._templates(name, method, _read_body(environ), start_response)
         if path == _SEND and method == "POST":
             return self._send(environ, start_response)
         if path == _ACCOUNT and method == "GET":
@@ -114,6 +137,58 @@ class LocalSes:
         if identity and method == "GET":
             return self._identity(unquote(identity["identity"]), environ, start_response)
         return self.app(environ, start_response)
+
+    def _stack_record(
+        self, prefix: str, method: str, environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if method == "PUT":
+            record = json.loads(_read_body(environ) or b"{}")
+            self.stacks[prefix] = record if isinstance(record, dict) else {}
+            return _json(start_response, {})
+        if prefix not in self.stacks:
+            return _json(start_response, {"message": f"no local up serves {prefix}"}, status="404 Not Found")
+        return _json(start_response, self.stacks[prefix])
+
+    # ---- email templates (SES v2 *EmailTemplate*; moto has none) --------------------------------
+
+    def _templates(
+        self, name: str | None, method: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if name is None and method == "GET":
+            listed = [
+                {"TemplateName": known, "CreatedTimestamp": created}
+                for known, (_, created) in sorted(self.templates.items())
+            ]
+            return _json(start_response, {"TemplatesMetadata": listed})
+        if method in ("POST", "PUT"):
+            try:
+                request = json.loads(body or b"{}")
+                wanted = name if name is not None else request.get("TemplateName")
+                template = Template.of(wanted, request.get("TemplateContent"))
+            except (ValueError, AttributeError) as exc:
+                return _refusal(start_response, "400 Bad Request", "BadRequestException", str(exc))
+            if method == "POST" and name is None:
+                if template.name in self.templates:
+                    return _refusal(
+                        start_response,
+                        "400 Bad Request",
+                        "AlreadyExistsException",
+                        f"Template {template.name} already exists.",
+                    )
+                self.templates[template.name] = (template, time.time())
+                return _json(start_response, {})
+            if method == "PUT" and template.name in self.templates:
+                self.templates[template.name] = (template, self.templates[template.name][1])
+                return _json(start_response, {})
+        if name is None or name not in self.templates:
+            return _refusal(
+                start_response, "404 Not Found", "NotFoundException", f"Template {name} does not exist."
+            )
+        if method == "DELETE":
+            del self.templates[name]
+            return _json(start_response, {})
+        template, _ = self.templates[name]
+        return _json(start_response, {"TemplateName": name, "TemplateContent": template.as_content()})
 
     # ---- the account and the sending identity, as doctor and production-access read them -----
 
@@ -205,6 +280,31 @@ class LocalSes:
 
     def _send(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         body = _read_body(environ)
+        request = json.loads(body or b"{}")
+        content = request.get("Content", {})
+        failure: tuple[str, str] | None = None
+        if "Template" in content:
+            # moto cannot send a template: render it here and hand moto the simple message.
+            chosen = content["Template"]
+            name = str(chosen.get("TemplateName") or str(chosen.get("TemplateArn", "")).rpartition("/")[2])
+            if name not in self.templates:
+                return _refusal(
+                    start_response, "404 Not Found", "NotFoundException", f"Template {name} does not exist."
+                )
+            simple: dict[str, Any] = {"Headers": chosen["Headers"]} if chosen.get("Headers") else {}
+            try:
+                subject, text, html = self.templates[name][0].render(chosen.get("TemplateData"))
+            except RenderingFailure as exc:
+                # SES accepts the call and publishes a Rendering Failure; nobody gets the mail.
+                failure = (name, str(exc))
+                subject, text, html = f"(template {name}: rendering failed)", str(exc), None
+            simple["Subject"] = {"Data": subject}
+            simple["Body"] = {
+                part: {"Data": value} for part, value in (("Text", text), ("Html", html)) if value is not None
+            }
+            request["Content"] = {"Simple": simple, "Template": chosen}
+            body = json.dumps({**request, "Content": {"Simple": simple}}).encode()
+            environ["CONTENT_LENGTH"] = str(len(body))
         environ["wsgi.input"] = io.BytesIO(body)
         captured: dict[str, Any] = {}
 
@@ -214,13 +314,13 @@ class LocalSes:
 
         response = b"".join(self.app(environ, capture))
         if captured.get("status", "").startswith("200"):
-            self._after_send(
-                json.loads(body or b"{}"), json.loads(response)["MessageId"], _signed_region(environ)
-            )
+            message_id = json.loads(response)["MessageId"]
+            self._after_send(request, message_id, _signed_region(environ), failure)
         return [response]
 
-    def _after_send(self, request: dict[str, Any], message_id: str, region: str) -> None:
-        self.messages.append(accepted_message(request, message_id, datetime.now(UTC), region).as_json())
+    def _after_send(
+        self, request: dict[str, Any], message_id: str, region: str, failure: tuple[str, str] | None = None
+    ) -> None:
         destination = request.get("Destination", {})
         simple = request.get("Content", {}).get("Simple", {})
         message = SentMessage(
@@ -233,10 +333,18 @@ class LocalSes:
             tags={t["Name"]: t["Value"] for t in request.get("EmailTags", [])},
             configuration_set=request.get("ConfigurationSetName"),
         )
-        self.mailbox.extend(auto_replies(message))
+        if failure is not None:
+            print(
+                f"local ses: template {failure[0]} did not render: {failure[1]}", file=sys.stderr, flush=True
+            )
+            events = rendering_failure(message, datetime.now(UTC), *failure)
+        else:
+            self.messages.append(accepted_message(request, message_id, datetime.now(UTC), region).as_json())
+            self.mailbox.extend(auto_replies(message))
+            events = notifications(message, datetime.now(UTC))
         if not message.configuration_set:
             return  # SES publishes events only for mail sent with a configuration set
-        for event in notifications(message, datetime.now(UTC)):
+        for event in events:
             for definition in self.destinations.get(message.configuration_set, {}).values():
                 matches = _V2_TYPE[event["eventType"]] in definition.get("MatchingEventTypes", [])
                 topic = definition.get("SnsDestination", {}).get("TopicArn")
@@ -276,6 +384,10 @@ def _epoch(iso: str | None) -> float:
 def _read_body(environ: Environ) -> bytes:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     return environ["wsgi.input"].read(length) if length else b""
+
+
+def _refusal(start_response: StartResponse, status: str, error_type: str, message: str) -> list[bytes]:
+    return _json(start_response, {"message": message}, status=status, error_type=error_type)
 
 
 def _json(

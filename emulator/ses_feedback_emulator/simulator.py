@@ -125,6 +125,22 @@ def _mail(message: SentMessage, sent_at: datetime) -> dict[str, Any]:
     }
 
 
+def rendering_failure(
+    message: SentMessage, sent_at: datetime, template: str, error: str
+) -> list[dict[str, Any]]:
+    """What SES publishes for a templated send whose data does not render: Send, then
+    Rendering Failure; the mail goes to nobody."""
+    mail = _mail(message, sent_at)
+    return [
+        {"eventType": "Send", "mail": mail, "send": {}},
+        {
+            "eventType": "Rendering Failure",
+            "mail": mail,
+            "failure": {"templateName": template, "errorMessage": error},
+        },
+    ]
+
+
 def notifications(message: SentMessage, sent_at: datetime) -> list[dict[str, Any]]:
     """Every notification SES would publish for ``message``, in the order it publishes them."""
     mail = _mail(message, sent_at)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ses_feedback.model.dmarc import INCOMING_PREFIX
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.receipts import received_message_ids
+from ses_feedback.retry import within_remaining_time
 from ses_feedback.wiring import dmarc_reports
 
 
@@ -19,6 +20,7 @@ from ses_feedback.wiring import dmarc_reports
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The receipt rule's S3 action stored the message at its ObjectKeyPrefix + message id.
     keys = [INCOMING_PREFIX + message_id for message_id in received_message_ids(event)]

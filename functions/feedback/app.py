@@ -25,6 +25,7 @@ from ses_feedback.parsing.events import (
     parse_sns_notification,
     parse_sqs_body,
 )
+from ses_feedback.retry import within_remaining_time
 
 if TYPE_CHECKING:
     from ses_feedback.usecases.feedback import FeedbackProcessor
@@ -38,6 +39,7 @@ NOT_AN_EVENT = "not an SQS event, an SNS event or an SES notification"
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(event, dict):  # a direct invoke's payload may be any JSON
         raise InvalidNotification(NOT_AN_EVENT)

@@ -29,16 +29,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 from ses_feedback import wiring
 from ses_feedback.errors import (
+    REFUSALS,
     SEND_REFUSALS,
     IdempotencyConflict,
     InvalidRequest,
     SesFeedbackError,
+    SuppressedRecipientsRejected,
     is_refusal,
 )
-from ses_feedback.model.answers import ErrorAnswer, SendAnswer, SendStatus, refusal_responses
+from ses_feedback.model.answers import ErrorAnswer, SendAnswer, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
 from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
+from ses_feedback.retry import within_remaining_time
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -54,9 +57,12 @@ _RESPONSES: dict[int, Any] = {
     },
     **refusal_responses(SEND_REFUSALS),
 }
-# 409 is also the answer when on_suppressed=reject refused the message: a SendAnswer, status rejected.
-_RESPONSES[409]["description"] = "status rejected (on_suppressed=reject); " + _RESPONSES[409]["description"]
-_RESPONSES[409]["content"]["application/json"]["model"] = SendAnswer | ErrorAnswer
+# on_suppressed=reject's refusal is answered with a SendAnswer (status rejected), at its row's status.
+_REJECTED = REFUSALS[SuppressedRecipientsRejected]
+_RESPONSES[_REJECTED.http_status]["description"] = (
+    f"status {_REJECTED.code} (on_suppressed=reject); " + _RESPONSES[_REJECTED.http_status]["description"]
+)
+_RESPONSES[_REJECTED.http_status]["content"]["application/json"]["model"] = SendAnswer | ErrorAnswer
 
 
 @app.post(
@@ -71,8 +77,7 @@ def post_messages(request: Annotated[SendRequest, Body()]) -> Response[SendAnswe
     context = app.current_event.request_context
     called_on = f"https://{context.domain_name}/{context.stage}" if context.domain_name else None
     answer = send(request, app_name(identity.user_arn or identity.caller), app.lambda_context, called_on)
-    status = 409 if answer.status is SendStatus.REJECTED else 200
-    return Response(status, content_types.APPLICATION_JSON, answer)
+    return Response(answer.http_status, content_types.APPLICATION_JSON, answer)
 
 
 @app.get("/openapi.json", include_in_schema=False)
@@ -221,6 +226,7 @@ def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if isinstance(event, dict) and "httpMethod" in event and "requestContext" in event:
         return app.resolve(event, context)

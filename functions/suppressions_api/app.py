@@ -47,8 +47,16 @@ from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.streams import STREAM_PATTERN, UNSUBSCRIBE_SCOPE_PATTERN
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.operator_input import NOTE_MAX, PAGE_MAX, ErasureRequest, ManualSuppressionRequest
+from ses_feedback.parsing.operator_input import (
+    ADDRESSES,
+    HISTORY,
+    NOTE_MAX,
+    RECENT_HISTORY,
+    ErasureRequest,
+    ManualSuppressionRequest,
+)
 from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
+from ses_feedback.retry import within_remaining_time
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.use([refuse_unknown_query])
@@ -59,7 +67,9 @@ AddressPath = Annotated[
     str, BeforeValidator(unquote), Path(min_length=3, max_length=320, description="an email address")
 ]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
-Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
+# Page sizes: the one table (parsing/operator_input.py) gives each its default and its most.
+AddressesLimit = Annotated[int, Query(ge=1, le=ADDRESSES.most)]
+HistoryLimit = Annotated[int, Query(ge=1, le=HISTORY.most)]
 
 
 def _responses(answer: Any, *refusals: type[SesFeedbackError]) -> dict[int, Any]:
@@ -91,7 +101,7 @@ def list_suppressions(
     reason: Annotated[
         Reason | None, Query(description="only this reason (with a stream: the reason on that stream)")
     ] = None,
-    limit: Limit = 100,
+    limit: AddressesLimit = ADDRESSES.default,
     cursor: Cursor = None,
     stream: Annotated[
         str | None,
@@ -116,7 +126,7 @@ def list_suppressions(
 )
 def get_suppression(
     address: AddressPath,
-    history: Annotated[int, Query(ge=1, le=100)] = 20,
+    history: Annotated[int, Query(ge=1, le=RECENT_HISTORY.most)] = RECENT_HISTORY.default,
     stream: Annotated[
         str | None,
         Query(pattern=STREAM_PATTERN, description="answer for this stream: suppressed, reason, since"),
@@ -141,7 +151,9 @@ def get_suppression(
     responses=_responses(HistoryPageModel, InvalidRequest),
     tags=["suppressions"],
 )
-def list_events(address: AddressPath, limit: Limit = 50, cursor: Cursor = None) -> HistoryPageModel:
+def list_events(
+    address: AddressPath, limit: HistoryLimit = HISTORY.default, cursor: Cursor = None
+) -> HistoryPageModel:
     return HistoryPageModel.of(wiring.admin().history(address, limit, cursor))
 
 
@@ -234,5 +246,6 @@ def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

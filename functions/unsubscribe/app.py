@@ -46,6 +46,7 @@ from ses_feedback.pages import preferences as pages
 from ses_feedback.parsing.catalogue import read_catalogue
 from ses_feedback.parsing.preference_form import read_preference_form
 from ses_feedback.parsing.problems import invalid_request
+from ses_feedback.retry import within_remaining_time
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -204,5 +205,6 @@ def _refused(error: SesFeedbackError) -> Response[Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -112,13 +112,22 @@ def user_env() -> dict[str, str]:
 
 
 def start_local_up(
-    log: Path, port: int, api_port: int | None = None, **popen: Any
+    log: Path, port: int, api_port: int | None = None, prefix: str | None = None, **popen: Any
 ) -> subprocess.Popen[bytes]:
     """`ses-feedback local up --port PORT --api-port API_PORT` as a user starts it; returns once
     it serves (the REST API on a free port unless given: tests may run side by side)."""
     with log.open("w") as sink:
         up = subprocess.Popen(
-            [CLI, "local", "up", "--port", str(port), "--api-port", str(api_port or free_port())],
+            [
+                CLI,
+                *(["--prefix", prefix] if prefix else []),
+                "local",
+                "up",
+                "--port",
+                str(port),
+                "--api-port",
+                str(api_port or free_port()),
+            ],
             env=user_env(),
             stdout=sink,
             stderr=subprocess.STDOUT,

@@ -42,8 +42,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from ses_feedback import wiring
+from ses_feedback.edges.queues import Queues
 from ses_feedback.edges.store import SuppressionStore
-from ses_feedback_cli.redrive import queue_depth
 from ses_feedback_emulator.bootstrap import bootstrap
 from ses_feedback_emulator.lambdas import drain, load_handler
 from ses_feedback_stack.names import LocalStack
@@ -299,10 +299,10 @@ def test_twenty_thousand_notifications_with_failing_dynamodb_are_applied_exactly
     for start in range(0, TOTAL, WAVE):
         publish(refs["FeedbackTopic"], plan.messages[start : start + WAVE])
         invocation_errors += drain(soak_stack, handler=handler).invocation_errors
-    dead_after_traffic = queue_depth(sqs, dlq)
+    dead_after_traffic = Queues(client=sqs).depth(dlq)
     # ... then, while the DLQ holds more than the garbage, redrive and drain again (faults on)
     rounds = 0
-    while queue_depth(sqs, dlq) > GARBAGE and rounds < MAX_REDRIVE_ROUNDS:
+    while Queues(client=sqs).depth(dlq) > GARBAGE and rounds < MAX_REDRIVE_ROUNDS:
         moved = cli.json("redrive", "--json")
         assert moved["method"] == "loop"  # moto has no message move task: the fallback ran
         assert moved["moved"] == moved["dead_letter_queue_depth_before"]
@@ -317,7 +317,7 @@ def test_twenty_thousand_notifications_with_failing_dynamodb_are_applied_exactly
     assert invocation_errors > 0  # whole batches failed (their BatchGetItem was throttled)
     assert dead_after_traffic > GARBAGE + 0.02 * TOTAL
     assert rounds >= 1
-    assert queue_depth(sqs, queue) == 0
+    assert Queues(client=sqs).depth(queue) == 0
 
     # ... every garbage message, and nothing else, is in the DLQ
     assert sorted(dead_letters(dlq)) == sorted(plan.garbage)

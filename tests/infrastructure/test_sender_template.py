@@ -7,6 +7,8 @@ from typing import Any
 
 from ses_feedback_stack.template import Resolver, load_template
 
+from tests.support import iam_calls
+
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 SENDER = RESOURCES["SenderFunction"]["Properties"]
@@ -33,23 +35,38 @@ def test_sender_reads_the_suppression_table_only_with_batch_get_item() -> None:
 def test_sender_keeps_idempotency_records_only_in_its_own_table() -> None:
     on_table = [s for s in statements() if s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
     assert [actions(s) for s in on_table] == [
-        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+        {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     ]
 
 
-def test_sender_may_send_only_as_the_sending_domain_through_this_configuration_set() -> None:
-    (ses,) = [s for s in statements() if any(a.startswith("ses:") for a in actions(s))]
-    assert actions(ses) == {"ses:SendEmail", "ses:SendTemplatedEmail"}
-    resolver = Resolver(TEMPLATE, parameters={"SendingDomain": "mail.example.net"}, account_id="111122223333")
-    resolver.refs["ConfigurationSet"] = "cs-1"
-    assert resolver.resolve(ses["Resource"]) == [
-        "arn:aws:ses:us-east-1:111122223333:identity/mail.example.net",
-        "arn:aws:ses:us-east-1:111122223333:configuration-set/cs-1",
-        "arn:aws:ses:us-east-1:111122223333:template/*",
-    ]
+def sends(sender: str, to: str, configuration_set: str = "iam-ConfigurationSet") -> bool:
+    """Whether SenderFunction's role, as SAM expands it, lets SES send this message (every
+    authorisation SES makes for it: the identities of sender and recipient, the configuration set)."""
+    params = {
+        "FromEmailAddress": sender,
+        "Destination": {"ToAddresses": [to]},
+        "ConfigurationSetName": configuration_set,
+    }
+    role = iam_calls.role_statements("SenderFunction", (("SendingDomain", "example.com"),))
+    return all(
+        iam_calls.allowed(iam_calls.Request("SenderFunction", action, resource, tuple(context.items())), role)
+        for action, resource, context in iam_calls.requests_for("sesv2", "SendEmail", params)
+    )
+
+
+def test_sender_may_send_only_from_the_sending_domain_through_this_configuration_set() -> None:
+    # To anyone, also to a recipient that is an identity of the account (every one, in the sandbox)
+    assert sends("News <news@example.com>", "jane@example.org")
+    assert sends("noreply@example.com", "success@simulator.amazonses.com")
+    # Never from another domain, not even a subdomain, nor through another configuration set
+    assert not sends("noreply@example.org", "jane@example.org")
+    assert not sends("noreply@mail.example.com", "jane@example.org")
+    assert not sends("noreply@example.com", "jane@example.org", configuration_set="someone-elses")
+    (identity, through) = [s for s in statements() if any(a.startswith("ses:") for a in actions(s))]
+    assert actions(identity) == actions(through) == {"ses:SendEmail"}
     # Nothing else in the sender's policy may touch SES, SNS, SQS or Lambda; it may publish on the
     # stack's own bus (message.suppressed), nowhere else.
-    others = [a for s in statements() if s is not ses for a in actions(s)]
+    others = [a for s in statements() if s not in (identity, through) for a in actions(s)]
     assert all(
         a.startswith("dynamodb:") or a in {"cloudwatch:DescribeAlarms", "events:PutEvents"} for a in others
     )

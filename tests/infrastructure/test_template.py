@@ -29,27 +29,50 @@ def props(logical_id: str) -> dict[str, Any]:
     return properties
 
 
-def test_topic_policy_admits_only_ses_of_this_account() -> None:
+def test_topic_policy_admits_only_ses_of_this_account_for_this_configuration_set_or_identity() -> None:
     (statement,) = props("FeedbackTopicPolicy")["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
     assert statement["Action"] == "sns:Publish"
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    resolve = Resolver(TEMPLATE, parameters={"SendingDomain": "example.org"}, account_id="111122223333")
+    resolve.refs["ConfigurationSet"] = "feedback-set"
+    assert resolve.resolve(statement["Condition"]) == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {
+            "aws:SourceArn": [
+                "arn:aws:ses:us-east-1:111122223333:configuration-set/feedback-set",
+                "arn:aws:ses:us-east-1:111122223333:identity/example.org",
+            ]
+        },
+    }
 
 
-def test_queue_is_encrypted_keeps_14_days_and_dead_letters_after_5_receives() -> None:
+def test_the_dead_letter_queue_keeps_a_message_longer_than_the_queue() -> None:
+    # SQS keeps a message's first enqueue time when it moves to the DLQ: with the same
+    # retention, a message that failed late would expire there almost at once.
+    queue, dead = props("FeedbackQueue"), props("FeedbackDeadLetterQueue")
+    assert dead["MessageRetentionPeriod"] == 14 * 24 * 3600  # the SQS maximum
+    assert dead["MessageRetentionPeriod"] - queue["MessageRetentionPeriod"] >= 7 * 24 * 3600
+
+
+def test_queue_is_encrypted_and_dead_letters_after_5_receives() -> None:
     queue = props("FeedbackQueue")
     assert queue["SqsManagedSseEnabled"] is True
-    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]}
     assert Resolver(TEMPLATE).resolve(queue["RedrivePolicy"]["maxReceiveCount"]) == "5"
     # Lambda's advice for SQS sources: visibility timeout at least six times the function timeout.
     assert queue["VisibilityTimeout"] >= 6 * TEMPLATE["Globals"]["Function"]["Timeout"]
 
 
-def test_queue_policy_admits_only_the_feedback_topic() -> None:
-    (statement,) = props("FeedbackQueuePolicy")["PolicyDocument"]["Statement"]
-    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
-    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
+def test_queue_policy_admits_only_the_feedback_topic_one_statement_per_queue() -> None:
+    statements = props("FeedbackQueuePolicy")["PolicyDocument"]["Statement"]
+    assert [s["Resource"] for s in statements] == [
+        {"Fn::GetAtt": ["FeedbackQueue", "Arn"]},
+        {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]},
+    ]
+    for statement in statements:
+        assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+        assert statement["Action"] == "sqs:SendMessage"
+        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
 
 
 def test_feedback_sns_cannot_deliver_to_the_queue_lands_in_the_dead_letter_queue() -> None:
@@ -61,8 +84,11 @@ def test_feedback_sns_cannot_deliver_to_the_queue_lands_in_the_dead_letter_queue
     }
     policy = props("FeedbackQueuePolicy")
     assert {"Ref": "FeedbackDeadLetterQueue"} in policy["Queues"]
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    assert {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]} in statement["Resource"]
+    (statement,) = [
+        s
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Resource"] == {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]}
+    ]
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
 
 
@@ -212,7 +238,6 @@ def test_ses_account_list_sync_is_a_parameter_off_by_default_and_least_privilege
     assert actions == {
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
-        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:ConditionCheckItem",
         "ses:ListSuppressedDestinations",
@@ -251,6 +276,7 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
         "dynamodb:BatchGetItem",
         "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
         "events:PutEvents",  # recipient.lifted and recipient.erased

@@ -95,6 +95,6 @@ def test_send_to_a_function_that_is_not_there_names_the_option(
     # Then
     out, err = capsys.readouterr()
     assert (status, out) == (1, "")
-    assert err.startswith("error: Invoke: ") and err.endswith(
+    assert err.startswith("error: Invoke (ResourceNotFoundException): ") and err.endswith(
         ": check --function-name (the stack's SenderFunctionName output) and AWS_REGION\n"
     ), err

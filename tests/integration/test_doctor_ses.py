@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
+from ses_feedback.edges.ses_setup import SesSetup
 from ses_feedback_doctor.diagnose import DoctorRequest, diagnose
 from ses_feedback_doctor.dns_lookup import DnsLookup
 from ses_feedback_doctor.model import Check, Status, failed
@@ -107,7 +108,7 @@ def doctor(
     checks = diagnose(
         DoctorRequest(domain=z.DOMAIN, region=z.REGION, **request),
         DnsLookup(nameserver=dns_server.address, timeout=2),
-        SesGateway(z.REGION, client=ses.client),  # type: ignore[arg-type]
+        SesGateway(SesSetup(z.REGION, client=ses.client)),  # type: ignore[arg-type]
     )
     return {check.id: check for check in checks}
 

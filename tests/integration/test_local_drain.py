@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from ses_feedback_cli.redrive import queue_depth
+from ses_feedback.edges.queues import Queues
 from ses_feedback_emulator.lambdas import drain
 
 from tests.integration.conftest import Stack
@@ -29,5 +29,5 @@ def test_an_invocation_that_raises_returns_its_whole_batch_until_the_dlq(stack: 
     # Then: received five times (the template's maxReceiveCount), then dead-lettered, none lost
     assert summary.invocation_errors == 5
     assert (summary.processed, summary.failed) == (0, 15)
-    assert queue_depth(sqs, stack.refs["FeedbackQueue"]) == 0
-    assert queue_depth(sqs, stack.refs["FeedbackDeadLetterQueue"]) == 3
+    assert Queues(client=sqs).depth(stack.refs["FeedbackQueue"]) == 0
+    assert Queues(client=sqs).depth(stack.refs["FeedbackDeadLetterQueue"]) == 3

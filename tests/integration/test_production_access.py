@@ -9,11 +9,12 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
+from ses_feedback.edges.ses_setup import SesSetup
 from ses_feedback.settings import Settings
 from ses_feedback_cli.commands.production_access_cmd import stack_of
 from ses_feedback_cli.main import main
 from ses_feedback_doctor.model import Check, Status
-from ses_feedback_doctor.production_access import StackFacts, readiness, submit, use_case_description
+from ses_feedback_doctor.production_access import StackFacts, readiness, use_case_description
 
 
 def facts(**environment: str) -> StackFacts:
@@ -88,7 +89,9 @@ def test_submit_sends_put_account_details() -> None:
         },
     )
     with stubber:
-        submit(client, "TRANSACTIONAL", "https://example.org", "the description", ["ops@example.org"])
+        SesSetup("eu-west-1", client).request_production_access(
+            "TRANSACTIONAL", "https://example.org", "the description", ["ops@example.org"]
+        )
         stubber.assert_no_pending_responses()
 
 
@@ -113,7 +116,9 @@ def test_a_deployed_stack_is_read_from_cloudformation_its_parameters_and_outputs
         ],
     )
     # When production-access reads it by name
-    stack, refs = stack_of(argparse.Namespace(stack_name="prod", region="eu-west-1", prefix=None))
+    found = stack_of(argparse.Namespace(stack_name="prod", region="eu-west-1", prefix=None))
+    assert found is not None
+    stack, refs = found
     # Then the stack's outputs name the resources, and its parameters are the settings
     assert refs == {
         "SuppressionTable": "prod-suppressions",

@@ -13,12 +13,25 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from ses_feedback.edges.queues import Queues
+from ses_feedback.usecases.redrive import DeadLetters, NoMoveTask
 from ses_feedback_cli.main import main
-from ses_feedback_cli.redrive import inspect, queue_depth, redrive
 
 from tests.conftest import EMAIL
 from tests.integration.conftest import Stack
 from tests.support import ses_events as b
+
+
+def queue_depth(sqs: Any, url: str) -> int:
+    return Queues(client=sqs).depth(url)
+
+
+def dead_letters(stack: Stack, sqs: Any | None = None) -> DeadLetters:
+    return DeadLetters(
+        Queues(client=sqs or boto3.client("sqs")),
+        stack.refs["FeedbackQueue"],
+        stack.refs["FeedbackDeadLetterQueue"],
+    )
 
 
 def dead_letter(stack: Stack, *bodies: str) -> None:
@@ -108,7 +121,7 @@ def test_redrive_falls_back_to_the_loop_where_there_is_no_move_task_and_moves_ev
 def test_redrive_max_moves_at_most_n(stack: Stack) -> None:
     dead_letter(stack, *(sns_body(b.delivery([f"u{i}@example.com"])) for i in range(15)))
     sqs = boto3.client("sqs")
-    result = redrive(sqs, stack.refs["FeedbackDeadLetterQueue"], stack.refs["FeedbackQueue"], limit=12)
+    result = dead_letters(stack, sqs).redrive(limit=12)
     assert (result.method, result.moved) == ("loop", 12)
     assert queue_depth(sqs, stack.refs["FeedbackDeadLetterQueue"]) == 3
     assert queue_depth(sqs, stack.refs["FeedbackQueue"]) == 12
@@ -116,7 +129,7 @@ def test_redrive_max_moves_at_most_n(stack: Stack) -> None:
 
 def test_inspect_respects_its_limit(stack: Stack) -> None:
     dead_letter(stack, *(f"garbage {i}" for i in range(25)))
-    inspection = inspect(boto3.client("sqs"), stack.refs["FeedbackDeadLetterQueue"], limit=7)
+    inspection = dead_letters(stack).inspect(limit=7)
     assert (inspection.depth, len(inspection.messages)) == (25, 7)
 
 
@@ -148,7 +161,7 @@ def test_redrive_uses_the_sqs_move_task_where_the_endpoint_has_it() -> None:
             {"SourceArn": arn.format("dlq"), "DestinationArn": arn.format("feedback")},
         )
         # When
-        result = redrive(sqs, dlq, queue)
+        result = DeadLetters(Queues(client=sqs), queue, dlq).redrive()
         # Then
         stub.assert_no_pending_responses()
     assert result.as_dict() == {
@@ -167,4 +180,13 @@ def test_a_refused_move_task_is_an_error_not_a_silent_fallback() -> None:
         stub.add_response("get_queue_attributes", {"Attributes": {"QueueArn": "arn:aws:sqs:us-east-1:1:q"}})
         stub.add_client_error("start_message_move_task", "AccessDenied", http_status_code=403)
         with pytest.raises(Exception, match="AccessDenied"):
-            redrive(sqs, dlq, "https://sqs.us-east-1.amazonaws.com/1/q")
+            DeadLetters(Queues(client=sqs), "https://sqs.us-east-1.amazonaws.com/1/q", dlq).redrive()
+
+
+def test_asking_for_the_move_task_where_there_is_none_says_so(stack: Stack) -> None:
+    # Given: moto, which has no move task
+    dead_letter(stack, "garbage")
+    # Then: no silent fallback to the loop, and nothing moved
+    with pytest.raises(NoMoveTask, match="--method loop"):
+        dead_letters(stack).redrive(method="move-task")
+    assert queue_depth(boto3.client("sqs"), stack.refs["FeedbackDeadLetterQueue"]) == 1

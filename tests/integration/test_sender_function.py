@@ -525,3 +525,18 @@ def test_local_mode_runs_the_handler_with_only_aws_region_set_as_lambda_would(
     answer = handler(message(), LocalContext("SenderFunction"))
     # Then
     assert answer["status"] == "sent"
+
+
+def test_a_templated_message_names_its_ses_template(sender: Sender) -> None:
+    # Given: moto's SES v2 cannot send a templated message ("Template functionality not
+    # ready"), so SES's answer is stubbed on the function's own client, shaped as SES answers
+    with Stubber(wiring.sender().ses.client) as ses:
+        ses.add_response("send_email", {"MessageId": "templated-1"})
+        # When
+        answer = sender.invoke(
+            message(subject=None, text=None, template={"name": "welcome", "data": {"name": "B"}})
+        )
+    # Then: SES is asked for its template by name, with the data as JSON
+    assert (answer["status"], answer["message_id"]) == ("sent", "templated-1")
+    (call,) = sender.send_email_calls
+    assert call["Content"] == {"Template": {"TemplateName": "welcome", "TemplateData": '{"name": "B"}'}}

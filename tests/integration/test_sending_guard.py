@@ -24,6 +24,8 @@ from tests.integration.conftest import Stack
 from tests.integration.test_sender_function import Sender, message
 
 REPUTATION_ALARMS = ("BounceRateAlarm", "ComplaintRateAlarm")
+# A valid message on a bulk stream (the stack lists only `transactional` as transactional).
+BULK = message(stream="newsletter", text="Hi. Unsubscribe: {{unsubscribe_url}}")
 
 
 class FakeClock:
@@ -52,6 +54,7 @@ class Guarded(Sender):
 def start_sender(stack: Stack, monkeypatch: pytest.MonkeyPatch, sending_guard: str) -> Guarded:
     # Given: the template's environment for SenderFunction with SendingGuard set
     stack.local.parameters["SendingGuard"] = sending_guard
+    stack.local.parameters["UnsubscribeBaseUrl"] = "https://mail.example.com/unsubscribe-api"
     for name, value in stack.local.function_environment("SenderFunction").items():
         monkeypatch.setenv(name, value)
     cloudwatch = boto3.client("cloudwatch", region_name=region())
@@ -116,7 +119,7 @@ def test_with_the_guard_off_mail_goes_out_even_while_an_alarm_fires(
 
 def test_the_function_watches_the_templates_two_reputation_alarms(guarded: Guarded) -> None:
     # When
-    guarded.invoke(message())
+    guarded.invoke(BULK)
     # Then
     (call,) = guarded.describe_alarms_calls
     assert call["AlarmNames"] == [guarded.stack.local.name(a) for a in REPUTATION_ALARMS]
@@ -129,11 +132,11 @@ def test_while_an_alarm_fires_non_transactional_mail_is_refused_through_the_invo
     # Given
     guarded.set_alarm(firing, "ALARM")
     # When
-    answer = guarded.invoke(message(tags={"campaign": "spring"}))
+    answer = guarded.invoke(BULK)
     # Then: refused before the suppression list and SES
     assert answer["error"]["code"] == "reputation_guard"
     assert guarded.stack.local.name(firing) in answer["error"]["message"]
-    assert "transactional=true" in answer["error"]["message"]
+    assert "transactional stream" in answer["error"]["message"]
     assert guarded.batch_gets == []
     assert guarded.send_email_calls == []
     assert guarded.delivered() == []
@@ -143,25 +146,35 @@ def test_while_an_alarm_fires_the_api_answers_503_reputation_guard(guarded: Guar
     # Given
     guarded.set_alarm("ComplaintRateAlarm", "ALARM")
     # When
-    status, body = guarded.post(message())
+    status, body = guarded.post(BULK)
     # Then
     assert (status, body["error"]["code"]) == (503, "reputation_guard")
     assert guarded.batch_gets == []
     assert guarded.send_email_calls == []
 
 
-def test_mail_tagged_transactional_goes_out_while_an_alarm_fires(guarded: Guarded) -> None:
+def test_mail_on_a_transactional_stream_goes_out_while_an_alarm_fires(guarded: Guarded) -> None:
     # Given
     guarded.set_alarm("BounceRateAlarm", "ALARM")
     guarded.set_alarm("ComplaintRateAlarm", "ALARM")
-    # When
-    answer = guarded.invoke(message(tags={"transactional": "true"}))
-    status, body = guarded.post(message(tags={"transactional": "TRUE"}))
+    # When: the default stream, and the stream named
+    answer = guarded.invoke(message())
+    status, body = guarded.post(message(stream="transactional"))
     # Then
     assert answer["status"] == "sent"
     assert (status, body["status"]) == (200, "sent")
     assert len(guarded.send_email_calls) == 2
-    assert {"Name": "transactional", "Value": "true"} in guarded.send_email_calls[0]["EmailTags"]
+    assert guarded.describe_alarms_calls == []  # transactional mail does not wait for CloudWatch
+
+
+def test_a_transactional_tag_does_not_let_bulk_mail_out(guarded: Guarded) -> None:
+    # Given: one definition of transactional, the stream: a tag saying otherwise changes nothing
+    guarded.set_alarm("BounceRateAlarm", "ALARM")
+    # When
+    answer = guarded.invoke({**BULK, "tags": {"transactional": "true"}})
+    # Then
+    assert answer["error"]["code"] == "reputation_guard"
+    assert guarded.send_email_calls == []
 
 
 @pytest.mark.parametrize("state", ["OK", "INSUFFICIENT_DATA"])
@@ -198,17 +211,17 @@ def test_an_alarm_cloudwatch_does_not_return_is_unknown_and_the_other_is_read(gu
 
 def test_alarm_states_are_read_at_most_once_per_cache_period(guarded: Guarded) -> None:
     # Given: the alarm fires after the first read
-    guarded.invoke(message())
+    guarded.invoke(BULK)
     guarded.set_alarm("BounceRateAlarm", "ALARM")
     # When: more sends within the cache period
     guarded.clock.now += ALARM_STATES_TTL_SECONDS - 1
-    within = [guarded.invoke(message())["status"] for _ in range(5)]
+    within = [guarded.invoke(BULK)["status"] for _ in range(5)]
     # Then: one DescribeAlarms call so far, and the remembered OK state let them through
     assert len(guarded.describe_alarms_calls) == 1
     assert within == ["sent"] * 5
     # When: the period is over
     guarded.clock.now += 1
-    after = guarded.invoke(message())
+    after = guarded.invoke(BULK)
     # Then: read again, and the alarm now refuses
     assert len(guarded.describe_alarms_calls) == 2
     assert after["error"]["code"] == "reputation_guard"
@@ -217,12 +230,12 @@ def test_alarm_states_are_read_at_most_once_per_cache_period(guarded: Guarded) -
 def test_a_refused_send_is_not_remembered_by_idempotency(guarded: Guarded) -> None:
     # Given: refused while the alarm fires
     guarded.set_alarm("BounceRateAlarm", "ALARM")
-    first = guarded.invoke(message(idempotency_key="k-1"))
+    first = guarded.invoke({**BULK, "idempotency_key": "k-1"})
     # When: the alarm clears and the same request is retried after the cache period
     guarded.set_alarm("BounceRateAlarm", "OK")
     guarded.clock.now += ALARM_STATES_TTL_SECONDS
-    retry = guarded.invoke(message(idempotency_key="k-1"))
+    retry = guarded.invoke({**BULK, "idempotency_key": "k-1"})
     # Then
     assert first["error"]["code"] == "reputation_guard"
     assert retry["status"] == "sent"
-    assert len(guarded.send_email_calls) == 1
+    assert len(guarded.send_email_calls) == len(BULK["to"])  # a bulk stream: one message per recipient

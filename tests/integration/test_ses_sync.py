@@ -219,8 +219,10 @@ def test_ses_re_suppressing_after_our_lift_is_imported(
 
 
 def test_suppression_sync_function_accepts_its_scheduled_event(stack: Stack) -> None:
-    # Given: the function as Lambda runs it, SES's list stubbed on the function's own client
+    # Given: the function as Lambda runs it, SES's list stubbed on the function's own client,
+    # and one address the table already knows (its change is a conditional transaction)
     handler = load_handler(stack.local, "SuppressionSyncFunction")
+    load(uc.admin(stack.store, clock=lambda: NOW), "known@example.com,manual\n")
     event = json.loads((REPO_ROOT / "events" / "suppression_sync" / "scheduled.json").read_text())
     with Stubber(wiring.ses_account_list().client) as stubber:
         stubber.add_response(
@@ -228,6 +230,7 @@ def test_suppression_sync_function_accepts_its_scheduled_event(stack: Stack) -> 
             {
                 "SuppressedDestinationSummaries": [
                     summary("from-ses@example.com", "COMPLAINT", NOW),
+                    summary("known@example.com", "COMPLAINT", NOW),
                     summary("not an address", "BOUNCE", NOW),
                 ]
             },
@@ -235,5 +238,6 @@ def test_suppression_sync_function_accepts_its_scheduled_event(stack: Stack) -> 
         # When
         response = handler(event, LocalContext(function_name="SuppressionSyncFunction"))
     # Then
-    assert response["imported"] == 1 and response["rejected"] == 1
+    assert (response["imported"], response["updated"], response["rejected"]) == (1, 1, 1)
     assert stack.store.get_state("from-ses@example.com").reason is Reason.COMPLAINT
+    assert stack.store.get_state("known@example.com").reason is Reason.COMPLAINT

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.stub import Stubber
 from ses_feedback.edges.store import SuppressionStore
-from ses_feedback.errors import VersionConflict
+from ses_feedback.errors import StoreBusy, VersionConflict
 from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.parsing.events import parse_ses_message
+from ses_feedback.retry import RetryPolicy
 from ses_feedback.rules.policy import decide
 from ses_feedback.usecases.write_path import WritePath
 
@@ -155,7 +156,9 @@ def test_a_history_entry_already_written_is_a_duplicate(stack: Stack) -> None:
 def test_recording_retries_a_transaction_lost_to_a_concurrent_one(stack: Stack) -> None:
     # Given a first attempt that loses to a concurrent transaction, and a second that commits
     store = SuppressionStore(stack.refs["SuppressionTable"], tombstone_of=lambda address: "t-" + address[:1])
-    writes = WritePath(store, timedelta(days=365), clock=lambda: NOW, sleep=lambda seconds: None)
+    writes = WritePath(
+        store, timedelta(days=365), clock=lambda: NOW, retry=RetryPolicy(sleep=lambda seconds: None)
+    )
     with Stubber(store.client) as stubber:
         _cancelled(stubber, "None", "TransactionConflict")
         stubber.add_response("transact_write_items", {})
@@ -164,3 +167,40 @@ def test_recording_retries_a_transaction_lost_to_a_concurrent_one(stack: Stack) 
         # Then
         stubber.assert_no_pending_responses()
     assert result is ApplyResult.APPLIED
+
+
+def test_unprocessed_keys_are_asked_again_after_the_policys_pause(stack: Stack) -> None:
+    # Given: DynamoDB leaves a key unprocessed once (a throttled partition)
+    pauses: list[float] = []
+    store = SuppressionStore(stack.refs["SuppressionTable"], retry=RetryPolicy(sleep=pauses.append))
+    key = {"pk": {"S": "ADDR#a@example.com"}, "sk": {"S": "STATE"}}
+    with Stubber(store.client) as stubber:
+        stubber.add_response(
+            "batch_get_item",
+            {"Responses": {}, "UnprocessedKeys": {store.table_name: {"Keys": [key], "ConsistentRead": True}}},
+        )
+        stubber.add_response("batch_get_item", {"Responses": {store.table_name: []}})
+        # When
+        states = store.get_states(["a@example.com"])
+        stubber.assert_no_pending_responses()
+    # Then: asked twice, once after one pause of the policy
+    assert states["a@example.com"].reason is None
+    assert len(pauses) == 1 and 0 <= pauses[0] <= store.retry.cap_seconds
+
+
+def test_items_left_unprocessed_past_the_budget_are_a_busy_store_not_a_loop(stack: Stack) -> None:
+    # Given: a policy of three attempts, and DynamoDB leaving the item unprocessed every time
+    store = SuppressionStore(
+        stack.refs["SuppressionTable"], retry=RetryPolicy(attempts=3, sleep=lambda seconds: None)
+    )
+    state = AddressState("a@example.com", reason=Reason.MANUAL, since=NOW)
+    with Stubber(store.client) as stubber:
+        for _ in range(3):
+            stubber.add_response(
+                "batch_write_item",
+                {"UnprocessedItems": {store.table_name: [{"PutRequest": {"Item": {"pk": {"S": "x"}}}}]}},
+            )
+        # When / Then: three requests, then a refusal the caller may retry (503 concurrent_update)
+        with pytest.raises(StoreBusy):
+            store.put_new_states([state], NOW)
+        stubber.assert_no_pending_responses()

@@ -290,3 +290,45 @@ def test_commands_work_with_only_aws_region_set_as_the_readme_exports_it(
     added = run.json("add", "region@example.com", "--note", "n", "--json")
     assert added["reason"] == "manual"
     assert run.json("get", "region@example.com", "--json")["suppressed"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            'email\na@example.com\n"b@example.com\nc@example.com\nd@example.com\n',
+            "line 3: a quote opened here",
+        ),
+        (
+            "email,note\na@example.com,ok\nb@example.com," + "x" * 200_000 + "\nc@example.com,ok\n",
+            "line 3: a field",
+        ),
+        (
+            "email,email_address\na@example.com,b@example.com\n",
+            "line 1: the header names the address column twice",
+        ),
+        (
+            "mail,why\na@example.com,bounce\n",
+            "line 1: a header row (no cell holds an '@') with no address column",
+        ),
+    ],
+    ids=["unterminated-quote", "field-over-the-limit", "two-address-columns", "no-address-column"],
+)
+def test_a_file_the_reader_cannot_read_whole_is_refused_before_anything_is_written(
+    run: Run, tmp_path: Path, text: str, said: str
+) -> None:
+    # Given
+    path = tmp_path / "export.csv"
+    path.write_text(text)
+    # When
+    code, out, err = run("import", str(path))
+    # Then: the line where the trouble starts, and no row of the file in the table
+    assert code == 2 and out == ""
+    assert said in err and "nothing was imported" in err, err
+    assert run.json("list", "--json")["items"] == []
+
+
+def test_import_help_points_at_the_operating_page(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["suppressions", "import", "--help"])
+    assert "docs/operating.md" in capsys.readouterr().out

@@ -73,7 +73,8 @@ def test_a_queue_that_is_not_there_points_at_the_queue_options(monkeypatch: pyte
     )
     # When / Then
     assert explain(missing) == (
-        "GetQueueAttributes: The specified queue does not exist: check --queue-url and --dlq-url "
+        "GetQueueAttributes (AWS.SimpleQueueService.NonExistentQueue): The specified queue does not exist: "
+        "check --queue-url and --dlq-url "
         "(the stack's FeedbackQueueUrl and FeedbackDeadLetterQueueUrl outputs; --prefix for a local stack) "
         "and AWS_REGION"
     )

@@ -16,7 +16,37 @@ from ses_feedback_cli.main import main
             ["local", "up", "--concurrency", "0"],
             "argument --concurrency: must be a whole number from 1 to 64",
         ),
-        (["local", "up", "--interval", "-1"], "argument --interval: must be a number of seconds above 0"),
+        (
+            ["local", "up", "--interval", "-1"],
+            "argument --interval: must be a number of seconds above 0, at most 3600",
+        ),
+        (["local", "up", "--interval", "inf"], "at most 3600"),
+        (
+            ["local", "drain", "--batch-size", "11"],
+            "argument --batch-size: must be a whole number from 1 to 10",
+        ),
+        (["redrive", "--max", "-1"], "argument --max: must be a whole number from 1 to 1000000"),
+        (["redrive", "--max", "0"], "argument --max: must be a whole number from 1 to 1000000"),
+        (
+            ["doctor", "example.com", "--timeout", "-1"],
+            "argument --timeout: must be a number of seconds above 0, at most 60",
+        ),
+        (
+            ["production-access", "--timeout", "nan"],
+            "argument --timeout: must be a number of seconds above 0, at most 60",
+        ),
+        (
+            ["stats", "--bounce-warning", "2"],
+            "argument --bounce-warning: must be a rate from 0 to 1 (0.025 is 2.5%)",
+        ),
+        (["stats", "--complaint-warning", "-0.1"], "must be a rate from 0 to 1 (0.025 is 2.5%)"),
+        (["stats", "--since", "2099-01-01"], "argument --since: '2099-01-01' is in the future"),
+        (["stats", "--since", "9999999999d"], "argument --since: '9999999999d' reaches before the year 1"),
+        (["dmarc", "summary", "example.com", "--since", "2099-01-01"], "'2099-01-01' is in the future"),
+        (
+            ["--prefix", "../x", "suppressions", "list"],
+            "argument --prefix: must be a letter, then letters, digits or '-', at most 24 characters in all",
+        ),
         (["local", "env-vars", "--port", "http"], "argument --port: must be a whole number from 1 to 65535"),
         (
             ["suppressions", "list", "--limit", "abc"],

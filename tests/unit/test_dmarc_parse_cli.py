@@ -24,9 +24,12 @@ def test_parse_json_prints_one_line_per_report_and_fails_for_a_bad_file(
     # When
     status = main(["dmarc", "parse", "--json", *map(str, files)])
 
-    # Then the good ones are printed (after the bad one was met), the bad one is named, exit 1
+    # Then the good ones are printed (after the bad one was met), the bad one is named in the
+    # stream as an error line (under --json an error is JSON on stdout), exit 1
     out, err = capsys.readouterr()
     lines = [json.loads(line) for line in out.splitlines()]
+    (problem,) = [line["error"] for line in lines if "error" in line]
+    lines = [line for line in lines if "error" not in line]
     assert [(line["org_name"], line["report_id"]) for line in lines] == [
         ("example.net", "dmarcbis-test-report-001"),
         ("google.com", "11038226378739404135"),
@@ -42,9 +45,10 @@ def test_parse_json_prints_one_line_per_report_and_fails_for_a_bad_file(
         "dmarc_pass",
         "records",
     }
+    assert err == ""
     assert (
-        err.strip()
-        == f"error: {files[1]}: not well-formed XML: not well-formed (invalid token): line 5, column 17"
+        problem["message"]
+        == f"{files[1]}: not well-formed XML: not well-formed (invalid token): line 5, column 17"
     )
     assert status == 1
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 from botocore.exceptions import NoCredentialsError
+from ses_feedback.edges.ses_setup import SesSetup
 from ses_feedback_cli.main import main
 from ses_feedback_doctor.diagnose import DoctorRequest, diagnose
 from ses_feedback_doctor.dns_checks import check_dkim_records
@@ -111,7 +112,7 @@ def test_without_aws_credentials_ses_fails_once_and_the_dns_checks_still_run() -
     checks = diagnose(
         DoctorRequest(domain="example.com", region="eu-west-1"),
         _NoDns(),  # type: ignore[arg-type]
-        SesGateway("eu-west-1", client=_NoCredentials()),  # type: ignore[arg-type]
+        SesGateway(SesSetup("eu-west-1", client=_NoCredentials())),  # type: ignore[arg-type]
     )
     assert checks[0].id == "ses.api"
     assert checks[0].status is Status.FAIL

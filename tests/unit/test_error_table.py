@@ -6,7 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
-from ses_feedback.errors import ADMIN_REFUSALS, REFUSALS, SEND_REFUSALS, InvalidCursor, InvalidRequest
+from ses_feedback.errors import (
+    ADMIN_REFUSALS,
+    REFUSALS,
+    SEND_REFUSALS,
+    InvalidCursor,
+    InvalidRequest,
+    SuppressedRecipientsRejected,
+)
+from ses_feedback.model.answers import ErrorAnswer, SendAnswer, SendStatus, exit_status_of
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -48,3 +56,30 @@ def test_the_suppression_api_paragraph_gives_each_code_its_status() -> None:
 @pytest.mark.parametrize("error", [InvalidRequest.of("to[0]", "is not valid"), InvalidCursor()])
 def test_a_subclass_takes_its_parents_row(error: InvalidRequest) -> None:
     assert (error.code, error.http_status, error.exit_status) == ("invalid_request", 400, 2)
+
+
+def test_a_rejected_send_answers_with_its_row_in_the_table() -> None:
+    # Given: on_suppressed=reject refused a send (its answer names who is suppressed)
+    rejected = SendAnswer(status=SendStatus.REJECTED)
+    row = REFUSALS[SuppressedRecipientsRejected]
+    # Then: the status is the row's code, and both doors' numbers are the row's
+    assert rejected.status == row.code
+    assert (rejected.http_status, exit_status_of(rejected.model_dump(mode="json"))) == (
+        row.http_status,
+        row.exit_status,
+    )
+
+
+@pytest.mark.parametrize("status", ["sent", "partially_suppressed", "suppressed"])
+def test_a_send_that_went_through_is_no_refusal(status: str) -> None:
+    answer = SendAnswer(status=SendStatus(status))
+    assert (answer.refusal, answer.http_status, exit_status_of(answer.model_dump(mode="json"))) == (
+        None,
+        200,
+        0,
+    )
+
+
+def test_an_error_body_takes_its_codes_exit_status_and_an_unknown_code_is_a_failure() -> None:
+    assert exit_status_of(ErrorAnswer.of(InvalidRequest.of("to", "missing")).model_dump()) == 2
+    assert exit_status_of({"error": {"code": "function_error", "message": "boom"}}) == 1

@@ -9,12 +9,13 @@ from typing import Any
 
 import jsonschema
 import pytest
-from ses_feedback.edges.bus import EventBus, PublishRetry
+from ses_feedback.edges.bus import EventBus
 from ses_feedback.errors import EventsNotPublished
 from ses_feedback.model.outbound import EVENT_TYPES, MessageDelivered, json_schemas
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.timeline import SENT, SUPPRESSED
 from ses_feedback.parsing.events import parse_ses_message
+from ses_feedback.retry import RetryPolicy
 from ses_feedback.rules.announcements import send_suppressions
 from ses_feedback.rules.outbound import message_events
 from ses_feedback.rules.timeline import status_of
@@ -153,7 +154,7 @@ def _events(count: int) -> list[Any]:
 
 
 def _bus(client: FakeEvents) -> EventBus:
-    return EventBus("bus", client=client, retry=PublishRetry(attempts=3), sleep=lambda _: None)
+    return EventBus("bus", client=client, retry=RetryPolicy(attempts=3, sleep=lambda _: None))
 
 
 def test_the_bus_takes_ten_entries_a_request() -> None:

@@ -11,7 +11,7 @@ from ses_feedback.errors import InvalidRequest
 from ses_feedback.model.message import OutgoingMessage
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.problems import field_name, invalid_request
-from ses_feedback.parsing.send_request import MAX_MESSAGE_BYTES, SendRequest, app_name, for_ses
+from ses_feedback.parsing.send_request import MAX_MESSAGE_BYTES, SendRequest, app_name
 
 
 def valid(**changes: Any) -> dict[str, Any]:
@@ -148,7 +148,17 @@ def test_recipients_are_normalised_and_each_appears_once_to_before_cc_before_bcc
 
 
 def test_a_non_ascii_display_name_is_encoded_for_ses() -> None:
-    assert for_ses("Jürgen <j@example.com>") == "=?utf-8?q?J=C3=BCrgen?= <j@example.com>"
+    request = SendRequest.model_validate(valid(**{"from": "Jürgen <j@example.com>"}))
+    assert request.sender.for_ses == "=?utf-8?q?J=C3=BCrgen?= <j@example.com>"
+
+
+def test_a_request_reads_and_serialises_as_the_callers_text() -> None:
+    # The answer and the idempotency payload compare what was sent, not the parsed form.
+    payload = valid(to=["Jane <Jane@Example.org>"], reply_to=["help@example.com"])
+    request = SendRequest.model_validate(payload)
+    assert request.model_dump(mode="json", by_alias=True, exclude_defaults=True) == payload
+    assert request.model_dump()["to"] == ["Jane <Jane@Example.org>"]
+    assert SendRequest.model_validate(request.model_dump(by_alias=True)) == request
 
 
 def test_a_template_request_needs_no_subject() -> None:

@@ -75,9 +75,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             continue
         read_some = bool(outcome["stored"] or outcome["duplicates"])
         if outcome["rejected_to"]:
-            where = "a copy set aside as" if read_some else "moved to"
-            error(f"{name}: {outcome['reason']} ({where} {outcome['rejected_to']})")
             failed = True
+            if not args.json:  # under --json the file's line says it: rejected_to and reason
+                where = "a copy set aside as" if read_some else "moved to"
+                error(f"{name}: {outcome['reason']} ({where} {outcome['rejected_to']})")
         if args.json:
             print(json.dumps({"file": name, **outcome}), file=answer_stream(), flush=True)
         elif read_some or not outcome["rejected_to"]:

@@ -17,6 +17,7 @@ from ses_feedback_doctor.dns_lookup import BadNameserver, DnsLookup
 from ses_feedback_doctor.model import Check, failed
 from ses_feedback_stack.names import region
 
+from ses_feedback_cli.arguments import seconds
 from ses_feedback_cli.output import error, print_json, say
 
 
@@ -90,7 +91,7 @@ def register(commands: Any) -> None:
         help="the feedback topic the event destination must reach (the stack's FeedbackTopicArn)",
     )
     doctor.add_argument(
-        "--timeout", type=float, default=5.0, help="seconds per DNS query (default: %(default)s)"
+        "--timeout", type=seconds(60), default=5.0, help="seconds per DNS query (default: %(default)s)"
     )
     doctor.add_argument(
         "--dmarc-table",

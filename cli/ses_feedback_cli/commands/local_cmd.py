@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -16,13 +17,13 @@ from typing import Any
 from ses_feedback_emulator import invoke as local_invoke
 from ses_feedback_emulator import mailbox as local_mailbox
 from ses_feedback_emulator import motoserver
+from ses_feedback_emulator import state as local_state
 from ses_feedback_emulator.api import DEFAULT_API_PORT, LOCAL_CALLER, LocalApi, local_verifier
 from ses_feedback_emulator.bootstrap import bootstrap, sam_env_vars, use_embedded_aws
 from ses_feedback_emulator.eventbridge import EVENTS_PATH
 from ses_feedback_emulator.instances import DEFAULT_CONCURRENCY
 from ses_feedback_emulator.lambdas import drain, load_handler
 from ses_feedback_stack.names import LocalStack, region
-from ses_feedback_stack.template import REPO_ROOT
 
 from ses_feedback_cli.arguments import email_address, port_number, seconds_above_zero, whole_number
 from ses_feedback_cli.output import answer_stream, error, print_json, say
@@ -57,29 +58,35 @@ def cmd_env_vars(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     # Checked first, so that the refusal names the option before anything starts (the moto
     # server would only fail to bind, and the API server after the stack was bootstrapped).
+    if args.port == args.api_port:
+        error(
+            f"--port and --api-port are both {args.port}: the AWS endpoint and the REST API need a port each",
+            code="invalid_request",
+        )
+        return 2
     for option, port in (("--port", args.port), ("--api-port", args.api_port)):
-        if motoserver.port_in_use(args.host, port):
+        problem = motoserver.bind_problem(args.host, port)
+        if problem == motoserver.IN_USE:
             error(
                 f"{option} {port}: {args.host}:{port} is already in use (another `ses-feedback local up`?): "
                 f"stop it, or choose another {option}"
             )
             return 1
+        if problem:
+            error(f"--host {args.host}: {problem}", code="invalid_request")
+            return 2
     server = motoserver.start(port=args.port, host=args.host)
     endpoint = f"http://127.0.0.1:{server.port}"
     use_embedded_aws(endpoint)
     api: LocalApi | None = None
+    stack = LocalStack(prefix=args.prefix)
     try:
-        stack = LocalStack(prefix=args.prefix)
         resources = bootstrap(stack)
-        env_file = REPO_ROOT / ".local" / "env.json"
-        env_file.parent.mkdir(exist_ok=True)
-        env_file.write_text(
-            json.dumps(sam_env_vars(stack, f"http://{CONTAINER_HOST}:{server.port}"), indent=2) + "\n"
-        )
         api = LocalApi(
             stack, local_verifier(endpoint), host=args.host, port=args.api_port, concurrency=args.concurrency
         )
         api.start()
+        env_file = _record(args, stack, endpoint, server.port, api)
         stop = threading.Event()
         worker = threading.Thread(target=_drain_forever, args=(stack, stop, args.interval), daemon=True)
         # Ctrl-C, and SIGTERM from a process manager, stop the server with us rather than
@@ -98,10 +105,39 @@ def cmd_up(args: argparse.Namespace) -> int:
         if worker.ident is not None:  # started
             worker.join(timeout=10)
     finally:
+        local_state.remove_state(stack.prefix)
         if api is not None:
             api.stop()
         server.stop()
     return 0
+
+
+def _record(args: argparse.Namespace, stack: LocalStack, endpoint: str, port: int, api: LocalApi) -> Path:
+    """What this stack's `local up` serves, for the other commands (state.py): the REST API's
+    address in the local stack; the env-vars file and state.json under .local/<prefix>/."""
+    local_state.record_api(endpoint, stack.prefix, api.url)
+    env_file = local_state.state_dir(stack.prefix) / "env.json"
+    env_file.parent.mkdir(parents=True, exist_ok=True)
+    # In a container, this machine is CONTAINER_HOST: for AWS and for the unsubscribe links.
+    in_container = dataclasses.replace(
+        stack, parameters={**stack.parameters, "UnsubscribeBaseUrl": f"http://{CONTAINER_HOST}:{api.port}"}
+    )
+    env_file.write_text(
+        json.dumps(sam_env_vars(in_container, f"http://{CONTAINER_HOST}:{port}"), indent=2) + "\n"
+    )
+    local_state.write_state(
+        local_state.LocalState(
+            prefix=stack.prefix,
+            pid=os.getpid(),
+            endpoint=endpoint,
+            port=port,
+            api_url=api.url,
+            api_port=api.port,
+            host=args.host,
+            env_file=str(env_file),
+        )
+    )
+    return env_file
 
 
 def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path, api: LocalApi) -> None:
@@ -136,7 +172,7 @@ def _print_banner(endpoint: str, resources: dict[str, str], env_file: Path, api:
     say("With Docker (the server must listen where a container reaches it: `local up --host 0.0.0.0`):")
     say(
         "  sam build && sam local invoke FeedbackFunction "
-        f"--event events/feedback/sqs_bounce_permanent.json --env-vars {os.path.relpath(env_file)}"
+        f"--event events/feedback/sqs_bounce_permanent.json --env-vars {env_file}"
     )
     say()
     say(f"Endpoints: AWS {endpoint}  REST API {api.url}")
@@ -150,6 +186,9 @@ def cmd_mailbox(args: argparse.Namespace) -> int:
     except OSError as exc:
         error(f"no local SES answers at {endpoint} ({exc}); is `ses-feedback local up` running?")
         return 1
+    except ValueError as exc:  # not a URL
+        error(f"--endpoint {endpoint}: {exc}", code="invalid_request")
+        return 2
     if args.to:
         messages = local_mailbox.addressed_to(messages, args.to)
     if args.json:
@@ -187,7 +226,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    stack = LocalStack(prefix=args.prefix)
+    stack = local_state.served_stack(args.prefix)
     try:
         event = local_invoke.read_json(Path(args.event), local_invoke.MAX_EVENT_BYTES, "event file")
         overrides: dict[str, str] = {}
@@ -234,7 +273,9 @@ def register(commands: Any) -> None:
     drain_parser = local_commands.add_parser(
         "drain", help="run FeedbackFunction over the feedback queue until empty"
     )
-    drain_parser.add_argument("--batch-size", type=int, default=None, help="default: the template's")
+    drain_parser.add_argument(
+        "--batch-size", type=whole_number(1, 10), default=None, help="default: the template's"
+    )
     drain_parser.set_defaults(func=cmd_drain)
     up = local_commands.add_parser(
         "up", help="start a moto server, bootstrap, drain continuously; Ctrl-C stops"

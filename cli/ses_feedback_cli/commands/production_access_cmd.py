@@ -6,38 +6,32 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-from ses_feedback.errors import InvalidAddress
+from ses_feedback import wiring
+from ses_feedback.errors import AwsCallFailed, InvalidAddress
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.settings import Settings
 from ses_feedback_doctor import dmarc
 from ses_feedback_doctor.diagnose import BadDoctorInput, DoctorRequest, diagnose, normalize_domain
 from ses_feedback_doctor.dns_lookup import BadNameserver, DnsLookup
 from ses_feedback_doctor.model import Check, Status
-from ses_feedback_doctor.production_access import (
-    MAIL_TYPES,
-    StackFacts,
-    readiness,
-    submit,
-    use_case_description,
-)
+from ses_feedback_doctor.production_access import MAIL_TYPES, StackFacts, readiness, use_case_description
 from ses_feedback_stack.names import LocalStack, region
 
+from ses_feedback_cli.arguments import seconds
 from ses_feedback_cli.output import error, print_json, say
 
 
-def stack_of(args: argparse.Namespace) -> tuple[LocalStack, dict[str, str]]:
-    """The template with the deployed stack's parameters (--stack-name), else the local stack's."""
+def stack_of(args: argparse.Namespace) -> tuple[LocalStack, dict[str, str]] | None:
+    """The template with the deployed stack's parameters (--stack-name), else the local stack's;
+    None when the region has no stack of that name."""
     if not args.stack_name:
         stack = LocalStack(prefix=args.prefix)
         return stack, dict(stack.resolver().refs)
-    described = boto3.client("cloudformation", region_name=args.region or region()).describe_stacks(
-        StackName=args.stack_name
-    )["Stacks"][0]
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    return LocalStack(prefix=args.stack_name, parameters=parameters), {
+    described = wiring.stacks_for(args.region or region()).describe(args.stack_name)
+    if described is None:
+        return None
+    outputs = described.outputs
+    return LocalStack(prefix=args.stack_name, parameters=described.parameters), {
         "SuppressionTable": outputs.get("SuppressionTableName", ""),
         "ConfigurationSet": outputs.get("ConfigurationSetName", ""),
         "FeedbackTopic": outputs.get("FeedbackTopicArn", ""),
@@ -46,10 +40,8 @@ def stack_of(args: argparse.Namespace) -> tuple[LocalStack, dict[str, str]]:
 
 def suppression_check(table: str, region_name: str) -> Check:
     try:
-        status = boto3.client("dynamodb", region_name=region_name).describe_table(TableName=table)["Table"][
-            "TableStatus"
-        ]
-    except (BotoCoreError, ClientError) as exc:
+        status = wiring.stacks_for(region_name).table_status(table)
+    except AwsCallFailed as exc:
         return Check("stack.suppression", Status.FAIL, f"cannot read the suppression table {table}: {exc}")
     return Check("stack.suppression", Status.PASS, f"suppression table {table} is {status}")
 
@@ -73,14 +65,11 @@ def cmd_production_access(args: argparse.Namespace) -> int:
         except InvalidAddress as exc:
             error(f"--contact-email: {exc}")
             return 2
-    try:
-        stack, refs = stack_of(args)
-    except ClientError as exc:
-        # CloudFormation answers a stack it does not know with a ValidationError.
-        if exc.response.get("Error", {}).get("Code") != "ValidationError":
-            raise
+    found = stack_of(args)
+    if found is None:
         error(f"--stack-name {args.stack_name}: no such stack in {region_name} (--region)")
         return 2
+    stack, refs = found
     resolver = stack.resolver()
     try:
         domain = normalize_domain(args.domain or resolver.parameter("SendingDomain"))
@@ -145,14 +134,10 @@ def cmd_production_access(args: argparse.Namespace) -> int:
         error("not submitted: fix what is NOT READY first (AWS turns such requests down)")
         return 1
     try:
-        submit(
-            boto3.client("sesv2", region_name=region_name),
-            args.mail_type,
-            website,
-            description,
-            args.contact_email or [],
+        wiring.ses_setup_for(region_name).request_production_access(
+            args.mail_type, website, description, args.contact_email or []
         )
-    except (BotoCoreError, ClientError) as exc:
+    except AwsCallFailed as exc:
         error(f"PutAccountDetails failed: {exc}")
         return 1
     say(
@@ -179,7 +164,7 @@ def register(commands: Any) -> None:
         "--nameserver", metavar="HOST[:PORT]", help="ask this DNS server (default: the system's)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=5.0, help="seconds per DNS query (default: %(default)s)"
+        "--timeout", type=seconds(60), default=5.0, help="seconds per DNS query (default: %(default)s)"
     )
     parser.add_argument("--submit", action="store_true", help="send the request (SES v2 PutAccountDetails)")
     parser.add_argument("--json", action="store_true", help="print JSON")

@@ -5,24 +5,26 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import boto3
+from ses_feedback import wiring
+from ses_feedback.usecases.redrive import DeadLetters, NoMoveTask, RedriveIncomplete
 from ses_feedback_stack.names import LocalStack, region
 
+from ses_feedback_cli.arguments import whole_number
 from ses_feedback_cli.output import error, print_json, say
-from ses_feedback_cli.redrive import RedriveIncomplete, inspect, redrive
 
 
-def queue_urls(args: argparse.Namespace) -> tuple[str, str]:
-    """(feedback queue, dead-letter queue): the flags, else the local stack's."""
+def dead_letters(args: argparse.Namespace) -> DeadLetters:
+    """The feedback queue and its dead-letter queue: the flags, else the local stack's."""
     refs = LocalStack(prefix=args.prefix).resolver().refs
-    return (args.queue_url or refs["FeedbackQueue"], args.dlq_url or refs["FeedbackDeadLetterQueue"])
+    return wiring.dead_letters_for(
+        args.queue_url or refs["FeedbackQueue"], args.dlq_url or refs["FeedbackDeadLetterQueue"], region()
+    )
 
 
 def cmd_redrive(args: argparse.Namespace) -> int:
-    queue_url, dlq_url = queue_urls(args)
-    sqs = boto3.client("sqs", region_name=region())
+    queues = dead_letters(args)
     if args.dry_run:
-        inspection = inspect(sqs, dlq_url, limit=args.max or 100)
+        inspection = queues.inspect(limit=args.max or 100)
         answer = inspection.as_dict()
         if args.json:
             print_json(answer)
@@ -35,8 +37,8 @@ def cmd_redrive(args: argparse.Namespace) -> int:
             say(f"  {m.sqs_message_id}  {what:<18} ses={ses}  receives={m.receive_count}  {why}")
         return 0
     try:
-        result = redrive(sqs, dlq_url, queue_url, limit=args.max, method=args.method)
-    except RedriveIncomplete as exc:
+        result = queues.redrive(limit=args.max, method=args.method)
+    except (RedriveIncomplete, NoMoveTask) as exc:
         error(str(exc))
         return 1
     answer = result.as_dict()
@@ -59,7 +61,9 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="show what is there (no address), move nothing"
     )
-    parser.add_argument("--max", type=int, default=None, help="move (or show) at most N messages")
+    parser.add_argument(
+        "--max", type=whole_number(1, 1_000_000), default=None, help="move (or show) at most N messages"
+    )
     parser.add_argument(
         "--method",
         choices=["auto", "move-task", "loop"],

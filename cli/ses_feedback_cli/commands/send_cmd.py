@@ -4,21 +4,20 @@ Without ``--function-name`` it runs the template's SenderFunction in-process aga
 local stack (``AWS_ENDPOINT_URL``), as a direct invoke; with it, it calls the deployed
 function with ``lambda:Invoke``. Either way the payload is the request and the result the
 answer. Exit status: 0 sent (to everyone or to those not suppressed, or nobody was left),
-1 refused (rejected, or an error answer), 2 a bad command line or a request the error table
-calls invalid (``invalid_request``).
+else the error table's for the refusal (``rejected`` and an error answer alike: 2 for a request
+it calls invalid, 1 for the others), and 2 for a bad command line.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ses_feedback.errors import exit_status_of_code
+from ses_feedback import wiring
+from ses_feedback.model.answers import exit_status_of
 from ses_feedback_emulator.lambdas import LocalContext, load_handler
-from ses_feedback_stack.names import LocalStack
+from ses_feedback_emulator.state import served_stack
 
 from ses_feedback_cli.output import error, print_json, say
 
@@ -51,20 +50,16 @@ def request_payload(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def invoke_local(prefix: str, payload: dict[str, Any]) -> dict[str, Any]:
-    handler = load_handler(LocalStack(prefix=prefix), "SenderFunction", quiet=True)
+    # The unsubscribe links of a bulk stream name the REST API its `local up` serves.
+    handler = load_handler(served_stack(prefix), "SenderFunction", quiet=True)
     answer: dict[str, Any] = handler(payload, CliContext(function_name="SenderFunction"))
     return answer
 
 
 def invoke_deployed(function_name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    import boto3
-
-    client_context = base64.b64encode(json.dumps({"custom": {"app": CLI_APP}}).encode()).decode()
-    response = boto3.client("lambda").invoke(
-        FunctionName=function_name, Payload=json.dumps(payload).encode(), ClientContext=client_context
-    )
-    body = json.loads(response["Payload"].read() or b"null")
-    if response.get("FunctionError"):
+    invoked = wiring.lambda_invoker_for().invoke(function_name, payload, {"app": CLI_APP})
+    body = invoked.body
+    if invoked.function_error:
         message = body.get("errorMessage", "") if isinstance(body, dict) else ""
         return {"error": {"code": "function_error", "message": message, "field": None, "problems": []}}
     answer: dict[str, Any] = body
@@ -81,9 +76,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         answer = invoke_deployed(args.function_name, payload)
     else:
         answer = invoke_local(args.prefix, payload)
-    status = exit_status_of_code(answer["error"]["code"]) if "error" in answer else 0
-    if answer.get("status") == "rejected":
-        status = 1
+    status = exit_status_of(answer)
     if args.json:
         print_json(answer)
     else:

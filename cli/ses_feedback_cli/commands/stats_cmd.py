@@ -3,59 +3,51 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
+from ses_feedback import wiring
 from ses_feedback.model.moments import iso_z
 from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, standing
 from ses_feedback_stack.names import LocalStack, region
 
-from ses_feedback_cli.commands.redrive_cmd import queue_urls
+from ses_feedback_cli.arguments import fraction
+from ses_feedback_cli.commands.redrive_cmd import dead_letters
 from ses_feedback_cli.commands.suppressions_cmd import build_admin
 from ses_feedback_cli.output import print_json, say
-from ses_feedback_cli.redrive import queue_depth
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-# GetMetricStatistics returns at most 1440 datapoints per call.
-_MAX_DATAPOINTS = 1440
 # Without --since, reputation is read over the last day (SES publishes it now and then).
 _DEFAULT_REPUTATION_WINDOW = timedelta(days=1)
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """``30m``, ``24h``, ``7d``, or an ISO date/time (UTC unless it says otherwise)."""
+    """``30m``, ``24h``, ``7d``, or an ISO date/time (UTC unless it says otherwise), not in the future."""
     relative = _RELATIVE.match(text)
-    if relative:
-        return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if relative:
+            moment = now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is neither 30m/24h/7d nor an ISO date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{text!r} reaches before the year 1") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > now:
+        raise argparse.ArgumentTypeError(f"{text!r} is in the future")
+    return moment
 
 
-def read_rate(cloudwatch: Any, lines: ReputationLines, start: datetime, end: datetime) -> dict[str, Any]:
-    """The latest and the highest value of one account-level reputation rate in [start, end]."""
-    span = max(60.0, (end - start).total_seconds())
-    period = max(300, math.ceil(span / _MAX_DATAPOINTS / 60) * 60)
-    response = cloudwatch.get_metric_statistics(
-        Namespace="AWS/SES",
-        MetricName=lines.metric,
-        StartTime=start,
-        EndTime=end,
-        Period=period,
-        Statistics=["Maximum"],
-    )
-    points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
+def rate_answer(lines: ReputationLines, points: list[tuple[datetime, float]]) -> dict[str, Any]:
+    """The latest and the highest value of one account-level reputation rate (points oldest first)."""
     return {
         "metric": lines.metric,
-        "latest": points[-1]["Maximum"] if points else None,
-        "latest_at": iso_z(points[-1]["Timestamp"]) if points else None,
-        "highest": max(p["Maximum"] for p in points) if points else None,
+        "latest": points[-1][1] if points else None,
+        "latest_at": iso_z(points[-1][0]) if points else None,
+        "highest": max(value for _, value in points) if points else None,
         "aws_review": lines.review,
         "aws_pause": lines.pause,
     }
@@ -72,18 +64,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "bounce_rate": args.bounce_warning or float(resolver.parameter("BounceRateWarning")),
         "complaint_rate": args.complaint_warning or float(resolver.parameter("ComplaintRateWarning")),
     }
-    cloudwatch = boto3.client("cloudwatch", region_name=region())
+    metrics = wiring.reputation_metrics_for(region())
     reputation = {}
     for name, lines in (("bounce_rate", BOUNCE_RATE), ("complaint_rate", COMPLAINT_RATE)):
-        rate = read_rate(cloudwatch, lines, since or now - _DEFAULT_REPUTATION_WINDOW, now)
+        rate = rate_answer(
+            lines, metrics.maxima(lines.metric, since or now - _DEFAULT_REPUTATION_WINDOW, now)
+        )
         rate["warning"] = warnings[name]
         rate["standing"] = (
             standing(rate["latest"], lines, warnings[name]).value if rate["latest"] is not None else None
         )
         reputation[name] = rate
-    queue_url, dlq_url = queue_urls(args)
-    sqs = boto3.client("sqs", region_name=region())
-    queues = {"feedback": queue_depth(sqs, queue_url), "dead_letter": queue_depth(sqs, dlq_url)}
+    queues = dead_letters(args).depths()
     suppressed_now = {reason.value: count for reason, count in suppressed.items()}
     if args.json:
         print_json(
@@ -123,9 +115,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--table", help="table name (default: $SUPPRESSION_TABLE, else the local stack's)")
     parser.add_argument("--queue-url", help="feedback queue URL (default: the local stack's)")
     parser.add_argument("--dlq-url", help="dead-letter queue URL (default: the local stack's)")
-    parser.add_argument("--bounce-warning", type=float, help="default: the template's BounceRateWarning")
+    parser.add_argument("--bounce-warning", type=fraction, help="default: the template's BounceRateWarning")
     parser.add_argument(
-        "--complaint-warning", type=float, help="default: the template's ComplaintRateWarning"
+        "--complaint-warning", type=fraction, help="default: the template's ComplaintRateWarning"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=cmd_stats)

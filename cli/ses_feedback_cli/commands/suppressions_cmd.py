@@ -17,13 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from ses_feedback import wiring
 from ses_feedback.errors import InvalidRequest, SesFeedbackError, is_refusal
 from ses_feedback.model.answers import (
     AddressStatus,
     ErasureAnswer,
+    ErrorAnswer,
     HistoryItem,
     HistoryPageModel,
     ManualChange,
@@ -38,7 +37,8 @@ from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import ManualOutcome
 from ses_feedback.model.streams import BULK_SCOPES, EVERY
-from ses_feedback.parsing.csv_rows import RowError, read_rows, utf8_problem
+from ses_feedback.parsing.csv_rows import FileProblem, RowError, file_problem, read_rows, utf8_problem
+from ses_feedback.parsing.operator_input import ADDRESSES, EXPORT, HISTORY, RECENT_HISTORY, PageSize
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
 from ses_feedback_stack.names import LocalStack
@@ -92,10 +92,7 @@ def actor(args: argparse.Namespace) -> str:
     """--actor, else the IAM principal of the credentials in use (as the API records), else the OS user."""
     if getattr(args, "actor", None):
         return str(args.actor)
-    try:
-        return str(boto3.client("sts").get_caller_identity()["Arn"])
-    except (BotoCoreError, ClientError):
-        return f"os-user:{getpass.getuser()}"
+    return wiring.caller_arn() or f"os-user:{getpass.getuser()}"
 
 
 def _run(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -107,7 +104,7 @@ def _run(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
         except SesFeedbackError as exc:
             if not is_refusal(exc):
                 raise
-            error(str(exc))
+            error(str(exc), body=ErrorAnswer.of(exc).model_dump(mode="json"))
             return exc.exit_status
 
     return run
@@ -284,12 +281,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise InvalidRequest.of("FILE", f"{path} is not a file")
+    # The whole file is read before any row is imported: a file that is not UTF-8, or that
+    # the CSV reader cannot read as a whole, is refused with the line where the trouble starts.
     with path.open("rb") as raw:
         problem = utf8_problem(iter(lambda: raw.read(1 << 16), b""))
+    fix = "save it as UTF-8 (CSV UTF-8)"
+    if not problem:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            problem = file_problem(handle)
+        fix = "fix that line"
     if problem:
-        raise InvalidRequest.of(
-            "FILE", f"{path}: {problem}: save it as UTF-8 (CSV UTF-8); nothing was imported"
-        )
+        raise InvalidRequest.of("FILE", f"{path}: {problem}: {fix}; nothing was imported")
     bulk = wiring.bulk_import_for(settings(args))
     who = actor(args)
     progress = ProgressBar(path.stat().st_size, enabled=not args.no_progress)
@@ -299,9 +301,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         progress.message(f"skipped {row}")
 
     # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = read_rows(_counted_lines(handle, progress), datetime.now(UTC), reason)
-        summary = bulk.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = read_rows(_counted_lines(handle, progress), datetime.now(UTC), reason)
+            summary = bulk.import_entries(rows, who, on_reject=reject, on_progress=progress.update)
+    except FileProblem as exc:
+        # Only when the file changed after it was checked: the rows before this line are in.
+        raise InvalidRequest.of("FILE", f"{path}: {exc}: the file changed while it was imported") from None
     progress.finish()
     if args.json:
         print_json(summary.as_dict())
@@ -373,7 +379,9 @@ def _write_export(rows: Iterator[Suppression], fmt: str, stream: TextIO, columns
 # ---- the parser ----------------------------------------------------------------------------
 
 
-_limit = whole_number(1, 1000)
+def _page(size: PageSize) -> dict[str, Any]:
+    """An option's type and default from the one table of page sizes (the API's too)."""
+    return {"type": whole_number(1, size.most), "default": size.default}
 
 
 def register(commands: Any) -> None:
@@ -387,13 +395,13 @@ def register(commands: Any) -> None:
     get.add_argument("address")
     get.add_argument("--json", action="store_true", help="print JSON")
     get.add_argument(
-        "--history", type=_limit, default=20, help="history entries to show (default: %(default)s)"
+        "--history", **_page(RECENT_HISTORY), help="history entries to show (default: %(default)s)"
     )
     get.set_defaults(func=_run(cmd_get))
 
     listing = sub.add_parser("list", help="suppressed addresses, newest first, a page at a time")
     _listing_filters(listing)
-    listing.add_argument("--limit", type=_limit, default=100, help="addresses a page (default: %(default)s)")
+    listing.add_argument("--limit", **_page(ADDRESSES), help="addresses a page (default: %(default)s)")
     listing.add_argument("--cursor", help="the next_cursor of the previous page")
     listing.add_argument("--all", action="store_true", help="every page, streamed (with --json: JSON lines)")
     listing.add_argument("--json", action="store_true", help="print JSON: items and next_cursor")
@@ -401,7 +409,7 @@ def register(commands: Any) -> None:
 
     history = sub.add_parser("history", help="one address's history, newest first, a page at a time")
     history.add_argument("address")
-    history.add_argument("--limit", type=_limit, default=50, help="entries a page (default: %(default)s)")
+    history.add_argument("--limit", **_page(HISTORY), help="entries a page (default: %(default)s)")
     history.add_argument("--cursor", help="the next_cursor of the previous page")
     history.add_argument("--json", action="store_true", help="print JSON: items and next_cursor")
     history.set_defaults(func=_run(cmd_history))
@@ -434,9 +442,13 @@ def register(commands: Any) -> None:
     load = sub.add_parser(
         "import",
         help="load a CSV export from another provider (safe to run twice)",
-        description="Bad rows are skipped and named by line; the exit status is then 1.",
+        description="A file the CSV reader cannot read as a whole (a quote left open, a field over the "
+        "csv limit, a header without an address column or naming one twice) is refused before "
+        "anything is written (exit 2). Bad rows are skipped and named by line; the exit status is then 1.",
     )
-    load.add_argument("file", help="CSV: one address a line, or with a header row (see README)")
+    load.add_argument(
+        "file", help="CSV: one address a line, or with a header row (docs/operating.md says which columns)"
+    )
     load.add_argument("--reason", choices=REASONS, help="give every row this reason (ignore the file's)")
     load.add_argument("--actor", help=actor_help)
     load.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -447,7 +459,7 @@ def register(commands: Any) -> None:
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     _listing_filters(export)
     export.add_argument("--output", help="write to this file (default: stdout)")
-    export.add_argument("--page-size", type=_limit, default=1000, help=argparse.SUPPRESS)
+    export.add_argument("--page-size", **_page(EXPORT), help=argparse.SUPPRESS)
     export.set_defaults(func=_run(cmd_export))
 
 

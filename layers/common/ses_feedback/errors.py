@@ -118,6 +118,11 @@ class ConcurrentUpdate(SesFeedbackError):
     """An address kept changing under us; retrying later is safe."""
 
 
+class StoreBusy(ConcurrentUpdate):
+    """DynamoDB kept leaving keys or items unprocessed (throttling) past the retry budget;
+    retrying later is safe (answered as ``concurrent_update``: 503, try again)."""
+
+
 class IdempotencyConflict(SesFeedbackError):
     """The idempotency key was used for another request, or its first request is still running."""
 
@@ -138,12 +143,42 @@ class SendingPaused(SesFeedbackError):
     """SES sending is paused or the account suspended (SendingPaused / AccountSuspended)."""
 
 
+class SuppressedRecipientsRejected(SesFeedbackError):
+    """on_suppressed=reject and a recipient is suppressed: nothing sent.
+
+    Not raised: the send answers with its ``SendAnswer`` (status ``rejected``, naming the
+    suppressed recipients), which idempotency remembers like any answer; this class is its row
+    in ``REFUSALS``, which gives that answer its HTTP and exit status.
+    """
+
+
 class ReputationGuard(SesFeedbackError):
     """The sending guard refuses non-transactional mail while a reputation alarm fires."""
 
 
 class SesFailure(SesFeedbackError):
     """Any other SES error; the message names the SES error code."""
+
+
+class AwsCallFailed(SesFeedbackError):
+    """An AWS call made for an operator tool failed (``edges.failures.translated``); not a refusal.
+
+    ``aws_code`` is AWS's error code when AWS answered, None when it did not (no credentials, no
+    network); ``operation`` the API call's name and ``reason`` AWS's own message, when known.
+    """
+
+    def __init__(
+        self, message: str, aws_code: str | None = None, operation: str | None = None, reason: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.aws_code = aws_code
+        self.operation = operation
+        self.reason = reason
+
+    @property
+    def answered(self) -> bool:
+        """Whether AWS answered (and refused); False: it could not be reached at all."""
+        return self.aws_code is not None
 
 
 # ---- events out to app teams ---------------------------------------------------------------
@@ -197,6 +232,7 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     ErasureLiftNeedsForce: Refusal("erasure_needs_force", 409, 1),
     RejoinRefused: Refusal("rejoin_refused", 409, 1),
     IdempotencyConflict: Refusal("idempotency_conflict", 409, 1),
+    SuppressedRecipientsRejected: Refusal("rejected", 409, 1),
     MessageRejected: Refusal("message_rejected", 422, 1),
     MailFromNotVerified: Refusal("mail_from_domain_not_verified", 424, 1),
     SendingThrottled: Refusal("throttled", 429, 1),
@@ -244,9 +280,9 @@ def refusal_of(error: SesFeedbackError) -> Refusal:
     raise NotARefusal(type(error).__name__)
 
 
-def exit_status_of_code(code: str) -> int:
-    """The CLI's exit status for an answer's ``error.code`` (1 for a code not in the table)."""
-    return next((r.exit_status for r in REFUSALS.values() if r.code == code), 1)
+def refusal_of_code(code: str) -> Refusal | None:
+    """The row of an answer's ``error.code`` (or of a send's ``rejected`` status); None for no row."""
+    return next((r for r in REFUSALS.values() if r.code == code), None)
 
 
 def is_refusal(error: BaseException) -> bool:

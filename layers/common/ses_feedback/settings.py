@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -88,6 +89,11 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls.model_validate({name: value for name, value in environ.items() if name.isupper()})
+
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """A field's default, for a builder that has no settings object (the CLI on a named table)."""
+        return cls.model_fields[name].default
 
     @property
     def policy(self) -> PolicySettings:

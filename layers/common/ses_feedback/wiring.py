@@ -23,7 +23,11 @@ from ses_feedback.model.moments import utc_now
 from ses_feedback.settings import Settings
 
 if TYPE_CHECKING:
+    from ses_feedback.edges.lambda_invoke import LambdaInvoker
+    from ses_feedback.edges.reputation import ReputationMetrics
     from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.edges.ses_setup import SesSetup
+    from ses_feedback.edges.stacks import Stacks
     from ses_feedback.edges.store import SuppressionStore
     from ses_feedback.edges.timeline import TimelineStore
     from ses_feedback.rules.tokens import KeyRing
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from ses_feedback.usecases.dmarc import DmarcReports
     from ses_feedback.usecases.events_out import EventPublisher
     from ses_feedback.usecases.feedback import FeedbackProcessor
+    from ses_feedback.usecases.redrive import DeadLetters
     from ses_feedback.usecases.sending import Sender
     from ses_feedback.usecases.timelines import Timelines
     from ses_feedback.usecases.unsubscribe import Unsubscriber
@@ -142,11 +147,9 @@ def write_path_for(
 ) -> WritePath:
     from ses_feedback.usecases.write_path import WritePath
 
-    return WritePath(
-        store=suppressions or store_for(config),
-        history_retention=config.history_retention,
-        clock=clock,
-    )
+    store = suppressions or store_for(config)
+    # One retry policy: the store's (unprocessed items) is the write path's (version conflicts).
+    return WritePath(store=store, history_retention=config.history_retention, clock=clock, retry=store.retry)
 
 
 @cached
@@ -295,7 +298,7 @@ def dmarc_reports_for(
     return DmarcReports(
         store=DmarcReportStore(table),
         bucket=ReportMailBucket(bucket) if bucket else None,
-        retention=retention or timedelta(days=Settings.model_fields["dmarc_report_retention_days"].default),
+        retention=retention or timedelta(days=Settings.default("dmarc_report_retention_days")),
     )
 
 
@@ -310,3 +313,46 @@ def dmarc_reports() -> DmarcReports:
         config.dmarc_report_bucket,
         timedelta(days=config.dmarc_report_retention_days),
     )
+
+
+# ---- the operator tools' AWS (the CLI and the doctor: never a function) ------------------------
+# Built per call, in the region the command names (None: the environment's); nothing cached.
+
+
+def dead_letters_for(queue_url: str, dlq_url: str, region: str | None = None) -> DeadLetters:
+    """The feedback queue and its dead-letter queue: depths, inspection, redrive."""
+    from ses_feedback.edges.queues import Queues
+    from ses_feedback.usecases.redrive import DeadLetters
+
+    return DeadLetters(Queues(region), queue_url, dlq_url)
+
+
+def reputation_metrics_for(region: str | None = None) -> ReputationMetrics:
+    from ses_feedback.edges.reputation import ReputationMetrics
+
+    return ReputationMetrics(region)
+
+
+def lambda_invoker_for(region: str | None = None) -> LambdaInvoker:
+    from ses_feedback.edges.lambda_invoke import LambdaInvoker
+
+    return LambdaInvoker(region)
+
+
+def stacks_for(region: str | None = None) -> Stacks:
+    from ses_feedback.edges.stacks import Stacks
+
+    return Stacks(region)
+
+
+def ses_setup_for(region: str | None = None) -> SesSetup:
+    from ses_feedback.edges.ses_setup import SesSetup
+
+    return SesSetup(region)
+
+
+def caller_arn() -> str | None:
+    """The ARN of the AWS credentials in use (an operator's actor); None without any."""
+    from ses_feedback.edges.identity import caller_arn
+
+    return caller_arn()

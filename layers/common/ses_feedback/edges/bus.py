@@ -9,10 +9,8 @@ dropped. botocore's own retries cover a whole request that fails.
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -20,21 +18,15 @@ from botocore.config import Config
 
 from ses_feedback.errors import EventsNotPublished
 from ses_feedback.model.outbound import SOURCE, BusEvent
+from ses_feedback.retry import RetryPolicy
 
 # PutEvents' limit: 10 entries (and 256 KB) a request; our events are a few hundred bytes.
 PUT_EVENTS_LIMIT = 10
 
 
-@dataclass(frozen=True)
-class PublishRetry:
-    """Failed entries are sent again this many times in all, with full-jitter backoff."""
-
-    attempts: int = 5
-    base_seconds: float = 0.05
-    cap_seconds: float = 1.0
-
-    def pause(self, attempt: int) -> float:
-        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
+# Failed entries are sent again under the one retry policy (retry.py: full-jitter backoff, bounded
+# in attempts and by the invocation's deadline), with its own numbers: 5 attempts, 50 ms to 1 s.
+PUBLISH_RETRY = RetryPolicy(attempts=5, base_seconds=0.05, cap_seconds=1.0)
 
 
 def events_client() -> Any:
@@ -45,8 +37,7 @@ def events_client() -> Any:
 class EventBus:
     bus_name: str
     client: Any = None
-    retry: PublishRetry = field(default_factory=PublishRetry)
-    sleep: Callable[[float], None] = time.sleep
+    retry: RetryPolicy = PUBLISH_RETRY
 
     def __post_init__(self) -> None:
         if self.client is None:
@@ -66,9 +57,8 @@ class EventBus:
 
     def _put(self, batch: list[BusEvent]) -> list[BusEvent]:
         pending = batch
-        for attempt in range(self.retry.attempts):
-            if attempt:
-                self.sleep(self.retry.pause(attempt))
+        attempt = 0
+        while True:
             response = self.client.put_events(Entries=[self.entry(event) for event in pending])
             if not response.get("FailedEntryCount"):
                 return []
@@ -78,7 +68,9 @@ class EventBus:
                 for event, result in zip(pending, response["Entries"], strict=True)
                 if result.get("ErrorCode")
             ]
-        return pending
+            if not self.retry.wait(attempt):
+                return pending
+            attempt += 1
 
     def entry(self, event: BusEvent) -> dict[str, Any]:
         return {

@@ -24,6 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ses_feedback.edges.failures import translated
 from ses_feedback.model.dmarc import DmarcReport
 from ses_feedback.model.moments import iso_z
 
@@ -115,7 +116,8 @@ class DmarcReportStore:
             "ExpressionAttributeValues": values,
         }
         while True:
-            page = self.client.query(**arguments)
+            with translated():
+                page = self.client.query(**arguments)
             for item in page.get("Items", []):
                 pending.append(item["body"]["B"])
                 if int(item["part"]["N"]) + 1 == int(item["parts"]["N"]):
@@ -127,13 +129,14 @@ class DmarcReportStore:
 
     def latest_stored_at(self, domain: str) -> datetime | None:
         """When the newest report (by begin time) of the domain was stored."""
-        page = self.client.query(
-            TableName=self.table_name,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"DOMAIN#{domain.lower()}"}},
-            ProjectionExpression="stored_at",
-            ScanIndexForward=False,
-            Limit=1,
-        )
+        with translated():
+            page = self.client.query(
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"DOMAIN#{domain.lower()}"}},
+                ProjectionExpression="stored_at",
+                ScanIndexForward=False,
+                Limit=1,
+            )
         items = page.get("Items", [])
         return datetime.fromisoformat(items[0]["stored_at"]["S"].replace("Z", "+00:00")) if items else None

@@ -51,8 +51,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import random
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -62,7 +60,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ses_feedback.errors import AddressErased, InvalidCursor, VersionConflict
+from ses_feedback.errors import AddressErased, InvalidCursor, StoreBusy, VersionConflict
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import (
@@ -76,6 +74,8 @@ from ses_feedback.model.state import (
 )
 from ses_feedback.model.streams import ALL_BULK, ALL_BULK_UNSUBSCRIBED, EVERY, ScopedSuppression
 from ses_feedback.parsing.addresses import address_hash
+from ses_feedback.parsing.operator_input import EXPORT, RECENT_HISTORY
+from ses_feedback.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -119,10 +119,13 @@ class SuppressionStore:
         table_name: str,
         client: DynamoDBClient | None = None,
         tombstone_of: Callable[[str], str] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.table_name = table_name
         # address → its tombstone's keyed hash (None: this store neither reads nor writes tombstones)
         self.tombstone_of = tombstone_of
+        # The one retry policy: unprocessed keys and items here, version conflicts in the write path.
+        self.retry = retry or RetryPolicy()
         self.client: DynamoDBClient = client or boto3.client(
             "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})
         )
@@ -155,8 +158,7 @@ class SuppressionStore:
             if brief:
                 wanted_keys["ProjectionExpression"] = ", ".join(_BRIEF_ATTRIBUTES)
             request: dict[str, Any] = {self.table_name: wanted_keys}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
+            for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     pk = item["pk"]["S"]
                     if pk.startswith(TOMBSTONE_PREFIX):
@@ -164,8 +166,6 @@ class SuppressionStore:
                     else:
                         state = _state_from_item(item)
                         states[state.address] = state
-                # DynamoDB may leave keys unprocessed under load; ask again for just those.
-                request = dict(response.get("UnprocessedKeys") or {})
         states.update(erased)  # a tombstone wins over anything left in clear
         return states
 
@@ -180,7 +180,9 @@ class SuppressionStore:
         item = response.get("Item")
         return _state_from_item(item) if item else AddressState(address=address)
 
-    def get_with_history(self, address: str, limit: int = 20) -> tuple[AddressState, list[HistoryEntry]]:
+    def get_with_history(
+        self, address: str, limit: int = RECENT_HISTORY.default
+    ) -> tuple[AddressState, list[HistoryEntry]]:
         """The state and the newest ``limit`` history entries, in one Query."""
         response = self.client.query(
             TableName=self.table_name,
@@ -467,7 +469,7 @@ class SuppressionStore:
         self,
         reason: Reason | None,
         now: datetime,
-        page_size: int = 1000,
+        page_size: int = EXPORT.default,
         *,
         stream: str | None = None,
         bulk: bool = False,
@@ -505,7 +507,7 @@ class SuppressionStore:
 
         BatchWriteItem takes no conditions: callers pass only addresses whose absence they
         have just read, each at most once per call. Items left unprocessed (throttling) are
-        sent again with a growing, jittered pause.
+        sent again as the retry policy says.
         """
         requests = 0
         for start in range(0, len(states), BATCH_WRITE_LIMIT):
@@ -513,14 +515,9 @@ class SuppressionStore:
             pending: dict[str, Any] = {
                 self.table_name: [{"PutRequest": {"Item": _state_item(state, now)}} for state in chunk]
             }
-            attempt = 0
-            while pending:
-                response = self.client.batch_write_item(RequestItems=pending)
-                requests += 1
-                pending = dict(response.get("UnprocessedItems") or {})
-                if pending:
-                    attempt += 1
-                    time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+            requests += sum(
+                1 for _ in self._until_processed(self.client.batch_write_item, pending, "UnprocessedItems")
+            )
         return requests
 
     def erase(self, address: str, audit: Decision, now: datetime, retention_until: datetime) -> int:
@@ -567,10 +564,8 @@ class SuppressionStore:
                         {"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_WRITE_LIMIT]
                     ]
                 }
-                while pending:
-                    pending = dict(
-                        self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                    )
+                for _ in self._until_processed(self.client.batch_write_item, pending, "UnprocessedItems"):
+                    pass
             deleted += len(keys)
             if "LastEvaluatedKey" not in response:
                 return deleted
@@ -601,6 +596,24 @@ class SuppressionStore:
             ]
         )
         return codes is None
+
+    def _until_processed(
+        self, call: Callable[..., Any], request_items: dict[str, Any], unprocessed: str
+    ) -> Iterator[dict[str, Any]]:
+        """Each response of a BatchGetItem or BatchWriteItem, sent again for what DynamoDB left
+        ``unprocessed`` (a throttled partition) after the retry policy's pause; ``StoreBusy``
+        when the policy has no attempt or no time left."""
+        attempt = 0
+        pending = request_items
+        while True:
+            response: dict[str, Any] = call(RequestItems=pending)
+            yield response
+            pending = dict(response.get(unprocessed) or {})
+            if not pending:
+                return
+            if not self.retry.wait(attempt):
+                raise StoreBusy("DynamoDB kept leaving part of a batch unprocessed (throttling)")
+            attempt += 1
 
     def history_exists(self, decision: Decision) -> bool:
         response = self.client.get_item(

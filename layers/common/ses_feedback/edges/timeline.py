@@ -23,16 +23,18 @@ published, so a notification applied twice publishes nothing the second time. Wr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
+from ses_feedback.errors import StoreBusy
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.outbound import BusEvent
 from ses_feedback.model.timeline import SENT, Timeline, TimelineEvent, TimelineRecipient, event_fields
+from ses_feedback.retry import RetryPolicy
 from ses_feedback.rules.timeline import status_of
 
 if TYPE_CHECKING:
@@ -64,9 +66,16 @@ def _address_pk(address: str) -> str:
 
 
 class TimelineStore:
-    def __init__(self, table_name: str, retention: timedelta, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        retention: timedelta,
+        client: DynamoDBClient | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self.table_name = table_name
         self.retention = retention
+        self.retry = retry or RetryPolicy()
         self.client: DynamoDBClient = client or boto3.client(
             "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})
         )
@@ -152,12 +161,9 @@ class TimelineStore:
                     "ConsistentRead": True,
                 }
             }
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
+            for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     found.add(keys[(item["pk"]["S"], item["sk"]["S"])])
-                # DynamoDB may leave keys unprocessed under load; ask again for just those.
-                request = dict(response.get("UnprocessedKeys") or {})
         return found
 
     def erase(self, address: str, digest: str) -> int:
@@ -184,11 +190,25 @@ class TimelineStore:
     def _requests(self, requests: list[dict[str, Any]]) -> None:
         for start in range(0, len(requests), BATCH_WRITE_LIMIT):
             pending: dict[str, Any] = {self.table_name: requests[start : start + BATCH_WRITE_LIMIT]}
-            while pending:
-                # Unprocessed items (throttling) are sent again; botocore backs off between.
-                pending = dict(
-                    self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                )
+            for _ in self._until_processed(self.client.batch_write_item, pending, "UnprocessedItems"):
+                pass
+
+    def _until_processed(
+        self, call: Callable[..., Any], request_items: dict[str, Any], unprocessed: str
+    ) -> Iterator[dict[str, Any]]:
+        """Each response, sent again for what DynamoDB left ``unprocessed`` (throttling) after the
+        one retry policy's pause (``retry.py``); ``StoreBusy`` when it has no attempt or time left."""
+        attempt = 0
+        pending = request_items
+        while True:
+            response: dict[str, Any] = call(RequestItems=pending)
+            yield response
+            pending = dict(response.get(unprocessed) or {})
+            if not pending:
+                return
+            if not self.retry.wait(attempt):
+                raise StoreBusy("DynamoDB kept leaving part of a timeline batch unprocessed (throttling)")
+            attempt += 1
 
     def _ttl(self, moment: datetime) -> str:
         return str(int((moment + self.retention).timestamp()))

@@ -13,7 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ses_feedback.errors import REFUSALS, InvalidRequest, SesFeedbackError
+from ses_feedback.errors import (
+    REFUSALS,
+    InvalidRequest,
+    Refusal,
+    SesFeedbackError,
+    SuppressedRecipientsRejected,
+    refusal_of_code,
+)
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.preferences import Catalogue
 from ses_feedback.model.reasons import Reason
@@ -39,7 +46,9 @@ class SendStatus(StrEnum):
     SENT = "sent"  # every recipient was sent to
     PARTIALLY_SUPPRESSED = "partially_suppressed"  # sent to the others; the suppressed were dropped
     SUPPRESSED = "suppressed"  # everyone was suppressed: nothing sent, SES not called
-    REJECTED = "rejected"  # on_suppressed=reject and someone was suppressed: nothing sent
+    # on_suppressed=reject and someone was suppressed: nothing sent. A refusal: its code, HTTP
+    # status and exit status are its row in the error table.
+    REJECTED = REFUSALS[SuppressedRecipientsRejected].code
 
 
 class SuppressedRecipient(BaseModel):
@@ -63,6 +72,15 @@ class SendAnswer(BaseModel):
         description="bulk streams: one message per recipient, each with its SES message id "
         "(message_id is the first); empty on transactional streams",
     )
+
+    @property
+    def refusal(self) -> Refusal | None:
+        """The error table's row for this answer: ``rejected`` has one; the others are answers."""
+        return refusal_of_code(self.status)
+
+    @property
+    def http_status(self) -> int:
+        return self.refusal.http_status if self.refusal else 200
 
 
 # ---- refusals (every door) ----------------------------------------------------------------------
@@ -95,6 +113,18 @@ class ErrorAnswer(BaseModel):
                 problems=[FieldProblem(field=f, message=m) for f, m in problems],
             )
         )
+
+
+def exit_status_of(body: dict[str, Any]) -> int:
+    """The CLI's exit status for an answer body, either door's: 0 done, else its row's in the error table.
+
+    An error body whose code has no row (a function error) is 1.
+    """
+    error = body.get("error")
+    refusal = refusal_of_code(error["code"] if error else body.get("status", ""))
+    if refusal is not None:
+        return refusal.exit_status
+    return 1 if error else 0
 
 
 def refusal_responses(kinds: Iterable[type[SesFeedbackError]]) -> dict[int, Any]:

@@ -55,8 +55,12 @@ class Streams:
             raise ValueError(f"not stream names ([a-z0-9-], at most 32): {', '.join(bad)}")
         return cls(names or frozenset({DEFAULT_STREAM}))
 
+    def is_transactional(self, stream: str) -> bool:
+        """The one definition of transactional mail: no unsubscribe link; the sending guard lets it out."""
+        return stream in self.transactional
+
     def is_bulk(self, stream: str) -> bool:
-        return stream not in self.transactional
+        return not self.is_transactional(stream)
 
 
 @dataclass(frozen=True)

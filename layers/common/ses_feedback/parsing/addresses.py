@@ -32,12 +32,11 @@ class ParsedAddress:
     address: str  # the canonical form: every store key and lookup uses it
 
 
-@lru_cache(maxsize=4096)
 def parse_address(raw: str) -> ParsedAddress:
     """Split off a display name and validate the address; raise ``InvalidAddress`` with the reason.
 
-    Cached: a send request reads each address several times (its validator, the lookup,
-    the SES destination), and validation is the costly part.
+    Not cached: a caller that needs an address again keeps what this returned (a send request
+    parses each address once, at its door, and passes the result along).
     """
     # Imported by the first address parsed, not with this module: email-validator compiles
     # its grammar on import (tens of ms), and importing a handler should not pay for it.
@@ -65,8 +64,13 @@ def parse_address(raw: str) -> ParsedAddress:
     return ParsedAddress(display_name=name, address=valid.ascii_email.lower())
 
 
+@lru_cache(maxsize=4096)
 def normalize_address(raw: str) -> str:
-    """The canonical form used for every store and lookup (see the module's rules)."""
+    """The canonical form used for every store and lookup (see the module's rules).
+
+    Cached: a feedback batch reads an event's recipients when it prefetches their states and
+    again when it decides (the send path does not come here: it keeps its parsed addresses).
+    """
     return parse_address(raw).address
 
 

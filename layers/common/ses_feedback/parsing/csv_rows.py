@@ -22,6 +22,15 @@ reason word is mapped by ``REASON_WORDS``
 (the words SES, SendGrid, Mailgun, Postmark, Mailchimp and SparkPost use). A row that
 breaks a rule becomes a ``RowError`` naming its line and field; the rows after it are
 still read. Blank lines and lines starting with ``#`` are skipped.
+
+A file the CSV reader cannot read as a whole is a ``FileProblem`` naming the line where the
+trouble starts, and ``file_problem`` finds it before any row is imported: a quoted field that
+runs over a line break outside the note column (a quote left open swallows the rows after it
+into one field), a quote never closed or followed by more text, a field
+over the csv module's limit, a NUL, a header row without an address column, or one that names
+a column twice (``email`` and ``email_address``: which one holds the address?). So every data
+row of a file the reader accepts (one line, or more for a note that holds a line break) is
+imported, counted, or named by the line it starts on.
 """
 
 from __future__ import annotations
@@ -178,7 +187,7 @@ def parse_reason(text: str) -> Reason:
         return Reason.MANUAL
     if key in REASON_WORDS:
         return REASON_WORDS[key]
-    raise ValueError(f"unknown reason {text.strip()[:40]!r}; see the README for the words understood")
+    raise ValueError(f"unknown reason {text.strip()[:40]!r}; docs/operating.md lists the words understood")
 
 
 def parse_date(text: str, now: datetime) -> datetime | None:
@@ -216,23 +225,54 @@ class _Layout:
 
 _POSITIONAL = _Layout(address=0, reason=1, note=2, date=3)
 
+# Each column a header may name, by what it holds (the words in ``column_key`` form).
+_ROLES = {
+    "address": ADDRESS_COLUMNS,
+    "reason": REASON_COLUMNS,
+    "note": NOTE_COLUMNS,
+    "date": DATE_COLUMNS,
+    "stream": STREAM_COLUMNS,
+}
 
-def _header_layout(cells: list[str]) -> _Layout | None:
-    """The layout a header row names, or None when the row is not a header."""
-    keys = [column_key(cell) for cell in cells]
 
-    def find(names: frozenset[str]) -> int | None:
-        return next((i for i, key in enumerate(keys) if key in names), None)
+class FileProblem(ValueError):
+    """The file cannot be read as a whole; ``line`` is where the problem starts."""
 
-    address = find(ADDRESS_COLUMNS)
-    if address is None:
-        return None
+    def __init__(self, line: int, what: str) -> None:
+        super().__init__(f"line {line}: {what}")
+        self.line = line
+        self.what = what
+
+
+def _layout(cells: list[str], line: int) -> _Layout:
+    """The layout of the file whose first row is ``cells``: positional when it holds an
+    address (an '@'), else a header that must name one address column and no column twice."""
+    if any("@" in cell for cell in cells):
+        return _POSITIONAL
+    found: dict[str, list[int]] = {
+        role: [i for i, cell in enumerate(cells) if column_key(cell) in names]
+        for role, names in _ROLES.items()
+    }
+    for role, columns in found.items():
+        if len(columns) > 1:
+            named = " and ".join(repr(cells[i].strip()) for i in columns)
+            raise FileProblem(line, f"the header names the {role} column twice ({named}): keep one")
+    if not found["address"]:
+        raise FileProblem(
+            line,
+            "a header row (no cell holds an '@') with no address column: name it one of "
+            + ", ".join(sorted(ADDRESS_COLUMNS)),
+        )
+
+    def index(role: str) -> int | None:
+        return found[role][0] if found[role] else None
+
     return _Layout(
-        address=address,
-        reason=find(REASON_COLUMNS),
-        note=find(NOTE_COLUMNS),
-        date=find(DATE_COLUMNS),
-        stream=find(STREAM_COLUMNS),
+        address=found["address"][0],
+        reason=index("reason"),
+        note=index("note"),
+        date=index("date"),
+        stream=index("stream"),
     )
 
 
@@ -314,28 +354,99 @@ def separator(first_row: str) -> str:
     return max(_CELL_SEPARATORS, key=outside_quotes.count)  # the first of equals: ','
 
 
-def read_rows(
-    lines: Iterable[str], now: datetime, reason_override: Reason | None = None
-) -> Iterator[ImportEntry | RowError]:
-    """Every data row of a CSV file, in order, as an entry or an error (one row at a time)."""
+def _records(lines: Iterable[str]) -> Iterator[tuple[int, int, list[str]]]:
+    """Every data record (not blank, not a ``#`` comment) with the lines it starts and ends on;
+    a ``FileProblem`` where the reader cannot go on."""
     lines = iter(lines)
     peeked: list[str] = []
     for line in lines:
         peeked.append(line)
         if line.strip() and not line.lstrip().startswith("#"):
             break
-    reader = csv.reader(itertools.chain(peeked, lines), delimiter=separator(peeked[-1]) if peeked else ",")
+    # strict: a quote left open is an error at the end of the file, not a last field that
+    # swallowed every line after it.
+    delimiter = separator(peeked[-1]) if peeked else ","
+    reader = csv.reader(itertools.chain(peeked, lines), delimiter=delimiter, strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FileProblem(start, _csv_words(str(exc))) from None
+        if any("\0" in cell for cell in cells):
+            raise FileProblem(start, "a NUL character (a binary file?)")
+        if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        yield start, reader.line_num, cells
+
+
+def _laid_out(lines: Iterable[str]) -> Iterator[tuple[int, list[str], _Layout]]:
+    """Every data row with its line and the file's layout (the header row itself left out).
+
+    A quoted field may hold a line break in the note column only (a note exported with one
+    reads back as it was). Anywhere else, or in a note that would hide rows (an '@' on a later
+    line, or more than a note may hold), it is taken for a quote left open, swallowing the rows
+    after it into one field, and the file is refused at the line where it starts."""
     layout: _Layout | None = None
+    for start, end, cells in _records(lines):
+        if layout is None:
+            layout = _layout(cells, start)
+            if layout is not _POSITIONAL:
+                continue  # the header row itself
+        if end != start:
+            _one_row(cells, start, end, layout)
+        yield start, cells, layout
+
+
+def _csv_words(said: str) -> str:
+    """The csv module's complaint, in words that say what to fix."""
+    if "field limit" in said:
+        return f"a field of more than {csv.field_size_limit():,} characters (a quote left open?)"
+    if "unexpected end of data" in said:
+        return "a quote opened here is never closed"
+    if "expected after" in said:
+        return "a quoted field goes on after its closing quote (write a quote inside quotes as two)"
+    return f"not CSV: {said}"
+
+
+def _one_row(cells: list[str], start: int, end: int, layout: _Layout) -> None:
+    """A record over lines ``start`` to ``end``: refused unless its only line breaks are in a note
+    that cannot be rows swallowed by a quote left open."""
+    runs_on = f"a quoted field runs on to line {end} (a quote left open?)"
+    for index, cell in enumerate(cells):
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        if index != layout.note:
+            raise FileProblem(start, f"{runs_on}: only a note may hold a line break")
+        later = re.split(r"\r\n|\r|\n", cell, maxsplit=1)[1]
+        if "@" in later or len(cell.strip()) > NOTE_MAX:
+            raise FileProblem(
+                start,
+                f"{runs_on}: a note over several lines holds no address and at most {NOTE_MAX} characters",
+            )
+
+
+def file_problem(lines: Iterable[str]) -> str | None:
+    """What stops the file being read as a whole, as ``line N: what``; None when nothing does.
+
+    Run over the whole file before any row is imported (``read_rows`` would meet it only
+    after the rows before it were written)."""
     try:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
-                continue
-            if layout is None:
-                layout = _header_layout(cells)
-                if layout is not None:
-                    continue  # the header row itself
-                layout = _POSITIONAL
-            yield parse_row(cells, reader.line_num, layout, now, reason_override)
-    except csv.Error as exc:
-        # An unterminated quote swallows the rest of the file: say where, and stop there.
-        yield RowError(reader.line_num, "csv", str(exc))
+        for _ in _laid_out(lines):
+            pass
+    except FileProblem as exc:
+        return str(exc)
+    return None
+
+
+def read_rows(
+    lines: Iterable[str], now: datetime, reason_override: Reason | None = None
+) -> Iterator[ImportEntry | RowError]:
+    """Every data row of a CSV file, in order, as an entry or an error (one row at a time).
+
+    Raises ``FileProblem`` where the file cannot be read as a whole: check it with
+    ``file_problem`` first, so that nothing is imported from such a file."""
+    for line, cells, layout in _laid_out(lines):
+        yield parse_row(cells, line, layout, now, reason_override)

@@ -5,6 +5,8 @@ Each rule refuses with ``InvalidRequest`` naming the field; none rewrites the in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import InvalidAddress, InvalidRequest
@@ -18,7 +20,30 @@ from ses_feedback.parsing.addresses import holds_address, normalize_address
 
 NOTE_MAX = 1000
 ACTOR_MAX = 2048
-PAGE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class PageSize:
+    """How many items one read returns: its default, and the most a caller may ask for."""
+
+    field: str  # the parameter's name in the API (the CLI's option is ``--`` it)
+    default: int
+    most: int
+
+    def clean(self, value: int) -> int:
+        if not 1 <= value <= self.most:
+            raise InvalidRequest.of(self.field, f"must be between 1 and {self.most}")
+        return value
+
+
+# The one table of page sizes: the API's query parameters, the CLI's options and the use cases'
+# defaults all read it, so a limit cannot differ between doors.
+ADDRESSES = PageSize("limit", default=100, most=1000)  # a page of suppressed addresses
+HISTORY = PageSize("limit", default=50, most=1000)  # a page of one address's history
+# The newest history entries shown with an address's state: one Query with its state, kept small.
+RECENT_HISTORY = PageSize("history", default=20, most=100)
+# export's pages: DynamoDB returns at most 1 MB a Query, a thousand states fit well below it.
+EXPORT = PageSize("page_size", default=1000, most=1000)
 
 
 def _required_text(field: str, value: str | None, longest: int, missing: str) -> str:
@@ -47,12 +72,6 @@ def clean_erasure_note(note: str | None) -> str:
 
 def clean_actor(actor: str | None) -> str:
     return _required_text("actor", actor, ACTOR_MAX, "who made the change is required")
-
-
-def clean_limit(limit: int) -> int:
-    if not 1 <= limit <= PAGE_MAX:
-        raise InvalidRequest.of("limit", f"must be between 1 and {PAGE_MAX}")
-    return limit
 
 
 def address_field(raw: str, field: str = "address") -> str:

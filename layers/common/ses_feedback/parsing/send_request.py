@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from email.utils import formataddr
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ses_feedback.errors import InvalidAddress
@@ -34,6 +44,11 @@ MAX_TAGS = 50
 APP_TAG = "app"
 # Tags the sender sets itself: the calling app, and the stream (feedback reads it back).
 RESERVED_TAGS = (APP_TAG, STREAM_TAG)
+# SES writes these two message tags into the Feedback-ID header it adds itself (Gmail's
+# feedback loop groups spam complaints by it): a bulk message carries its stream and app
+# there, never a Feedback-ID header of our own (it would be a second one). A request cannot
+# set them: ":" is not a tag character here.
+FEEDBACK_ID_TAGS = ("ses:feedback-id-a", "ses:feedback-id-b")
 # In a bulk message's text and html: replaced by each recipient's own unsubscribe link.
 UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
 # SES template names: letters, digits, ``_`` and ``-``, at most 64 characters.
@@ -68,15 +83,42 @@ def _no_line_breaks(value: str) -> str:
     return value
 
 
-def _email_address(value: str) -> str:
+@dataclass(frozen=True)
+class GivenAddress:
+    """An address field of a request: the text the caller gave, and that text parsed, once.
+
+    The request is validated once at the door; everything after it (the domain check, the
+    suppression lookup, the SES destination) reads ``parsed`` instead of validating again.
+    The request still reads and serialises as the caller's text (the answer and the
+    idempotency payload compare what was sent).
+    """
+
+    text: str
+    parsed: ParsedAddress
+
+    @property
+    def address(self) -> str:
+        """The canonical form (looked up, reported)."""
+        return self.parsed.address
+
+    @property
+    def for_ses(self) -> str:
+        """The canonical address with the caller's display name, as SES takes it."""
+        return _display(self.parsed)
+
+
+def _email_address(value: Any) -> GivenAddress:
+    if isinstance(value, GivenAddress):
+        return value  # already validated (a copy of a request)
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
     _no_line_breaks(value)
     try:
-        parse_address(value)
+        return GivenAddress(value, parse_address(value))
     except InvalidAddress as exc:
         raise PydanticCustomError(
             "invalid_address", "is not a valid email address: {reason}", {"reason": str(exc)}
         ) from None
-    return value
 
 
 def _tag_text(value: str) -> str:
@@ -87,7 +129,12 @@ def _tag_text(value: str) -> str:
     return value
 
 
-EmailAddress = Annotated[str, AfterValidator(_email_address)]
+EmailAddress = Annotated[
+    GivenAddress,
+    PlainValidator(_email_address),
+    PlainSerializer(lambda given: given.text, return_type=str),
+    WithJsonSchema({"type": "string"}),
+]
 HeaderText = Annotated[str, AfterValidator(_no_line_breaks)]
 TagText = Annotated[str, AfterValidator(_tag_text)]
 
@@ -179,19 +226,18 @@ class SendRequest(BaseModel):
         """Every recipient once, normalised, in to → cc → bcc order (the first occurrence wins)."""
         seen: dict[str, Recipient] = {}
         for field_name, addresses in (("to", self.to), ("cc", self.cc), ("bcc", self.bcc)):
-            for raw in addresses:
-                parsed = parse_address(raw)
-                if parsed.address not in seen:
-                    seen[parsed.address] = Recipient(field_name, parsed.address, _display(parsed))
+            for given in addresses:
+                if given.address not in seen:
+                    seen[given.address] = Recipient(field_name, given.address, given.for_ses)
         return list(seen.values())
 
     def sender_domain(self) -> str:
-        return parse_address(self.sender).address.rpartition("@")[2]
+        return self.sender.address.rpartition("@")[2]
 
     def encoded_size(self) -> int:
         """The message's size as SES counts it, estimated: every part base64-encoded."""
-        parts: list[str] = [self.subject or "", self.text or "", self.html or "", self.sender]
-        parts += [*self.to, *self.cc, *self.bcc, *self.reply_to]
+        parts: list[str] = [self.subject or "", self.text or "", self.html or "", self.sender.text]
+        parts += [given.text for given in (*self.to, *self.cc, *self.bcc, *self.reply_to)]
         if self.template is not None:
             parts.append(json.dumps(self.template.data))
         raw = sum(len(part.encode()) for part in parts)
@@ -201,11 +247,6 @@ class SendRequest(BaseModel):
         if self.template is not None:
             return "template.data"
         return "html" if len(self.html or "") >= len(self.text or "") else "text"
-
-
-def for_ses(raw: str) -> str:
-    """The normalised address with the caller's display name, as SES takes it."""
-    return _display(parse_address(raw))
 
 
 def _display(parsed: ParsedAddress) -> str:

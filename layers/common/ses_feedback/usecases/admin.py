@@ -32,10 +32,13 @@ from ses_feedback.model.state import (
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash, loggable
 from ses_feedback.parsing.operator_input import (
+    ADDRESSES,
+    EXPORT,
+    HISTORY,
+    RECENT_HISTORY,
     address_field,
     clean_actor,
     clean_erasure_note,
-    clean_limit,
     clean_note,
     stream_field,
     unsubscribe_scope_field,
@@ -100,9 +103,13 @@ class SuppressionAdmin:
 
     # ---- reads -----------------------------------------------------------------------------
 
-    def get(self, raw_address: str, history_limit: int = 20) -> tuple[AddressState, list[HistoryEntry]]:
+    def get(
+        self, raw_address: str, history_limit: int = RECENT_HISTORY.default
+    ) -> tuple[AddressState, list[HistoryEntry]]:
         """The state and the newest history entries (``SuppressionDetail.of`` renders them)."""
-        return self.writes.store.get_with_history(address_field(raw_address), clean_limit(history_limit))
+        return self.writes.store.get_with_history(
+            address_field(raw_address), RECENT_HISTORY.clean(history_limit)
+        )
 
     def on_stream(self, raw_address: str, raw_stream: str, streams: Streams) -> OnStream:
         """Whether ``stream``'s mail may go to the address: the sender's own check, for operators."""
@@ -143,26 +150,30 @@ class SuppressionAdmin:
         )
         return Erased(deleted_items=deleted, since=store.get_state(address).since)
 
-    def history(self, raw_address: str, limit: int = 50, cursor: str | None = None) -> HistoryPage:
-        return self.writes.store.history(address_field(raw_address), clean_limit(limit), cursor)
+    def history(
+        self, raw_address: str, limit: int = HISTORY.default, cursor: str | None = None
+    ) -> HistoryPage:
+        return self.writes.store.history(address_field(raw_address), HISTORY.clean(limit), cursor)
 
     def list_suppressed(
-        self, reason: Reason | None = None, limit: int = 100, cursor: str | None = None
+        self, reason: Reason | None = None, limit: int = ADDRESSES.default, cursor: str | None = None
     ) -> StatePage:
         _check_listable(reason, None)
-        return self.writes.store.list_suppressed(reason, clean_limit(limit), cursor, self.now)
+        return self.writes.store.list_suppressed(reason, ADDRESSES.clean(limit), cursor, self.now)
 
-    def iter_suppressed(self, reason: Reason | None = None, page_size: int = 1000) -> Iterator[AddressState]:
+    def iter_suppressed(
+        self, reason: Reason | None = None, page_size: int = EXPORT.default
+    ) -> Iterator[AddressState]:
         """Every suppressed address, page by page (export): memory stays one page."""
         _check_listable(reason, None)
-        return self.writes.store.iter_suppressed(reason, self.now, clean_limit(page_size))
+        return self.writes.store.iter_suppressed(reason, self.now, EXPORT.clean(page_size))
 
     def list_on_stream(
         self,
         raw_stream: str,
         streams: Streams,
         reason: Reason | None = None,
-        limit: int = 100,
+        limit: int = ADDRESSES.default,
         cursor: str | None = None,
     ) -> StreamStatePage:
         """The addresses mail on ``stream`` may not go to now: every-stream suppressions, then the
@@ -171,18 +182,22 @@ class SuppressionAdmin:
         _check_listable(reason, stream)
         bulk = streams.is_bulk(stream)
         page = self.writes.store.list_suppressed(
-            reason, clean_limit(limit), cursor, self.now, stream=stream, bulk=bulk
+            reason, ADDRESSES.clean(limit), cursor, self.now, stream=stream, bulk=bulk
         )
         return StreamStatePage(stream, bulk, page.items, page.next_cursor)
 
     def iter_on_stream(
-        self, raw_stream: str, streams: Streams, reason: Reason | None = None, page_size: int = 1000
+        self,
+        raw_stream: str,
+        streams: Streams,
+        reason: Reason | None = None,
+        page_size: int = EXPORT.default,
     ) -> Iterator[AddressState]:
         """Every address suppressed on ``stream``, page by page (export): memory stays one page."""
         stream = stream_field(raw_stream)
         _check_listable(reason, stream)
         return self.writes.store.iter_suppressed(
-            reason, self.now, clean_limit(page_size), stream=stream, bulk=streams.is_bulk(stream)
+            reason, self.now, EXPORT.clean(page_size), stream=stream, bulk=streams.is_bulk(stream)
         )
 
     def count_history(self, since: datetime | None) -> HistoryCounts:

@@ -46,8 +46,8 @@ class IngestOutcome:
 @dataclass
 class DmarcReports:
     store: DmarcReportStore
+    retention: timedelta  # how long a stored report is kept (settings: DMARC_REPORT_RETENTION_DAYS)
     bucket: ReportMailBucket | None = None
-    retention: timedelta = timedelta(days=400)
     limits: ReadLimits = DEFAULT_LIMITS
 
     def receive(self, message_id: str, data: bytes) -> str:

@@ -2,9 +2,9 @@
 
 1. The ``from`` address must be at the sending domain the stack allows (no team can send as
    another domain).
-   With the sending guard on (``SENDING_GUARD``), a message not tagged ``transactional=true``
-   is refused (``ReputationGuard``) while a reputation alarm is in ALARM (``rules.guard``),
-   before the suppression list or SES is asked.
+   With the sending guard on (``SENDING_GUARD``), a message on a bulk stream is refused
+   (``ReputationGuard``) while a reputation alarm is in ALARM (``rules.guard``), before the
+   suppression list or SES is asked; transactional streams still go out.
 2. Every recipient is normalised and all of them are looked up in one ``BatchGetItem``
    (at most 50 recipients, BatchGetItem takes 100 keys). An expired suppression counts as
    lifted even before DynamoDB's TTL deletes it.
@@ -18,8 +18,9 @@ On a bulk stream (any stream the stack does not list as transactional) the check
 whether the address is suppressed *on that stream* (``AddressState.suppression_on``), and
 every recipient gets a message of their own: their unsubscribe link (a token signed with
 the stack's key) in place of ``{{unsubscribe_url}}`` in text and html, RFC 8058's
-``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers, and a ``Feedback-ID`` naming
-stream and app (Gmail's feedback loop). cc and bcc are refused there: a copy would carry
+``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers, and SES's ``ses:feedback-id-a``
+/ ``-b`` tags naming stream and app, which SES writes into its own ``Feedback-ID`` header
+(Gmail's feedback loop). cc and bcc are refused there: a copy would carry
 someone else's link.
 
 With an ``idempotency_key``, SenderFunction's handler wraps ``Sender.send`` in Powertools'
@@ -49,10 +50,10 @@ from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.send_request import (
     APP_TAG,
+    FEEDBACK_ID_TAGS,
     UNSUBSCRIBE_PLACEHOLDER,
     Recipient,
     SendRequest,
-    for_ses,
 )
 from ses_feedback.rules.announcements import send_suppressions
 from ses_feedback.rules.guard import check
@@ -89,7 +90,7 @@ class Sender:
         bulk = self.settings.streams.is_bulk(request.stream)
         if bulk:
             _check_bulk(request)
-        self._guard(request, app)
+        self._guard(request, app, transactional=not bulk)
         recipients = request.recipients()
         states = self.store.get_states(r.address for r in recipients)
         now = self.clock()
@@ -219,7 +220,7 @@ class Sender:
                 "stream",
             )
         ring = self.key_ring()
-        feedback_id = f"{request.stream}:{app}:{self.settings.sending_domain}"
+        feedback_id = dict(zip(FEEDBACK_ID_TAGS, (request.stream, app), strict=True))
         sent: list[SentMessage] = []
         for recipient in kept:
             url = f"{base}/unsubscribe/{ring.issue(recipient.address, request.stream)}"
@@ -229,8 +230,8 @@ class Sender:
                 headers={
                     "List-Unsubscribe": f"<{url}>",
                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                    "Feedback-ID": feedback_id,
                 },
+                tags={**message.tags, **feedback_id},
             )
             try:
                 message_id = self.ses.send(message)
@@ -243,16 +244,19 @@ class Sender:
             sent.append(SentMessage(to=recipient.address, message_id=message_id))
         return sent
 
-    def _guard(self, request: SendRequest, app: str) -> None:
-        """Refuse non-transactional mail while a reputation alarm fires (only with the guard on)."""
-        if self.alarms is None or not self.settings.sending_guard:
+    def _guard(self, request: SendRequest, app: str, transactional: bool) -> None:
+        """Refuse bulk mail while a reputation alarm fires (only with the guard on).
+
+        Transactional mail always goes out: it does not wait for CloudWatch.
+        """
+        if self.alarms is None or not self.settings.sending_guard or transactional:
             return
-        verdict = check(True, self.alarms.current(), request.tags)
+        verdict = check(True, self.alarms.current(), transactional)
         if not verdict.allowed:
             logger.info(
                 "send refused by the sending guard", extra={"app": app, "firing": list(verdict.firing)}
             )
-        verdict.raise_if_refused()
+        verdict.raise_if_refused(request.stream)
 
     @staticmethod
     def _log(message: str, app: str, suppressed: list[Recipient], **extra: Any) -> None:
@@ -297,11 +301,11 @@ def _outgoing(
         # An SES template shows it with {{unsubscribe_url}} in its own parts.
         data = {**data, "unsubscribe_url": unsubscribe_url} if data is not None else None
     return OutgoingMessage(
-        sender=for_ses(request.sender),
+        sender=request.sender.for_ses,
         to=by_field["to"],
         cc=by_field["cc"],
         bcc=by_field["bcc"],
-        reply_to=[for_ses(a) for a in request.reply_to],
+        reply_to=[given.for_ses for given in request.reply_to],
         subject=request.subject,
         text=text,
         html=html,

@@ -4,13 +4,12 @@ Feedback, manual changes and imports all write through ``WritePath.write``: it r
 state (or takes the one the caller already holds), asks a pure rule for a decision, and
 writes it conditionally on the version it read. When another writer got there first
 (``VersionConflict``) it backs off, re-reads and asks the rule again, so concurrent writers
-never lose each other's update. One retry policy for all of them.
+never lose each other's update. The store's one retry policy (``ses_feedback.retry``) says how
+long to wait and when to give up (``ConcurrentUpdate``: retrying later is safe).
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -21,27 +20,12 @@ from ses_feedback.model.moments import utc_now
 from ses_feedback.model.reasons import Reason
 from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.parsing.addresses import address_hash
+from ses_feedback.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from ses_feedback.edges.store import SuppressionStore
 
 Rule = Callable[[AddressState, datetime], Decision | None]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, to spread contenders apart.
-
-    200 attempts carry 100 concurrent notifications for one address (the e2e test); the
-    pause is capped at 0.2 s, so a lone conflict costs a few milliseconds.
-    """
-
-    attempts: int = 200
-    base_seconds: float = 0.004
-    cap_seconds: float = 0.2
-
-    def pause(self, attempt: int) -> float:
-        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2 ** min(attempt, 6)))
 
 
 @dataclass(frozen=True)
@@ -57,11 +41,11 @@ class WritePath:
     history_retention: timedelta
     clock: Callable[[], datetime] = utc_now
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    sleep: Callable[[float], None] = time.sleep
 
     def write(self, address: str, rule: Rule, state: AddressState | None = None) -> Written:
         """Apply ``rule``'s decision for ``address``; ``state``: what the caller last read, if anything."""
-        for attempt in range(self.retry.attempts):
+        attempt = 0
+        while True:
             now = self.clock()
             current = state if state is not None else self.store.get_state(address)
             if current.erased:
@@ -73,7 +57,9 @@ class WritePath:
             try:
                 applied = self.store.apply(decision, current, now, now + self.history_retention)
             except VersionConflict:
-                self.sleep(self.retry.pause(attempt))
+                if not self.retry.wait(attempt):
+                    break
+                attempt += 1
                 state = None
                 continue
             except AddressErased:
@@ -85,12 +71,15 @@ class WritePath:
     def record(self, decision: Decision) -> ApplyResult:
         """Write a history entry that changes no state (only a concurrent transaction can cancel it)."""
         blank = AddressState(address=decision.address)
-        for attempt in range(self.retry.attempts):
+        attempt = 0
+        while True:
             now = self.clock()
             try:
                 return self.store.apply(decision, blank, now, now + self.history_retention).result
             except VersionConflict:
-                self.sleep(self.retry.pause(attempt))
+                if not self.retry.wait(attempt):
+                    break
+                attempt += 1
             except AddressErased:
                 return ApplyResult.DUPLICATE  # nothing written: the erasure already holds everything back
         raise ConcurrentUpdate(f"address {address_hash(decision.address)} kept changing")
