@@ -80,6 +80,13 @@ def test_an_app_sees_and_removes_only_its_own_webhooks(call: Call) -> None:
     # Then
     assert listed == (200, {"webhooks": []})
     assert removed[0] == tested[0] == 404 and removed[1]["error"]["code"] == "webhook_not_found"
+    status, test = call("POST", f"/webhooks/{ours['id']}/test", app="billing")
+    assert (status, test["type"], test["webhook_id"], test["app"]) == (
+        200,
+        "webhook.test",
+        ours["id"],
+        "billing",
+    )
     assert call("DELETE", f"/webhooks/{ours['id']}", app="billing") == (204, None)
     assert call("GET", "/webhooks", app="billing") == (200, {"webhooks": []})
 
