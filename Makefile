@@ -26,7 +26,7 @@ PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 IAM_GRANTS := --iam-unused-grants
 STATIC_CHECKS := lint typecheck validate checkov build
 
-.PHONY: help venv tools browser demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi docs-graph
+.PHONY: help venv tools browser demo test check lint typecheck validate checkov build unit integration e2e bench clean openapi docs-graph event-schemas
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -115,6 +115,10 @@ bench: $(APP_STAMP) ## benchmarks against a local moto server process (figures, 
 
 clean: ## remove the venvs and build output
 	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+
+event-schemas: $(APP_STAMP) ## regenerate docs/events/*.schema.json from the event models (commit them)
+	$(PY) -c 'import json, pathlib; from ses_feedback.model.outbound import json_schemas; \
+	[pathlib.Path(f"docs/events/{k}.schema.json").write_text(json.dumps(v, indent=2) + "\n") for k, v in json_schemas().items()]'
 
 openapi: $(APP_STAMP) ## regenerate the REST API's OpenAPI document from the handlers (commit it)
 	$(VENV)/bin/ses-feedback openapi --write

@@ -29,7 +29,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
@@ -57,6 +57,10 @@ DYNAMODB_WRITE_UNIT = 0.625 / 1e6
 DYNAMODB_READ_UNIT = 0.125 / 1e6
 SES_EMAIL = 0.10 / 1000  # per recipient of an outgoing message
 API_GATEWAY_REST_REQUEST = 3.50 / 1e6
+# EventBridge: custom events published (per 64 KB chunk of each entry; ours are < 1 KB), and
+# each API destination invocation (a webhook delivery). aws.amazon.com/eventbridge/pricing/.
+EVENTBRIDGE_EVENT = 1.00 / 1e6
+API_DESTINATION_INVOCATION = 0.20 / 1e6
 # Per GB ingested; since 2025-05 Lambda's logs are tiered, and this is still the first 10 TB's
 # price. Counted per 10^9 bytes (the higher reading of "GB").
 CLOUDWATCH_LOGS_BYTE = 0.50 / 1e9
@@ -93,6 +97,9 @@ class Usage:
     wall_seconds: float  # per invocation, waits included
     log_bytes: float  # ingested by CloudWatch Logs: the handler's share and Lambda's own lines
     emails: float = 0.0
+    events: float = 0.0  # events published on the stack's bus
+    put_events: float = 0.0  # PutEvents requests (not billed: EventBridge bills the events)
+    webhook_calls: float = 0.0  # API destination invocations: one webhook per event, assumed
 
     def lambda_seconds(self, memory_mb: int) -> float:
         """Billed seconds of one invocation: the CPU part slowed by Lambda's CPU share, in 1 ms steps."""
@@ -113,6 +120,8 @@ class Usage:
             + self.gb_seconds(memory_mb) * LAMBDA_GB_SECOND
             + self.log_bytes * CLOUDWATCH_LOGS_BYTE
             + self.emails * SES_EMAIL
+            + self.events * EVENTBRIDGE_EVENT
+            + self.webhook_calls * API_DESTINATION_INVOCATION
         )
         return per_one * 1e6
 
@@ -141,6 +150,9 @@ def ours(figures: feedback.TypeFigures) -> Usage:
         cpu_seconds=figures.cpu_seconds / figures.batches,
         wall_seconds=figures.wall_seconds / figures.batches,
         log_bytes=figures.log_bytes / n + PLATFORM_LOG_BYTES / per_batch,
+        events=figures.events / n,
+        put_events=figures.put_events / n,
+        webhook_calls=figures.events / n,
     )
 
 
@@ -198,6 +210,8 @@ def measure_straightforward(endpoint: str) -> dict[str, Usage]:
 def measure_send(endpoint: str) -> Usage:
     _, handler, context, suppression_check = sender.ready(endpoint)
     meter = CapacityMeter().attach(suppression_check.store.client)
+    if suppression_check.timeline is not None:  # each accepted message's timeline: one BatchWriteItem
+        meter.attach(suppression_check.timeline.client)
     cpu = wall = 0.0
     with metrics_on(), into_devnull() as written:
         for i in range(SENDS):
@@ -207,7 +221,9 @@ def measure_send(endpoint: str) -> Usage:
             wall += time.perf_counter() - started_wall
             assert answer["status"] == "partially_suppressed", answer
     # SES bills each recipient: four of the five (one is suppressed).
-    return _per_invocation(meter, SENDS, cpu, wall, written.bytes, sns=0, emails=len(sender.RECIPIENTS) - 1)
+    usage = _per_invocation(meter, SENDS, cpu, wall, written.bytes, sns=0, emails=len(sender.RECIPIENTS) - 1)
+    # The suppressed recipient is told as message.suppressed: one event, one webhook call.
+    return replace(usage, events=1, put_events=1, webhook_calls=1)
 
 
 def _per_invocation(
@@ -232,12 +248,26 @@ def _row(name: str, usage: Usage, memory_mb: int) -> str:
     return (
         f"{name:<34}{usage.dynamodb_requests:>7.2f}{usage.rcu:>7.2f}{usage.wcu:>7.2f}{usage.sns:>5.0f}"
         f"{usage.sqs:>6.2f}{usage.invocations:>7.2f}{usage.gb_seconds(memory_mb) * 1000:>10.3f}"
-        f"{usage.log_bytes:>8.0f}{usage.dollars_per_million(memory_mb):>11.2f}"
+        f"{usage.log_bytes:>8.0f}{usage.events:>7.2f}{usage.put_events:>7.3f}"
+        f"{usage.dollars_per_million(memory_mb):>11.2f}"
     )
+
+
+# A million sends (docs/events.md): each send's Send event and, for those delivered, its
+# Delivery; 2% hard bounces, 0.1% complaints (after delivery); with tracking on
+# (PublishEngagementEvents=true), 20% opens and 2% clicks. Notifications per send, by type.
+SEND_MIX = {"Delivery": 0.98, "Bounce (Permanent)": 0.02, "Complaint": 0.001}
+TRACKING_MIX = {"Send": 1.0, "Open": 0.20, "Click": 0.02}
+
+
+def mix_dollars(per_type: dict[str, Usage], mix: dict[str, float], memory_mb: int) -> float:
+    """Feedback's cost for a million sends of ``mix`` (notifications per send, by type)."""
+    return sum(rate * per_type[kind].dollars_per_million(memory_mb) for kind, rate in mix.items())
 
 
 def run(endpoint: str) -> list[str]:
     measured = feedback.measure(endpoint)  # feedback.py's run, priced here
+    before = feedback.measure(endpoint, with_events=False)  # the same function without bus and timeline
     simple = measure_straightforward(endpoint)
     send = measure_send(endpoint)
     feedback_mb, sender_mb, batch = _memory("FeedbackFunction"), _memory("SenderFunction"), _batch_size()
@@ -250,6 +280,8 @@ def run(endpoint: str) -> list[str]:
         ("Lambda", 7),
         ("GB-ms", 10),
         ("Logs B", 8),
+        ("Events", 7),
+        ("PutEv", 7),
     ]
     header = f"{'':<34}" + "".join(f"{name:>{width}}" for name, width in columns) + f"{'$/million':>11}"
     lines = [
@@ -261,8 +293,25 @@ def run(endpoint: str) -> list[str]:
         header,
     ]
     for kind, figures in measured.items():
-        lines.append(_row(f"{kind} (ours)", ours(figures), feedback_mb))
+        lines.append(_row(f"{kind} (ours, no events)", ours(before[kind]), feedback_mb))
+        lines.append(_row("  + bus, timeline, webhook", ours(figures), feedback_mb))
         lines.append(_row("  straightforward", simple[kind], feedback_mb))
+    ours_now = {kind: ours(figures) for kind, figures in measured.items()}
+    ours_before = {kind: ours(figures) for kind, figures in before.items()}
+    lines += [
+        "",
+        "A million sends' feedback: "
+        + ", ".join(f"{k} {v:g}" for k, v in SEND_MIX.items())
+        + " per send; tracking on adds "
+        + ", ".join(f"{k} {v:g}" for k, v in TRACKING_MIX.items()),
+    ]
+    for label, mix in (("tracking off", SEND_MIX), ("tracking on", {**SEND_MIX, **TRACKING_MIX})):
+        lines.append(
+            f"  {label:<13} ours, no events ${mix_dollars(ours_before, mix, feedback_mb):>7.2f}   "
+            f"+ bus, timeline, webhook ${mix_dollars(ours_now, mix, feedback_mb):>7.2f}   "
+            f"straightforward ${mix_dollars(simple, mix, feedback_mb):>7.2f}   "
+            f"(the sender's timeline write and message.suppressed are in the send's row)"
+        )
     lines += [
         "",
         header,
@@ -291,8 +340,9 @@ def run(endpoint: str) -> list[str]:
         "",
         "DDB = DynamoDB requests, RCU/WCU capacity units, SNS/SQS requests, Lambda invocations, GB-ms "
         "Lambda GB-milliseconds, Logs B bytes CloudWatch Logs ingests (the handler's lines and EMF, "
-        f"measured; Lambda's START/END/REPORT, {PLATFORM_LOG_BYTES} B per invocation) — all per "
-        "notification (per send); $/million includes SES for the send",
+        f"measured; Lambda's START/END/REPORT, {PLATFORM_LOG_BYTES} B per invocation), Events published on "
+        "the bus (each also one webhook call, assumed), PutEv PutEvents requests — all per notification "
+        "(per send); $/million includes SES for the send, EventBridge's events and API destination calls",
         "",
     ]
     return lines

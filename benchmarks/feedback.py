@@ -58,18 +58,41 @@ class TypeFigures:
     cpu_seconds: float  # this process's CPU inside the handler
     wall_seconds: float  # the handler's wall time, its waits on the moto server included
     log_bytes: int  # its log lines and EMF documents (Lambda's own lines are cost.py's)
+    events: int = 0  # events published on the stack's bus (docs/events.md)
+    put_events: int = 0  # PutEvents requests that carried them
+
+
+# Local mode's settings without the bus and the timeline: the function as it was before them.
+WITHOUT_EVENTS = {"EVENT_BUS_NAME": "", "MESSAGE_TABLE": ""}
+
+
+class PutEventsCounter:
+    """PutEvents requests and the entries they carried, on one boto3 client."""
+
+    def __init__(self, client: Any) -> None:
+        self.requests = self.entries = 0
+        client.meta.events.register("before-parameter-build.events.PutEvents", self._count)
+
+    def _count(self, params: dict[str, Any], **_: Any) -> None:
+        self.requests += 1
+        self.entries += len(params.get("Entries", []))
 
 
 @functools.cache
-def measure(endpoint: str) -> dict[str, TypeFigures]:
-    """Every type's figures, measured once per run (the report and the cost table share them)."""
+def measure(endpoint: str, with_events: bool = True) -> dict[str, TypeFigures]:
+    """Every type's figures, measured once per run (the report and the cost table share them);
+    ``with_events=False``: without the bus and the timeline, as the function was before them."""
     figures = {}
     for kind, build in _builders().items():
         motoserver.reset(endpoint)
         stack = LocalStack(prefix="bench")
         bootstrap(stack)
-        handler = load_handler(stack, "FeedbackFunction")
+        handler = load_handler(stack, "FeedbackFunction", overrides=None if with_events else WITHOUT_EVENTS)
         meter = CapacityMeter().attach(wiring.store().client)
+        publisher = wiring.publisher()
+        published = PutEventsCounter(publisher.bus.client) if publisher is not None else None
+        if publisher is not None and publisher.timeline is not None:
+            meter.attach(publisher.timeline.client)
         events = [
             b.sqs_event(*(build(i) for i in range(start, start + BATCH)))
             for start in range(0, PER_TYPE, BATCH)
@@ -93,6 +116,8 @@ def measure(endpoint: str) -> dict[str, TypeFigures]:
             cpu,
             wall,
             written.bytes,
+            published.entries if published else 0,
+            published.requests if published else 0,
         )
     return figures
 

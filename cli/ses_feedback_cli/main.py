@@ -25,6 +25,7 @@ def command_groups() -> list[ModuleType]:
         dmarc_cmd,
         doctor_cmd,
         local_cmd,
+        messages_cmd,
         openapi_cmd,
         production_access_cmd,
         redrive_cmd,
@@ -32,6 +33,7 @@ def command_groups() -> list[ModuleType]:
         stats_cmd,
         streams_cmd,
         suppressions_cmd,
+        webhooks_cmd,
     )
 
     return [
@@ -41,6 +43,8 @@ def command_groups() -> list[ModuleType]:
         batches_cmd,
         suppressions_cmd,
         streams_cmd,
+        messages_cmd,
+        webhooks_cmd,
         redrive_cmd,
         stats_cmd,
         doctor_cmd,

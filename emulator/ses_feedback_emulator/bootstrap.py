@@ -101,6 +101,11 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
         created[logical_id] = _create_bucket(
             resolver.refs[logical_id], resolver.resolve(resource["Properties"])
         )
+    events = boto3.client("events", region_name=region())
+    for logical_id in resources_of_type(stack.template, "AWS::Events::EventBus"):
+        with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+            events.create_event_bus(Name=stack.name(logical_id))
+        created[logical_id] = stack.name(logical_id)
     for logical_id, resource in resources_of_type(stack.template, "AWS::SecretsManager::Secret").items():
         created[logical_id] = _create_secret(stack.name(logical_id), resource["Properties"])
     return created

@@ -22,8 +22,10 @@ from typing import Any
 
 from ses_feedback import wiring
 from ses_feedback.model.answers import Suppression
+from ses_feedback.model.webhooks import EVERY_APP, SECRET_HEADER
 from ses_feedback.parsing.addresses import normalize_address
 from ses_feedback.parsing.events import parse_sqs_body
+from ses_feedback.parsing.webhooks import WebhookRequest
 from ses_feedback.settings import Settings
 from ses_feedback_stack.names import LocalStack
 
@@ -33,6 +35,7 @@ from ses_feedback_emulator import motoserver
 from ses_feedback_emulator.api import LocalApi, local_verifier
 from ses_feedback_emulator.bootstrap import bootstrap, use_embedded_aws
 from ses_feedback_emulator.lambdas import LocalContext, drain, load_handler
+from ses_feedback_emulator.receiver import Receiver
 from ses_feedback_emulator.simulator import SentMessage, notifications
 
 SENDER = "Demo <noreply@example.com>"
@@ -87,6 +90,7 @@ class DemoResult:
     api_answer: dict[str, Any] = field(default_factory=dict)
     mailbox: list[dict[str, Any]] = field(default_factory=list)  # what the local SES accepted
     unsubscribe: dict[str, Any] = field(default_factory=dict)  # the newsletter's one-click unsubscribe
+    webhook: list[dict[str, Any]] = field(default_factory=list)  # what the app's webhook received
 
     @property
     def consistent(self) -> bool:
@@ -95,7 +99,10 @@ class DemoResult:
 
 
 Say = Callable[[str], None]
-STEPS = 8
+STEPS = 9
+# The app's webhook (step 4): what it subscribes to, and how long the deliveries may take.
+WEBHOOK_EVENTS = ["message.bounced", "recipient.suppressed"]
+WEBHOOK_TIMEOUT = 10.0
 
 
 def _step(say: Say, number: int, text: str) -> None:
@@ -117,6 +124,7 @@ def run(say: Say, campaign: list[str] = CAMPAIGN, max_send_rate: float | None = 
         sender = load_handler(stack, "SenderFunction", quiet=True)
         feedback = load_handler(stack, "FeedbackFunction", quiet=True)
         rows = {address: Row(address) for address in campaign}
+        receiver = _app_webhook(stack)
 
         _step(say, 2, f"sending the campaign to {len(campaign)} recipients through SenderFunction")
         expected = 0
@@ -132,20 +140,15 @@ def run(say: Say, campaign: list[str] = CAMPAIGN, max_send_rate: float | None = 
         )
         seen = _drain_feedback(stack, feedback, expected, rows, say)
 
-        with urllib.request.urlopen(f"{server.endpoint}/_local/mailbox", timeout=5) as response:
-            for reply in json.loads(response.read()):
-                row_for = rows.get(reply["headers"]["From"])
-                if row_for is not None:
-                    row_for.auto_reply = True
-        admin = wiring.admin_for(
-            Settings.from_env({**os.environ, "SUPPRESSION_TABLE": stack.name("SuppressionTable")})
-        )
-        for address, row in rows.items():
-            suppression = Suppression.of(admin.get(address)[0], datetime.now(UTC))
-            row.suppressed = suppression.reason is not None
-            row.reason = suppression.reason.value if suppression.reason else None
+        _read_outcomes(server.endpoint, stack, rows)
 
-        _step(say, 4, "sending the same campaign again")
+        # A message.bounced per bounce, a recipient.suppressed per new suppression (the complaint too).
+        expected_calls = sum(1 for row in rows.values() if row.bounced) + sum(
+            r.suppressed for r in rows.values()
+        )
+        webhook = _webhook_received(receiver, expected_calls, say)
+
+        _step(say, 5, "sending the same campaign again")
         for address in campaign:
             answer = _send(sender, address)
             rows[address].round2 = "skipped" if answer["status"] == "suppressed" else answer["status"]
@@ -153,12 +156,12 @@ def run(say: Say, campaign: list[str] = CAMPAIGN, max_send_rate: float | None = 
         api = LocalApi(stack, local_verifier(server.endpoint), port=0, concurrency=1, quiet=True)
         api.start()
         try:
-            _step(say, 5, f"an app's call to the REST API (`local up` serves it):\n    {curl_line(api.url)}")
+            _step(say, 6, f"an app's call to the REST API (`local up` serves it):\n    {curl_line(api.url)}")
             status, api_answer = post_messages(api.url)
             say(f"    HTTP {status} {json.dumps(api_answer)}")
             _step(
                 say,
-                6,
+                7,
                 "a newsletter (a bulk stream) over the same API, and its one-click unsubscribe (RFC 8058)",
             )
             unsubscribe = one_click_unsubscribe(api.url, server.endpoint, stack, say)
@@ -166,7 +169,7 @@ def run(say: Say, campaign: list[str] = CAMPAIGN, max_send_rate: float | None = 
             api.stop()
         _step(
             say,
-            7,
+            8,
             "a receiver's DMARC aggregate report arrives (SES receiving → bucket → DmarcReportFunction)",
         )
         for line in dmarc_local.demo(stack, sent=sum(row.round1 == "sent" for row in rows.values())):
@@ -174,7 +177,7 @@ def run(say: Say, campaign: list[str] = CAMPAIGN, max_send_rate: float | None = 
         mailbox = local_mailbox.fetch(server.endpoint)
         _step(
             say,
-            8,
+            9,
             f"the local SES's mailbox (`ses-feedback local mailbox`): {len(mailbox)} messages; the last:",
         )
         for line in local_mailbox.describe(mailbox[-1]):
@@ -187,10 +190,55 @@ def run(say: Say, campaign: list[str] = CAMPAIGN, max_send_rate: float | None = 
             api_answer=api_answer,
             mailbox=mailbox,
             unsubscribe=unsubscribe,
+            webhook=webhook,
         )
     finally:
         server.stop()
         del os.environ["AWS_ENDPOINT_URL"]
+
+
+def _read_outcomes(endpoint: str, stack: LocalStack, rows: dict[str, Row]) -> None:
+    """Which recipients answered with an auto-reply, and which are suppressed now."""
+    with urllib.request.urlopen(f"{endpoint}/_local/mailbox", timeout=5) as response:
+        for reply in json.loads(response.read()):
+            row_for = rows.get(reply["headers"]["From"])
+            if row_for is not None:
+                row_for.auto_reply = True
+    admin = wiring.admin_for(
+        Settings.from_env({**os.environ, "SUPPRESSION_TABLE": stack.name("SuppressionTable")})
+    )
+    for address, row in rows.items():
+        suppression = Suppression.of(admin.get(address)[0], datetime.now(UTC))
+        row.suppressed = suppression.reason is not None
+        row.reason = suppression.reason.value if suppression.reason else None
+
+
+def _app_webhook(stack: LocalStack) -> Receiver:
+    """A receiver on loopback, and an operator's webhook to it for every app's bounces."""
+    receiver = Receiver()
+    settings = Settings.from_env({**os.environ, **stack.function_environment("WebhooksFunction")})
+    request = WebhookRequest(url=receiver.url, events=WEBHOOK_EVENTS, app=EVERY_APP)
+    wiring.webhooks_for(settings).add(request, None)
+    return receiver
+
+
+def _webhook_received(receiver: Receiver, expected: int, say: Say) -> list[dict[str, Any]]:
+    """Step 4: what the webhook received (each bounce, each suppression), as it arrived."""
+    webhook = receiver.wait(expected, WEBHOOK_TIMEOUT)
+    receiver.stop()
+    _step(
+        say,
+        4,
+        f"the app's webhook (an EventBridge rule and API destination; `local up` delivers) at {receiver.url}"
+        f" received {len(webhook)} events, each with its secret in {SECRET_HEADER}:",
+    )
+    for body in sorted(webhook, key=lambda b: (b["address"], b["type"])):
+        if body["type"] == "message.bounced":
+            extra = f" {body['bounce_type']}/{body['bounce_subtype']}"
+        else:
+            extra = f" reason {body.get('reason')}"
+        say(f"    {body['type']:<22} {body['address']}{extra}")
+    return webhook
 
 
 def curl_line(api_url: str) -> str:
@@ -321,6 +369,7 @@ def as_json(result: DemoResult) -> str:
             "api": {"status": result.api_status, "answer": result.api_answer},
             "mailbox": result.mailbox,
             "unsubscribe": result.unsubscribe,
+            "webhook": result.webhook,
         },
         indent=2,
     )

@@ -180,16 +180,19 @@ def serve(host: str, port: int, max_send_rate: float | None = None) -> None:
     )
     from werkzeug.serving import run_simple
 
+    from ses_feedback_emulator.eventbridge import LocalEventBridge
     from ses_feedback_emulator.ses import LocalSes
 
     speed_up_moto()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
         os.environ.setdefault(name, value)
-    app = LocalSes(
-        DomainDispatcherApplication(create_backend_app),
-        endpoint=f"http://{host}:{port}",
-        max_send_rate=max_send_rate,
+    app = LocalEventBridge(
+        LocalSes(
+            DomainDispatcherApplication(create_backend_app),
+            endpoint=f"http://{host}:{port}",
+            max_send_rate=max_send_rate,
+        )
     )
     run_simple(host, port, app, threaded=False, use_reloader=False, request_handler=MotoRequestHandler)
 

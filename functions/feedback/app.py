@@ -50,7 +50,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if records[0].get("EventSource") == "aws:sns":
             return _sns_event(records)
     if "eventType" in event or "notificationType" in event:
-        outcomes = _handle(wiring.feedback_processor(), _parsed(parse_ses_message, event), "direct")
+        feedback = wiring.feedback_processor()
+        outcomes = _handle(feedback, _parsed(parse_ses_message, event), "direct")
+        _raise_unpublished(feedback.publish_events())
         return {"applied": len(outcomes)}
     raise InvalidNotification(NOT_AN_EVENT)
 
@@ -71,7 +73,7 @@ def _handle(
     try:
         if isinstance(item, InvalidNotification):
             raise item
-        return feedback.process(item)
+        return feedback.process(item, message_id)
     except InvalidNotification as exc:
         _reject(exc, message_id)
         raise
@@ -91,10 +93,19 @@ def _sqs_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         _handle(feedback, parsed[record.message_id], record.message_id)
 
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    response = dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     )
-    return dict(response)
+    # The batch's events go out together (10 to a PutEvents); a record whose events the bus
+    # would not take fails, so SQS brings it back and they are published then.
+    failures: list[dict[str, str]] = response.setdefault("batchItemFailures", [])  # type: ignore[assignment]
+    failed = {item["itemIdentifier"] for item in failures}
+    failures.extend(
+        {"itemIdentifier": record} for record in feedback.publish_events() if record not in failed
+    )
+    return response
 
 
 def _sns_event(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -110,6 +121,12 @@ def _sns_event(records: list[dict[str, Any]]) -> dict[str, Any]:
             _handle(feedback, item, message_id)
         except InvalidNotification:
             failed.append(message_id)
+    failed.extend(record for record in feedback.publish_events() if record not in failed)
     if failed:
         raise FeedbackBatchFailed(f"{len(failed)} of {len(records)} SNS records failed: {', '.join(failed)}")
     return {"applied": len(records)}
+
+
+def _raise_unpublished(records: list[str]) -> None:
+    if records:
+        raise FeedbackBatchFailed("the bus did not take this notification's events; it is safe to send again")

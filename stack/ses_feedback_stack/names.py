@@ -73,6 +73,14 @@ class LocalStack:
                 # S3 bucket names are lower case.
                 resolver.refs[logical_id] = name.lower()
                 resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name.lower()}"
+            elif kind == "AWS::Events::EventBus":
+                resolver.refs[logical_id] = name
+                resolver.attributes[(logical_id, "Arn")] = arn.format(
+                    service="events", name=f"event-bus/{name}"
+                )
+            elif kind == "AWS::IAM::Role":
+                resolver.refs[logical_id] = name
+                resolver.attributes[(logical_id, "Arn")] = f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{name}"
             elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
                 resolver.refs[logical_id] = name
                 resolver.attributes[(logical_id, "Arn")] = arn.format(
@@ -83,4 +91,8 @@ class LocalStack:
         return resolver
 
     def function_environment(self, logical_id: str) -> dict[str, str]:
-        return function_environment(self.resolver(), logical_id)
+        environment = function_environment(self.resolver(), logical_id)
+        if "WEBHOOK_ROLE_ARN" in environment:
+            # Locally, webhooks may also go to http:// on loopback (a developer's receiver).
+            environment["WEBHOOK_LOOPBACK_HTTP"] = "true"
+        return environment

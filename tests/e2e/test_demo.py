@@ -83,3 +83,18 @@ def test_demo_prints_a_table_for_people() -> None:
     assert "the local SES's mailbox (`ses-feedback local mailbox`): 14 messages" in result.stdout
     # The functions run at WARNING in the demo: progress and the table, no INFO log lines.
     assert not [line for line in result.stdout.splitlines() + result.stderr.splitlines() if '"level"' in line]
+
+
+def test_the_demos_webhook_receives_each_bounce_and_its_suppression() -> None:
+    # When
+    result = run_demo("--json")
+    # Then: the three hard bounces of the campaign, each a message.bounced and a recipient.suppressed,
+    # and the complaint's recipient.suppressed
+    assert result.returncode == 0, result.stderr[-2000:]
+    received = sorted((e["type"], e["address"]) for e in json.loads(result.stdout)["webhook"])
+    bounced = ["bounce+campaign7@simulator.amazonses.com", "bounce@simulator.amazonses.com"]
+    bounced.append("suppressionlist@simulator.amazonses.com")
+    suppressed = [*bounced, "complaint@simulator.amazonses.com"]
+    assert received == sorted(
+        [*(("message.bounced", a) for a in bounced), *(("recipient.suppressed", a) for a in suppressed)]
+    )

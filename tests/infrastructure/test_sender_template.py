@@ -64,9 +64,14 @@ def test_sender_may_send_only_from_the_sending_domain_through_this_configuration
     assert not sends("noreply@example.com", "jane@example.org", configuration_set="someone-elses")
     (identity, through) = [s for s in statements() if any(a.startswith("ses:") for a in actions(s))]
     assert actions(identity) == actions(through) == {"ses:SendEmail"}
-    # Nothing else in the sender's policy may touch SES, SNS, SQS or Lambda.
+    # Nothing else in the sender's policy may touch SES, SNS, SQS or Lambda; it may publish on the
+    # stack's own bus (message.suppressed), nowhere else.
     others = [a for s in statements() if s not in (identity, through) for a in actions(s)]
-    assert all(a.startswith("dynamodb:") or a == "cloudwatch:DescribeAlarms" for a in others)
+    assert all(
+        a.startswith("dynamodb:") or a in {"cloudwatch:DescribeAlarms", "events:PutEvents"} for a in others
+    )
+    (bus,) = [s for s in statements() if "events:PutEvents" in actions(s)]
+    assert bus["Resource"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
 
 
 def test_the_rest_api_takes_only_iam_signed_requests_and_invokes_through_resource_policy() -> None:

@@ -128,10 +128,12 @@ def test_every_function_has_a_log_group_with_retention(logical_id: str) -> None:
 
 # Actions that AWS documents with no resource type: IAM grants them only on Resource "*".
 # Nothing else may name "*".
+# ListRules is account-wide too (WebhooksFunction lists its webhook-* rules on the stack's bus).
 NO_RESOURCE_TYPE_ACTIONS = {
     "ses:ListSuppressedDestinations",
     "ses:DeleteSuppressedDestination",
     "ses:GetAccount",
+    "events:ListRules",
 }
 
 
@@ -278,6 +280,7 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
         "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
+        "events:PutEvents",  # recipient.lifted and recipient.erased
     }
     assert secret == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "StreamsSecret"}}}
     condition, when_on, when_off = conditional["Fn::If"]

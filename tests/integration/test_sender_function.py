@@ -501,6 +501,8 @@ def test_every_route_on_the_rest_api_is_in_the_document() -> None:
     document = json.loads(DOCUMENT_PATH.read_text())
     assert api_functions(template) == [
         "SenderFunction",
+        "MessagesFunction",
+        "WebhooksFunction",
         "SuppressionsApiFunction",
         "UnsubscribeFunction",
         "BatchesApiFunction",

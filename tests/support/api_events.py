@@ -17,6 +17,11 @@ _RESOURCES = [
     "/suppressions/{address}/erasure",
     "/suppressions/{address}",
     "/suppressions",
+    "/messages/{message_id}",
+    "/messages",
+    "/webhooks/{webhook_id}/test",
+    "/webhooks/{webhook_id}",
+    "/webhooks",
 ]
 
 

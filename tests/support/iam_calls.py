@@ -371,8 +371,44 @@ def requests_for(
         # DeleteMessageBatch as sqs:DeleteMessage, ChangeMessageVisibilityBatch likewise): IAM
         # has no sqs:*Batch actions.
         return [(action.removesuffix("Batch"), _arn("sqs", canonical(name)), {})]
+    if service == "events":
+        return _events_requests(action, operation, params)
     if service == "sns" and "TopicArn" in params:
         return [(action, _arn("sns", canonical(params["TopicArn"].rsplit(":", 1)[-1])), {})]
+    return [(action, "*", {})]
+
+
+def _events_requests(
+    action: str, operation: str, params: dict[str, Any]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """EventBridge: PutEvents on each entry's bus; rules under their bus; connections and API
+    destinations by name (their ARNs end in an id IAM matches with the name's wildcard)."""
+    if operation == "PutEvents":
+        buses = {entry.get("EventBusName", "default") for entry in params["Entries"]}
+        return [(action, _arn("events", f"event-bus/{canonical(bus)}"), {}) for bus in sorted(buses)]
+    if "Rule" in params or (operation in ("PutRule", "DeleteRule", "DescribeRule") and "Name" in params):
+        rule = params.get("Rule") or params["Name"]
+        bus = canonical(params.get("EventBusName", "default"))
+        found = [(action, _arn("events", f"rule/{bus}/{rule}"), {})]
+        # A target that names a role: the caller passes that role to EventBridge.
+        roles = sorted({t["RoleArn"] for t in params.get("Targets", []) if "RoleArn" in t})
+        found += [
+            ("iam:PassRole", f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{canonical(r.rsplit('/', 1)[-1])}", {})
+            for r in roles
+        ]
+        return found
+    if "Connection" in operation and "Name" in params:
+        # EventBridge keeps an API key connection's secret in Secrets Manager, as the caller.
+        secret = _arn("secretsmanager", f"secret:events!connection/{params['Name']}/id")
+        on_secret = {
+            "CreateConnection": ["CreateSecret", "PutSecretValue", "DescribeSecret"],
+            "DeleteConnection": ["DeleteSecret"],
+        }.get(operation, [])
+        return [(action, _arn("events", f"connection/{params['Name']}/id"), {})] + [
+            (f"secretsmanager:{name}", secret, {}) for name in on_secret
+        ]
+    if "ApiDestination" in operation and "Name" in params:
+        return [(action, _arn("events", f"api-destination/{params['Name']}/id"), {})]
     return [(action, "*", {})]
 
 

@@ -4,11 +4,12 @@ CloudWatch Logs ingests it, at the published $0.50 per GB."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pytest
 
 from benchmarks import Written
-from benchmarks.cost import PLATFORM_LINES, PLATFORM_LOG_BYTES, Usage, ours
+from benchmarks.cost import PLATFORM_LINES, PLATFORM_LOG_BYTES, Usage, mix_dollars, ours
 from benchmarks.feedback import TypeFigures
 
 
@@ -57,3 +58,31 @@ def test_what_a_handler_writes_is_counted_in_utf8_bytes_and_passed_on() -> None:
     # Then: 20 + 12 bytes, and the text itself arrived unchanged
     assert written.bytes == 32
     assert target.getvalue() == '{"message":"café"}\n{"_aws":{}}\n'
+
+
+def test_each_published_event_is_priced_as_an_eventbridge_event_and_a_webhook_call() -> None:
+    # Given: 100 notifications that published 150 events in 15 PutEvents requests, nothing else
+    figures = TypeFigures(
+        notifications=100,
+        batches=1,
+        requests=0,
+        rcu=0,
+        wcu=0,
+        cpu_seconds=0,
+        wall_seconds=0,
+        log_bytes=0,
+        events=150,
+        put_events=15,
+    )
+    usage = ours(figures)
+    # When / Then: $1.00 per million events and $0.20 per million API destination calls, 1.5 each
+    assert (usage.events, usage.put_events, usage.webhook_calls) == (1.5, 0.15, 1.5)
+    silent = ours(replace(figures, events=0, put_events=0))
+    added = usage.dollars_per_million(512) - silent.dollars_per_million(512)
+    assert added == pytest.approx(1.5 * 1.00 + 1.5 * 0.20)
+
+
+def test_a_mix_prices_each_type_by_its_rate_per_send() -> None:
+    per_type = {"Delivery": _usage(1e6), "Bounce (Permanent)": _usage(2e6)}
+    # 0.98 x $500 + 0.02 x $1,000 per million
+    assert mix_dollars(per_type, {"Delivery": 0.98, "Bounce (Permanent)": 0.02}, 512) == pytest.approx(510)

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ses_feedback_emulator import motoserver
 from ses_feedback_emulator import state as local_state
 from ses_feedback_emulator.api import DEFAULT_API_PORT, LOCAL_CALLER, LocalApi, local_verifier
 from ses_feedback_emulator.bootstrap import bootstrap, sam_env_vars, use_embedded_aws
+from ses_feedback_emulator.eventbridge import EVENTS_PATH
 from ses_feedback_emulator.instances import DEFAULT_CONCURRENCY
 from ses_feedback_emulator.lambdas import drain, load_handler
 from ses_feedback_emulator.pollers import QueuePoller
@@ -181,6 +183,7 @@ def _print_banner(
     say(f"  export AWS_ENDPOINT_URL={endpoint} AWS_REGION={region()} AWS_DEFAULT_REGION={region()}")
     say("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
     say("  ses-feedback local mailbox                                    # what the local SES accepted")
+    say("  ses-feedback local events                                     # what the stack published")
     say("  ses-feedback suppressions get bounce@simulator.amazonses.com")
     say()
     say("With Docker (the server must listen where a container reaches it: `local up --host 0.0.0.0`):")
@@ -215,6 +218,28 @@ def cmd_mailbox(args: argparse.Namespace) -> int:
         for line in local_mailbox.describe(message):
             say(line)
         say()
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """What the stack published on its buses, oldest first (the local EventBridge keeps it)."""
+    endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL") or "http://127.0.0.1:5000"
+    try:
+        with urllib.request.urlopen(f"{endpoint.rstrip('/')}{EVENTS_PATH}", timeout=10) as response:
+            events: list[dict[str, Any]] = json.loads(response.read())
+    except OSError as exc:
+        error(f"no local EventBridge answers at {endpoint} ({exc}); is `ses-feedback local up` running?")
+        return 1
+    if args.json:
+        print_json(events)
+        return 0
+    if not events:
+        say("no events")
+    for event in events:
+        detail = event["detail"]
+        about = detail.get("address") or detail.get("address_hash") or detail.get("webhook_id") or "-"
+        when, app = detail.get("occurred_at", "-"), detail.get("app") or "-"
+        say(f"{when}  {event['detail-type']:<24} {about}  app {app}")
     return 0
 
 
@@ -312,6 +337,12 @@ def register(commands: Any) -> None:
     mailbox.add_argument("--json", action="store_true", help="print the messages as JSON")
     mailbox.add_argument("--endpoint", help="the moto server (default: AWS_ENDPOINT_URL, else :5000)")
     mailbox.set_defaults(func=cmd_mailbox)
+    events = local_commands.add_parser(
+        "events", help="every event the stack published on its bus, oldest first (AWS_ENDPOINT_URL)"
+    )
+    events.add_argument("--json", action="store_true", help="print the EventBridge events as JSON")
+    events.add_argument("--endpoint", help="the moto server (default: AWS_ENDPOINT_URL, else :5000)")
+    events.set_defaults(func=cmd_events)
     invoke = local_commands.add_parser(
         "invoke", help="run one function with an event, as sam local invoke does (no Docker)"
     )

@@ -73,8 +73,14 @@ def settings(args: argparse.Namespace) -> Settings:
     one too; a deployed stack's is $STREAMS_SECRET_ID (its StreamsSecretArn output).
     """
     environ = {**os.environ, "SUPPRESSION_TABLE": table_name(args)}
-    if not args.table and not os.environ.get("SUPPRESSION_TABLE") and not os.environ.get("STREAMS_SECRET_ID"):
+    local = not getattr(args, "table", None) and not os.environ.get("SUPPRESSION_TABLE")
+    if local and not os.environ.get("STREAMS_SECRET_ID"):
         environ["STREAMS_SECRET_ID"] = LocalStack(prefix=args.prefix).name("StreamsSecret")
+    if local:
+        # The local stack's bus and message table (a deployed stack's: $EVENT_BUS_NAME, $MESSAGE_TABLE).
+        stack = LocalStack(prefix=args.prefix)
+        environ.setdefault("EVENT_BUS_NAME", stack.name("EventBus"))
+        environ.setdefault("MESSAGE_TABLE", stack.name("MessageTable"))
     return Settings.from_env(environ)
 
 

@@ -189,6 +189,29 @@ class AwsCallFailed(SesFeedbackError):
         return self.aws_code is not None
 
 
+# ---- events out to app teams ---------------------------------------------------------------
+
+
+class MessageNotFound(SesFeedbackError):
+    """No timeline of that message for this caller: unknown, expired, or another app's (the same answer)."""
+
+
+class WebhookNotFound(SesFeedbackError):
+    """No webhook of that id for this caller: unknown, or another app's (the same answer)."""
+
+
+class EventsNotPublished(SesFeedbackError):
+    """The bus kept failing some entries after every retry (``ids``: the events left).
+
+    Not a refusal: FeedbackFunction fails the records that caused them, so SQS brings them
+    back and the events are published then.
+    """
+
+    def __init__(self, message: str, ids: list[str]) -> None:
+        super().__init__(message)
+        self.ids = ids
+
+
 # ---- DMARC reports ----------------------------------------------------------------------
 
 
@@ -227,6 +250,8 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     ConcurrentUpdate: Refusal("concurrent_update", 503, 1),
     StreamsNotConfigured: Refusal("streams_not_configured", 501, 1),
     BatchNotFound: Refusal("batch_not_found", 404, 1),
+    MessageNotFound: Refusal("message_not_found", 404, 1),
+    WebhookNotFound: Refusal("webhook_not_found", 404, 1),
 }
 
 # The refusals each door can give (the OpenAPI responses list them by status).
@@ -249,6 +274,8 @@ ADMIN_REFUSALS = (
     ConcurrentUpdate,
 )
 UNSUBSCRIBE_REFUSALS = (InvalidRequest, InvalidToken, RejoinRefused, ConcurrentUpdate, StreamsNotConfigured)
+MESSAGES_REFUSALS = (InvalidRequest, MessageNotFound)
+WEBHOOKS_REFUSALS = (InvalidRequest, WebhookNotFound)
 
 
 class NotARefusal(LookupError):

@@ -71,6 +71,15 @@ class Settings(BaseModel):
     bulk_rate_share: float = Field(default=0.8, alias="BULK_RATE_SHARE", gt=0, le=1)
     bulk_max_concurrency: int = Field(default=2, alias="BULK_MAX_CONCURRENCY", ge=2, le=1000)
     batch_retention_days: int = Field(default=30, alias="BATCH_RETENTION_DAYS", ge=1)
+    # Events out to app teams (docs/events.md): the stack's bus (unset: nothing is published),
+    # the message table that keeps each message's timeline, and for how long.
+    event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
+    message_table: str | None = Field(default=None, alias="MESSAGE_TABLE")
+    message_retention_days: int = Field(default=30, alias="MESSAGE_RETENTION_DAYS", ge=1)
+    # Webhooks: the role EventBridge assumes to call API destinations, and (local mode only)
+    # whether http:// to a loopback address is accepted as well as https://.
+    webhook_role_arn: str | None = Field(default=None, alias="WEBHOOK_ROLE_ARN")
+    webhook_loopback_http: bool = Field(default=False, alias="WEBHOOK_LOOPBACK_HTTP")
 
     @field_validator("transactional_streams_text")
     @classmethod
@@ -78,7 +87,15 @@ class Settings(BaseModel):
         Streams.parse(text)  # a name that is not a stream name fails at start, not at the first send
         return text
 
-    @field_validator("streams_secret_id", "unsubscribe_base_url", "batch_table", "batch_queue_url")
+    @field_validator(
+        "streams_secret_id",
+        "unsubscribe_base_url",
+        "batch_table",
+        "batch_queue_url",
+        "event_bus_name",
+        "message_table",
+        "webhook_role_arn",
+    )
     @classmethod
     def _empty_is_none(cls, text: str | None) -> str | None:
         # The template passes an unset parameter as "".
@@ -114,6 +131,10 @@ class Settings(BaseModel):
     @property
     def batch_retention(self) -> timedelta:
         return timedelta(days=self.batch_retention_days)
+
+    @property
+    def message_retention(self) -> timedelta:
+        return timedelta(days=self.message_retention_days)
 
     @property
     def idempotency_window(self) -> timedelta:

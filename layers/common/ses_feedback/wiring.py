@@ -29,15 +29,19 @@ if TYPE_CHECKING:
     from ses_feedback.edges.ses_setup import SesSetup
     from ses_feedback.edges.stacks import Stacks
     from ses_feedback.edges.store import SuppressionStore
+    from ses_feedback.edges.timeline import TimelineStore
     from ses_feedback.rules.tokens import KeyRing
     from ses_feedback.usecases.admin import SuppressionAdmin
     from ses_feedback.usecases.batches import Batches, BulkWorker
     from ses_feedback.usecases.bulk_import import BulkImport
     from ses_feedback.usecases.dmarc import DmarcReports
+    from ses_feedback.usecases.events_out import EventPublisher
     from ses_feedback.usecases.feedback import FeedbackProcessor
     from ses_feedback.usecases.redrive import DeadLetters
     from ses_feedback.usecases.sending import Sender
+    from ses_feedback.usecases.timelines import Timelines
     from ses_feedback.usecases.unsubscribe import Unsubscriber
+    from ses_feedback.usecases.webhooks import Webhooks
     from ses_feedback.usecases.write_path import WritePath
 
 T = TypeVar("T")
@@ -113,6 +117,35 @@ def ses_account_list() -> SesAccountSuppressionList:
     return SesAccountSuppressionList()
 
 
+@cached
+def timeline() -> TimelineStore | None:
+    """Each message's timeline (None: this deployment keeps none)."""
+    return timeline_for(settings())
+
+
+def timeline_for(config: Settings) -> TimelineStore | None:
+    from ses_feedback.edges.timeline import TimelineStore
+
+    if not config.message_table:
+        return None
+    return TimelineStore(config.message_table, config.message_retention)
+
+
+@cached
+def publisher() -> EventPublisher | None:
+    """The stack's event bus, behind the timeline's exactly-once check (None: no bus configured)."""
+    return publisher_for(settings(), timeline())
+
+
+def publisher_for(config: Settings, timelines: TimelineStore | None = None) -> EventPublisher | None:
+    from ses_feedback.edges.bus import EventBus
+    from ses_feedback.usecases.events_out import EventPublisher
+
+    if not config.event_bus_name:
+        return None
+    return EventPublisher(bus=EventBus(config.event_bus_name), timeline=timelines)
+
+
 # ---- use cases ---------------------------------------------------------------------------------
 
 
@@ -135,7 +168,7 @@ def feedback_processor() -> FeedbackProcessor:
     """A new processor per batch: it remembers the states that batch read and wrote."""
     from ses_feedback.usecases.feedback import FeedbackProcessor
 
-    return FeedbackProcessor(writes=write_path(), policy=settings().policy)
+    return FeedbackProcessor(writes=write_path(), policy=settings().policy, publisher=publisher())
 
 
 def admin_for(
@@ -147,7 +180,10 @@ def admin_for(
 
     sync = config.sync_ses_account_suppression_list if ses_sync is None else ses_sync
     return SuppressionAdmin(
-        writes=write_path_for(config, clock=clock), ses=SesAccountSuppressionList() if sync else None
+        writes=write_path_for(config, clock=clock),
+        ses=SesAccountSuppressionList() if sync else None,
+        events=publisher_for(config),
+        timeline=timeline_for(config),
     )
 
 
@@ -159,6 +195,8 @@ def admin() -> SuppressionAdmin:
     return SuppressionAdmin(
         writes=write_path(),
         ses=ses_account_list() if config.sync_ses_account_suppression_list else None,
+        events=publisher_for(config),
+        timeline=timeline(),
     )
 
 
@@ -198,14 +236,59 @@ def sender() -> Sender:
         settings=config,
         alarms=alarms,
         key_ring=key_ring if config.streams_secret_id else None,
+        timeline=timeline(),
+        # message.suppressed events are new with each send: no exactly-once check to pay for.
+        events=publisher_for(config),
     )
 
 
 @cached
 def unsubscriber() -> Unsubscriber:
-    from ses_feedback.usecases.unsubscribe import Unsubscriber
+    from ses_feedback.usecases.events_out import announce_changes
+    from ses_feedback.usecases.unsubscribe import Unsubscriber, not_announced
 
-    return Unsubscriber(writes=write_path(), key_ring=key_ring, streams=settings().streams)
+    publisher = publisher_for(settings())
+    return Unsubscriber(
+        writes=write_path(),
+        key_ring=key_ring,
+        streams=settings().streams,
+        # recipient.unsubscribed / recipient.resubscribed on the stack's bus (docs/events.md).
+        announce=announce_changes(publisher) if publisher is not None else not_announced,
+    )
+
+
+@cached
+def timelines() -> Timelines:
+    """Reading each message's timeline (the messages API)."""
+    return timelines_for(settings())
+
+
+def timelines_for(config: Settings) -> Timelines:
+    from ses_feedback.usecases.timelines import Timelines
+
+    store = timeline_for(config)
+    if store is None:
+        raise RuntimeError("MESSAGE_TABLE is not set")
+    return Timelines(store)
+
+
+@cached
+def webhooks() -> Webhooks:
+    return webhooks_for(settings())
+
+
+def webhooks_for(config: Settings) -> Webhooks:
+    from ses_feedback.edges.bus import EventBus
+    from ses_feedback.edges.webhooks import WebhookRegistry
+    from ses_feedback.usecases.webhooks import Webhooks
+
+    if not config.event_bus_name or not config.webhook_role_arn:
+        raise RuntimeError("EVENT_BUS_NAME and WEBHOOK_ROLE_ARN must be set")
+    return Webhooks(
+        registry=WebhookRegistry(config.event_bus_name, config.webhook_role_arn),
+        bus=EventBus(config.event_bus_name),
+        loopback_http=config.webhook_loopback_http,
+    )
 
 
 # ---- DMARC reports ------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from ses_feedback.parsing.operator_input import (
     stream_field,
     unsubscribe_scope_field,
 )
+from ses_feedback.rules.announcements import erased_event, lifted_event
 from ses_feedback.rules.manual import (
     erasure_audit,
     lift_decision,
@@ -55,7 +56,9 @@ from ses_feedback.usecases.write_path import WritePath
 
 if TYPE_CHECKING:
     from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.edges.timeline import TimelineStore
     from ses_feedback.model.streams import Streams
+    from ses_feedback.usecases.events_out import EventPublisher
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,10 @@ def _check_listable(reason: Reason | None, stream: str | None) -> None:
 class SuppressionAdmin:
     writes: WritePath
     ses: SesAccountSuppressionList | None = None  # set when lifts also lift SES's list
+    # Events out (docs/events.md): recipient.lifted and recipient.erased on the stack's bus,
+    # and the message timelines an erasure rewrites under the address's keyed hash.
+    events: EventPublisher | None = None
+    timeline: TimelineStore | None = None
 
     @property
     def now(self) -> datetime:
@@ -126,6 +133,11 @@ class SuppressionAdmin:
         now = self.now
         audit = erasure_audit(address, why, who, now, f"erasure:{uuid.uuid4().hex}", lift=False)
         deleted = store.erase(address, audit, now, now + self.writes.history_retention)
+        digest = store.tombstone_of(address)
+        if self.timeline is not None:
+            deleted += self.timeline.erase(address, digest)
+        if self.events is not None:
+            self.events.announce([erased_event(digest, now)])
         metrics.add_metric(name="AddressesErased", unit=MetricUnit.Count, value=1)
         # The log names the tombstone (a keyed hash), not the address nor its plain hash.
         logger.info(
@@ -250,6 +262,8 @@ class SuppressionAdmin:
         if written.decision is not None:
             self._log(written.decision)
         outcome = ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+        if outcome.changed and self.events is not None and written.decision is not None:
+            self.events.announce([lifted_event(written.decision, state.reason)])
         return replace(outcome, ses_removed=ses_removed)
 
     def _lift_unsubscribe(self, state: AddressState, stream: str, why: str, who: str) -> ManualOutcome:
@@ -260,7 +274,10 @@ class SuppressionAdmin:
         )
         if written.decision is not None:
             self._log(written.decision)
-        return ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+        outcome = ManualOutcome(written.state, changed=written.result is ApplyResult.APPLIED)
+        if outcome.changed and self.events is not None and written.decision is not None:
+            self.events.announce([lifted_event(written.decision, Reason.UNSUBSCRIBED, stream)])
+        return outcome
 
     def _lift_erasure(self, address: str, why: str, who: str, force: bool) -> ManualOutcome:
         store = self.writes.store

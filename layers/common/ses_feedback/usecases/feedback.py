@@ -11,17 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ses_feedback.errors import InvalidNotification
+from ses_feedback.errors import EventsNotPublished, InvalidNotification
+from ses_feedback.model.outbound import BusEvent
 from ses_feedback.model.policy import PolicySettings
 from ses_feedback.model.state import AddressState, ApplyResult, Decision
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash, loggable
 from ses_feedback.parsing.events import FeedbackEvent
+from ses_feedback.rules.outbound import list_change, message_events, recipients_of
 from ses_feedback.rules.policy import affected_addresses, decide_one, read_recipients
 from ses_feedback.usecases.write_path import WritePath
+
+if TYPE_CHECKING:
+    from ses_feedback.usecases.events_out import EventPublisher
 
 # The bounce types SES documents; each is a metric (BouncePermanent …), anything else BounceOther.
 BOUNCE_TYPES = frozenset({"Permanent", "Transient", "Undetermined"})
@@ -40,15 +46,31 @@ class FeedbackProcessor:
     writes: WritePath
     policy: PolicySettings
     states: dict[str, AddressState] = field(default_factory=dict)
+    # The stack's event bus (None: this deployment publishes no events); events wait here,
+    # per record, until ``publish_events`` sends the whole batch's together.
+    publisher: EventPublisher | None = None
+    pending: dict[str, list[BusEvent]] = field(default_factory=dict)
 
     def prefetch(self, events: Iterable[FeedbackEvent]) -> None:
         """Read, in as few requests as possible, every state these events will need."""
+        if self._tells_events():
+            # Every recipient an event will name, with the erasure keys: an erased address is
+            # published nowhere (two keys an address, still one BatchGetItem per 50).
+            wanted = [a for e in events for a in recipients_of(e) if a not in self.states]
+            if wanted:
+                self.states.update(self.writes.store.get_states(wanted, tombstones=True))
+            return
         missing = [a for e in events for a in affected_addresses(e) if a not in self.states]
         if missing:
             # Without the erasure keys: feedback only writes, and every write checks them itself.
             self.states.update(self.writes.store.get_states(missing, tombstones=False))
 
-    def process(self, event: FeedbackEvent) -> list[Outcome]:
+    def _tells_events(self) -> bool:
+        return self.publisher is not None and self.writes.store.tombstone_of is not None
+
+    def process(self, event: FeedbackEvent, record: str = "") -> list[Outcome]:
+        """Apply one notification; ``record``: its SQS message id, to fail it if its events cannot
+        be published."""
         metrics.add_metric(
             name=_metric_name("Feedback", event.raw_type if event.type else "Unknown"),
             unit=MetricUnit.Count,
@@ -68,10 +90,17 @@ class FeedbackProcessor:
         self.prefetch([event])
         outcomes = []
         addresses, unreadable = read_recipients(event)
+        changes: list[BusEvent] = []
         for address in addresses:
+            before = self.states.get(address) or AddressState(address=address)
             outcome = self._apply_one(event, address)
             if outcome is not None:
                 outcomes.append(outcome)
+                change = list_change(event, outcome.decision, before, outcome.result is ApplyResult.DUPLICATE)
+                if change is not None:
+                    changes.append(change)
+        if self.publisher is not None:
+            self.pending.setdefault(record, []).extend([*message_events(event), *changes])
         if unreadable:
             # The others are applied (a retry finds them done); this one must reach a person: the DLQ.
             positions = ", ".join(str(position) for position in unreadable)
@@ -80,6 +109,33 @@ class FeedbackProcessor:
                 f"the {len(addresses)} others were applied"
             )
         return outcomes
+
+    def publish_events(self) -> list[str]:
+        """Publish the events of every record processed since the last call, together; the
+        records whose events the bus would not take (to be failed, and redelivered by SQS)."""
+        pending, self.pending = self.pending, {}
+        if self.publisher is None or not pending:
+            return []
+        events = [e for batch in pending.values() for e in batch]
+        erased = self._erased({e.address for e in events if e.address})
+        try:
+            self.publisher.publish([e for e in events if e.address not in erased])
+        except EventsNotPublished as exc:
+            left = set(exc.ids)
+            failed = [record for record, events in pending.items() if any(e.id in left for e in events)]
+            logger.error("events not published", extra={"records": failed, "events": len(left)})
+            return failed
+        return []
+
+    def _erased(self, addresses: set[str]) -> set[str]:
+        """Which of these addresses are erased: their events would carry them in clear to the bus
+        and the timeline, which an erasure forbids (``prefetch`` read them with their tombstones)."""
+        if not self._tells_events():
+            return set()
+        unknown = [a for a in addresses if a not in self.states]
+        if unknown:
+            self.states.update(self.writes.store.get_states(unknown, tombstones=True))
+        return {a for a in addresses if self.states[a].erased}
 
     def _apply_one(self, event: FeedbackEvent, address: str) -> Outcome | None:
         # Prefetched addresses start from the state read for the whole batch; a conflict

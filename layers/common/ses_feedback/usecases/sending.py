@@ -30,6 +30,7 @@ idempotency (the Lambda plumbing lives there); this use case takes plain values.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,7 +43,9 @@ from ses_feedback.errors import InvalidRequest, StreamsNotConfigured
 from ses_feedback.model.answers import SendAnswer, SendStatus, SentMessage, SuppressedRecipient
 from ses_feedback.model.message import OutgoingMessage
 from ses_feedback.model.moments import utc_now
+from ses_feedback.model.reasons import Reason
 from ses_feedback.model.streams import STREAM_TAG
+from ses_feedback.model.timeline import SENT, SUPPRESSED
 from ses_feedback.observability import logger, metrics
 from ses_feedback.parsing.addresses import address_hash
 from ses_feedback.parsing.send_request import (
@@ -52,6 +55,7 @@ from ses_feedback.parsing.send_request import (
     Recipient,
     SendRequest,
 )
+from ses_feedback.rules.announcements import send_suppressions
 from ses_feedback.rules.guard import check
 from ses_feedback.settings import Settings
 
@@ -59,7 +63,9 @@ if TYPE_CHECKING:
     from ses_feedback.edges.alarms import AlarmStates
     from ses_feedback.edges.ses import SesGateway
     from ses_feedback.edges.store import SuppressionStore
+    from ses_feedback.edges.timeline import TimelineStore
     from ses_feedback.rules.tokens import KeyRing
+    from ses_feedback.usecases.events_out import EventPublisher
 
 
 @dataclass
@@ -70,6 +76,9 @@ class Sender:
     clock: Callable[[], datetime] = utc_now
     alarms: AlarmStates | None = None  # the reputation alarms, when the sending guard is on
     key_ring: Callable[[], KeyRing] | None = None  # signs unsubscribe links (bulk streams)
+    # Events out (docs/events.md): each accepted message's timeline, and message.suppressed.
+    timeline: TimelineStore | None = None
+    events: EventPublisher | None = None
 
     def send(self, request: SendRequest, app: str, unsubscribe_base_url: str | None = None) -> SendAnswer:
         """``unsubscribe_base_url``: where this request came in, when settings name no base URL."""
@@ -94,9 +103,11 @@ class Sender:
         if suppressed and request.on_suppressed == "reject":
             self._log("send rejected", app, suppressed=suppressed)
             metrics.add_metric(name="SendRejected", unit=MetricUnit.Count, value=1)
+            self._tell(request, app, answer_suppressed, now, None)
             return SendAnswer(status=SendStatus.REJECTED, suppressed=answer_suppressed)
         if not kept:
             self._log("send fully suppressed", app, suppressed=suppressed)
+            self._tell(request, app, answer_suppressed, now, None)
             return SendAnswer(status=SendStatus.SUPPRESSED, suppressed=answer_suppressed)
 
         sent: list[SentMessage] = []
@@ -115,6 +126,12 @@ class Sender:
             suppressed=suppressed,
             stream=request.stream,
         )
+        # A bulk message went to one recipient; a transactional one to all of them.
+        each = [(m.message_id, [r for r in kept if r.address == m.to]) for m in sent] or [(message_id, kept)]
+        # An erased address is written nowhere in clear: not on the timeline, not on the bus.
+        told = [r for r in suppressed if blocked[r.address][0] is not Reason.ERASED]
+        self._record(request, app, now, each, told)
+        self._tell(request, app, answer_suppressed, now, message_id)
         return SendAnswer(
             status=SendStatus.PARTIALLY_SUPPRESSED if suppressed else SendStatus.SENT,
             message_id=message_id,
@@ -148,6 +165,62 @@ class Sender:
                 "stream",
             )
         return base
+
+    def _record(
+        self,
+        request: SendRequest,
+        app: str,
+        now: datetime,
+        messages: list[tuple[str, list[Recipient]]],
+        suppressed: list[Recipient],
+    ) -> None:
+        """Each accepted message's timeline: one BatchWriteItem (a bulk send: one per message).
+
+        The mail is gone by now: a failure to record is logged and counted, never the answer."""
+        if self.timeline is None:
+            return
+        try:
+            for position, (message_id, to) in enumerate(messages):
+                statuses = {r.address: SENT for r in to}
+                if position == 0:  # the dropped recipients are on the first message's timeline
+                    statuses.update({r.address: SUPPRESSED for r in suppressed})
+                self.timeline.record_send(
+                    message_id,
+                    app=app,
+                    stream=request.stream,
+                    tags=dict(request.tags),
+                    sent_at=now,
+                    idempotency_key=request.idempotency_key,
+                    recipients=statuses,
+                )
+        except Exception:
+            logger.exception("message timeline not recorded", extra={"app": app})
+            metrics.add_metric(name="TimelineNotRecorded", unit=MetricUnit.Count, value=1)
+
+    def _tell(
+        self,
+        request: SendRequest,
+        app: str,
+        suppressed: list[SuppressedRecipient],
+        now: datetime,
+        message_id: str | None,
+    ) -> None:
+        """``message.suppressed`` for each recipient the send dropped or refused (one PutEvents
+        per 10). The send's answer stands whatever the bus says; a failure is logged and counted."""
+        suppressed = [r for r in suppressed if r.reason is not Reason.ERASED]  # never in clear again
+        if self.events is None or not suppressed:
+            return
+        key = message_id or request.idempotency_key or uuid.uuid4().hex
+        events = send_suppressions(
+            message_key=key,
+            app=app,
+            stream=request.stream,
+            tags=request.tags,
+            dropped=[(r.address, r.reason, r.since) for r in suppressed],
+            now=now,
+            message_id=message_id,
+        )
+        self.events.announce(events)
 
     def _send_bulk(
         self, request: SendRequest, kept: list[Recipient], app: str, fallback_base_url: str | None

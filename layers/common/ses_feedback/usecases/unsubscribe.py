@@ -6,9 +6,9 @@ through the write path, is idempotent (a second one finds the entry and writes n
 is in the address's history with ``source: recipient``. Reading the page changes nothing.
 Logs carry the address's hash and the stream, never the address.
 
-The seam for the events issue (25): each change the recipient makes is handed to
-``announce`` as a ``RecipientChange`` (``recipient.unsubscribed`` / ``recipient.resubscribed``);
-until the stack has its event bus, nothing is published.
+Each change the recipient makes is handed to ``announce`` as a ``RecipientChange``
+(``recipient.unsubscribed`` / ``recipient.resubscribed``); ``wiring`` publishes it on the
+stack's bus (docs/events.md) when the deployment has one.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Unsubscribed:
 
 @dataclass(frozen=True)
 class RecipientChange:
-    """One change a recipient made to their own address: what issue 25's events will carry."""
+    """One change a recipient made to their own address: what its event carries."""
 
     kind: str  # "recipient.unsubscribed" or "recipient.resubscribed"
     address: str
@@ -68,7 +68,7 @@ class PreferenceChange:
 
 
 def not_announced(change: RecipientChange) -> None:
-    """Until the events issue (25) lands, a recipient's change is in the history only."""
+    """Without an event bus (EVENT_BUS_NAME unset), a recipient's change is in the history only."""
 
 
 @dataclass

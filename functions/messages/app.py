@@ -1,0 +1,92 @@
+"""MessagesFunction: each message's timeline over the REST API (AWS_IAM auth), each app its own.
+
+``GET /messages/{message_id}`` and ``GET /messages?idempotency_key=K`` answer what the sender
+recorded and every event since (``Timelines``); the caller's IAM principal names the app, as
+it does for ``POST /messages``, and another app's message is 404 as an unknown one is.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator
+from ses_feedback import wiring
+from ses_feedback.errors import MESSAGES_REFUSALS, SesFeedbackError, is_refusal
+from ses_feedback.model.answers import ErrorAnswer, refusal_responses
+from ses_feedback.model.timeline import Timeline, TimelineList
+from ses_feedback.observability import logger, metrics, tracer
+from ses_feedback.parsing.problems import invalid_request, refuse_unknown_query
+from ses_feedback.parsing.send_request import app_name
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.use([refuse_unknown_query])
+
+MessageIdPath = Annotated[str, BeforeValidator(unquote), Path(min_length=1, max_length=256)]
+
+
+def _caller() -> str:
+    identity = app.current_event.request_context.identity
+    return app_name(identity.user_arn or identity.caller)
+
+
+def _responses(answer: Any) -> dict[int, Any]:
+    return {
+        200: {"description": "OK", "content": {"application/json": {"model": answer}}},
+        **refusal_responses(MESSAGES_REFUSALS),
+    }
+
+
+@app.get(
+    "/messages/<message_id>",
+    summary="One message's timeline: what was sent, to whom, each recipient's status and events",
+    responses=_responses(Timeline),
+    tags=["messages"],
+)
+def get_message(message_id: MessageIdPath) -> Timeline:
+    return wiring.timelines().show(message_id, _caller())
+
+
+@app.get(
+    "/messages",
+    summary="The caller's messages sent with one idempotency key, with their timelines",
+    responses=_responses(TimelineList),
+    tags=["messages"],
+)
+def find_messages(
+    idempotency_key: Annotated[
+        str, Query(min_length=1, max_length=256, description="the send's idempotency_key")
+    ],
+) -> TimelineList:
+    return wiring.timelines().find(idempotency_key, _caller())
+
+
+def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
+    logger.info("messages request refused", extra={"code": error.code, "field": error.field})
+    return Response(
+        error.http_status, content_types.APPLICATION_JSON, ErrorAnswer.of(error).model_dump(mode="json")
+    )
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
+def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
+    return _refusal(invalid_request(error.errors()))
+
+
+@app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
+def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
+    if not is_refusal(error):
+        raise error  # not a refusal: a bug, which Lambda reports as such
+    return _refusal(error)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,116 @@
+"""WebhooksFunction: an app's webhooks over the REST API (AWS_IAM auth), on EventBridge.
+
+``POST /webhooks`` answers the new webhook with its secret (once), ``GET /webhooks`` the
+caller's webhooks, ``DELETE /webhooks/{webhook_id}`` removes one and
+``POST /webhooks/{webhook_id}/test`` sends it a ``webhook.test``. The caller's IAM principal
+names the app, as for ``POST /messages``: an app adds, sees and removes its own only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ses_feedback import wiring
+from ses_feedback.errors import WEBHOOKS_REFUSALS, SesFeedbackError, is_refusal
+from ses_feedback.model.answers import ErrorAnswer, refusal_responses
+from ses_feedback.model.outbound import WebhookTest
+from ses_feedback.model.webhooks import NewWebhook, WebhookList
+from ses_feedback.observability import logger, metrics, tracer
+from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
+from ses_feedback.parsing.send_request import app_name
+from ses_feedback.parsing.webhooks import WebhookRequest
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.use([refuse_unknown_query])
+
+WebhookId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
+
+
+def _caller() -> str:
+    identity = app.current_event.request_context.identity
+    return app_name(identity.user_arn or identity.caller)
+
+
+def _responses(answer: Any, status: int = 200) -> dict[int, Any]:
+    return {
+        status: {"description": "OK", "content": {"application/json": {"model": answer}}},
+        **refusal_responses(WEBHOOKS_REFUSALS),
+    }
+
+
+@app.post(
+    "/webhooks",
+    summary="Add a webhook for the caller's events; the answer holds its secret, this once",
+    responses=_responses(NewWebhook, 201),
+    tags=["webhooks"],
+)
+def add_webhook(request: Annotated[WebhookRequest, Body()]) -> Response[NewWebhook]:
+    return Response(201, content_types.APPLICATION_JSON, wiring.webhooks().add(request, _caller()))
+
+
+@app.get("/webhooks", summary="The caller's webhooks", responses=_responses(WebhookList), tags=["webhooks"])
+def list_webhooks() -> WebhookList:
+    return wiring.webhooks().list(_caller())
+
+
+@app.delete(
+    "/webhooks/<webhook_id>",
+    summary="Remove one of the caller's webhooks",
+    responses=_responses(None, 204),
+    tags=["webhooks"],
+)
+def remove_webhook(webhook_id: WebhookId) -> Response[None]:
+    wiring.webhooks().remove(webhook_id, _caller())
+    return Response(204, content_types.APPLICATION_JSON, None)
+
+
+@app.post(
+    "/webhooks/<webhook_id>/test",
+    summary="Send one of the caller's webhooks a webhook.test event",
+    responses=_responses(WebhookTest),
+    tags=["webhooks"],
+)
+def test_webhook(webhook_id: WebhookId) -> WebhookTest:
+    return wiring.webhooks().test(webhook_id, _caller())
+
+
+def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
+    logger.info("webhooks request refused", extra={"code": error.code, "field": error.field})
+    return Response(
+        error.http_status, content_types.APPLICATION_JSON, ErrorAnswer.of(error).model_dump(mode="json")
+    )
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
+def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
+    event = app.current_event
+    return _refusal(
+        body_not_json(event.headers.get("content-type"), event.body) or invalid_request(error.errors())
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+def _not_json(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    return _refusal(not_json(app.current_event.headers.get("content-type")))
+
+
+@app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
+def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
+    if not is_refusal(error):
+        raise error  # not a refusal: a bug, which Lambda reports as such
+    return _refusal(error)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
