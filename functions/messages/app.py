@@ -17,7 +17,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator
 from ses_feedback import wiring
-from ses_feedback.errors import MESSAGES_REFUSALS, SesFeedbackError, is_refusal
+from ses_feedback.errors import MESSAGES_REFUSALS, MessageNotFound, SesFeedbackError, is_refusal
 from ses_feedback.model.answers import ErrorAnswer, refusal_responses
 from ses_feedback.model.timeline import Timeline, TimelineList
 from ses_feedback.observability import logger, metrics, tracer
@@ -35,10 +35,12 @@ def _caller() -> str:
     return app_name(identity.user_arn or identity.caller)
 
 
-def _responses(answer: Any) -> dict[int, Any]:
+def _responses(
+    answer: Any, refusals: tuple[type[SesFeedbackError], ...] = MESSAGES_REFUSALS
+) -> dict[int, Any]:
     return {
         200: {"description": "OK", "content": {"application/json": {"model": answer}}},
-        **refusal_responses(MESSAGES_REFUSALS),
+        **refusal_responses(refusals),
     }
 
 
@@ -55,7 +57,8 @@ def get_message(message_id: MessageIdPath) -> Timeline:
 @app.get(
     "/messages",
     summary="The caller's messages sent with one idempotency key, with their timelines",
-    responses=_responses(TimelineList),
+    # A search: no message with the key is an empty list, never 404.
+    responses=_responses(TimelineList, tuple(r for r in MESSAGES_REFUSALS if r is not MessageNotFound)),
     tags=["messages"],
 )
 def find_messages(

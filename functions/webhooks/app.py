@@ -19,17 +19,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ses_feedback import wiring
-from ses_feedback.errors import WEBHOOKS_REFUSALS, SesFeedbackError, is_refusal
+from ses_feedback.errors import WEBHOOKS_REFUSALS, InvalidRequest, SesFeedbackError, is_refusal
 from ses_feedback.model.answers import ErrorAnswer, refusal_responses
 from ses_feedback.model.outbound import WebhookTest
 from ses_feedback.model.webhooks import NewWebhook, WebhookList
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.problems import body_not_json, invalid_request, not_json, refuse_unknown_query
+from ses_feedback.parsing.problems import not_json, refuse_body_not_json, refuse_unknown_query
+from ses_feedback.parsing.request_body import read_json_object, route_refusal, unreadable_body
 from ses_feedback.parsing.send_request import app_name
 from ses_feedback.parsing.webhooks import WebhookRequest
 
-app = APIGatewayRestResolver(enable_validation=True)
-app.use([refuse_unknown_query])
+# Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
+app.use([refuse_unknown_query, refuse_body_not_json])
 
 WebhookId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
 
@@ -39,24 +41,35 @@ def _caller() -> str:
     return app_name(identity.user_arn or identity.caller)
 
 
-def _responses(answer: Any, status: int = 200) -> dict[int, Any]:
+def _responses(
+    answer: Any, status: int = 200, refusals: tuple[type[SesFeedbackError], ...] = WEBHOOKS_REFUSALS
+) -> dict[int, Any]:
     return {
         status: {"description": "OK", "content": {"application/json": {"model": answer}}},
-        **refusal_responses(WEBHOOKS_REFUSALS),
+        **refusal_responses(refusals),
     }
+
+
+# The routes that name no webhook cannot answer webhook_not_found.
+_NO_ID = (InvalidRequest,)
 
 
 @app.post(
     "/webhooks",
     summary="Add a webhook for the caller's events; the answer holds its secret, this once",
-    responses=_responses(NewWebhook, 201),
+    responses=_responses(NewWebhook, 201, _NO_ID),
     tags=["webhooks"],
 )
 def add_webhook(request: Annotated[WebhookRequest, Body()]) -> Response[NewWebhook]:
     return Response(201, content_types.APPLICATION_JSON, wiring.webhooks().add(request, _caller()))
 
 
-@app.get("/webhooks", summary="The caller's webhooks", responses=_responses(WebhookList), tags=["webhooks"])
+@app.get(
+    "/webhooks",
+    summary="The caller's webhooks",
+    responses=_responses(WebhookList, refusals=_NO_ID),
+    tags=["webhooks"],
+)
 def list_webhooks() -> WebhookList:
     return wiring.webhooks().list(_caller())
 
@@ -93,8 +106,18 @@ def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
 def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
     event = app.current_event
     return _refusal(
-        body_not_json(event.headers.get("content-type"), event.body) or invalid_request(error.errors())
+        route_refusal(error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded)
     )
+
+
+@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
+def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
+    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
+    event = app.current_event
+    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
+    if refusal is None:
+        raise error  # not the body's: a bug, which Lambda reports as such
+    return _refusal(refusal)
 
 
 @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]

@@ -72,6 +72,24 @@ UNREACHED: dict[tuple[str, str], dict[str, str]] = {
     ("DELETE", "/batches/{batch_id}"): {
         "200": "needs the id of a batch the caller made: test_batches.py",
     },
+    ("GET", "/messages/{message_id}"): {
+        "200": "needs the id of a message the caller sent, which generated text never is: "
+        "test_timeline.py, test_webhooks_loop.py",
+    },
+    ("POST", "/webhooks"): {
+        "201": "needs a URL a webhook takes (https://, or http:// on loopback locally), which "
+        "generated text seldom is: test_webhooks_api.py, test_webhooks_loop.py",
+    },
+    ("GET", "/webhooks"): {
+        "400": "a query parameter the route does not take (every route refuses one); the "
+        "generator sends only documented parameters: test_hostile_bodies.py shows the rule",
+    },
+    ("DELETE", "/webhooks/{webhook_id}"): {
+        "204": "needs the id of a webhook the caller added: test_webhooks_api.py, test_webhooks_loop.py",
+    },
+    ("POST", "/webhooks/{webhook_id}/test"): {
+        "200": "needs the id of a webhook the caller added: test_webhooks_api.py, test_webhooks_loop.py",
+    },
     ("PUT", "/suppressions/{address}"): {
         "503": "concurrent_update needs writes racing on one address: test_admin.py",
     },

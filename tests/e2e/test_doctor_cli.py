@@ -87,5 +87,7 @@ def test_bad_arguments_exit_2_and_name_the_argument(
 ) -> None:
     result = run_doctor(dns_server, z.correct_records(), *arguments)
     assert result.returncode == 2
-    assert message in result.stderr
-    assert result.stdout == ""
+    # Under --json an error is the API's error shape on stdout (the CLI's one rule), else stderr.
+    error = json.loads(result.stdout)["error"]
+    assert message in error["message"]
+    assert result.stderr == ""
