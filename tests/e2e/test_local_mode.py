@@ -19,6 +19,7 @@ import pytest
 from ses_feedback_emulator.lambdas import drain
 from ses_feedback_emulator.motoserver import free_port
 from ses_feedback_stack.names import LocalStack
+from ses_feedback_stack.template import environment_variable_names, functions, load_template
 
 from tests.e2e.conftest import CLI, Cli
 
@@ -107,8 +108,12 @@ def test_mail_without_a_configuration_set_publishes_no_events(cli: Cli) -> None:
 
 
 def user_env() -> dict[str, str]:
-    """A user's shell: not pointed at any endpoint yet."""
-    return {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    """A user's shell: not pointed at any endpoint yet, and without the variables the template
+    gives the functions (an in-process handler test of this worker may have left them set: with
+    EVENT_BUS_NAME a command would take the deployed stack's path)."""
+    template = load_template()
+    functions_own = set().union(*(environment_variable_names(template, f) for f in functions(template)))
+    return {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL" and k not in functions_own}
 
 
 def start_local_up(
