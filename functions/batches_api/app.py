@@ -13,10 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,14 +22,14 @@ from ses_feedback.errors import (
     InvalidRequest,
     SesFeedbackError,
     StreamsNotConfigured,
-    is_refusal,
 )
-from ses_feedback.model.answers import ErrorAnswer, refusal_responses
+from ses_feedback.json_api import answer_refusals_as_json
+from ses_feedback.model.answers import refusal_responses
 from ses_feedback.model.batches import BatchAccepted, BatchStatus
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.batch_request import BatchRequest
-from ses_feedback.parsing.problems import not_json, refuse_body_not_json, refuse_unknown_query
-from ses_feedback.parsing.request_body import read_json_object, route_refusal, unreadable_body
+from ses_feedback.parsing.problems import refuse_body_not_json, refuse_unknown_query
+from ses_feedback.parsing.request_body import read_json_object
 from ses_feedback.parsing.send_request import app_name
 
 # Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
@@ -95,41 +91,7 @@ def delete_batch(batch_id: BatchId) -> BatchStatus:
     return wiring.batches().cancel(batch_id, _app())
 
 
-def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    logger.info("batch request refused", extra={"code": error.code, "field": error.field})
-    return Response(
-        error.http_status, content_types.APPLICATION_JSON, ErrorAnswer.of(error).model_dump(mode="json")
-    )
-
-
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    event = app.current_event
-    return _refusal(
-        route_refusal(error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded)
-    )
-
-
-@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
-def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
-    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
-    event = app.current_event
-    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
-    if refusal is None:
-        raise error  # not the body's: a bug, which Lambda reports as such
-    return _refusal(refusal)
-
-
-@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
-def _not_json(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
-    return _refusal(not_json(app.current_event.headers.get("content-type")))
-
-
-@app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
-def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    if not is_refusal(error):
-        raise error  # not a refusal: a bug, which Lambda reports as such
-    return _refusal(error)
+answer_refusals_as_json(app, "batch")
 
 
 # log_event=False: the request names every recipient in clear.

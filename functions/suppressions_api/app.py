@@ -12,11 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -30,11 +26,10 @@ from ses_feedback.errors import (
     NotSuppressed,
     SesFeedbackError,
     StreamsNotConfigured,
-    is_refusal,
 )
+from ses_feedback.json_api import answer_refusals_as_json
 from ses_feedback.model.answers import (
     ErasureAnswer,
-    ErrorAnswer,
     HistoryPageModel,
     ManualChange,
     StreamStatus,
@@ -55,8 +50,8 @@ from ses_feedback.parsing.operator_input import (
     ErasureRequest,
     ManualSuppressionRequest,
 )
-from ses_feedback.parsing.problems import not_json, refuse_body_not_json, refuse_unknown_query
-from ses_feedback.parsing.request_body import read_json_object, route_refusal, unreadable_body
+from ses_feedback.parsing.problems import refuse_body_not_json, refuse_unknown_query
+from ses_feedback.parsing.request_body import read_json_object
 from ses_feedback.retry import within_remaining_time
 
 # Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
@@ -219,42 +214,7 @@ def erase_address(address: AddressPath, request: Annotated[ErasureRequest, Body(
 # ---- refusals → answers, in one place ---------------------------------------------------------
 
 
-def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    logger.info("suppression request refused", extra={"code": error.code, "field": error.field})
-    body = ErrorAnswer.of(error).model_dump(mode="json")
-    return Response(error.http_status, content_types.APPLICATION_JSON, body)
-
-
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    event = app.current_event
-    return _refusal(
-        route_refusal(error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded)
-    )
-
-
-@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
-def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
-    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
-    event = app.current_event
-    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
-    if refusal is None:
-        raise error  # not the body's: a bug, which Lambda reports as such
-    return _refusal(refusal)
-
-
-@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
-def _not_json(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
-    # Powertools' own 415 body is not the API's error shape.
-    refusal = not_json(app.current_event.headers.get("content-type"))
-    return _refusal(refusal)
-
-
-@app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
-def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    if not is_refusal(error):
-        raise error  # not a refusal: a bug, which Lambda reports as such
-    return _refusal(error)
+answer_refusals_as_json(app, "suppression")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -11,21 +11,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ses_feedback import wiring
-from ses_feedback.errors import WEBHOOKS_REFUSALS, InvalidRequest, SesFeedbackError, is_refusal
-from ses_feedback.model.answers import ErrorAnswer, refusal_responses
+from ses_feedback.errors import WEBHOOKS_REFUSALS, InvalidRequest, SesFeedbackError
+from ses_feedback.json_api import answer_refusals_as_json
+from ses_feedback.model.answers import refusal_responses
 from ses_feedback.model.outbound import WebhookTest
 from ses_feedback.model.webhooks import NewWebhook, WebhookList
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.problems import not_json, refuse_body_not_json, refuse_unknown_query
-from ses_feedback.parsing.request_body import read_json_object, route_refusal, unreadable_body
+from ses_feedback.parsing.problems import refuse_body_not_json, refuse_unknown_query
+from ses_feedback.parsing.request_body import read_json_object
 from ses_feedback.parsing.send_request import app_name
 from ses_feedback.parsing.webhooks import WebhookRequest
 
@@ -95,41 +92,7 @@ def test_webhook(webhook_id: WebhookId) -> WebhookTest:
     return wiring.webhooks().test(webhook_id, _caller())
 
 
-def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    logger.info("webhooks request refused", extra={"code": error.code, "field": error.field})
-    return Response(
-        error.http_status, content_types.APPLICATION_JSON, ErrorAnswer.of(error).model_dump(mode="json")
-    )
-
-
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    event = app.current_event
-    return _refusal(
-        route_refusal(error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded)
-    )
-
-
-@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
-def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
-    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
-    event = app.current_event
-    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
-    if refusal is None:
-        raise error  # not the body's: a bug, which Lambda reports as such
-    return _refusal(refusal)
-
-
-@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
-def _not_json(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
-    return _refusal(not_json(app.current_event.headers.get("content-type")))
-
-
-@app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
-def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    if not is_refusal(error):
-        raise error  # not a refusal: a bug, which Lambda reports as such
-    return _refusal(error)
+answer_refusals_as_json(app, "webhooks")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
