@@ -23,6 +23,7 @@ from ses_feedback.model.timeline import Timeline, TimelineList
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.problems import invalid_request, refuse_unknown_query
 from ses_feedback.parsing.send_request import app_name
+from ses_feedback.retry import within_remaining_time
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.use([refuse_unknown_query])
@@ -91,5 +92,6 @@ def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
