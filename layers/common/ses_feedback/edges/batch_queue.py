@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ses_feedback.observability import logger
@@ -31,6 +32,9 @@ _SEND_BATCH = 10  # SendMessageBatch takes 10 messages
 # SQS failing is rarer and slower to pass than a DynamoDB race: longer pauses, fewer tries, and
 # time kept at the end to account for what was not queued and to answer.
 QUEUE_RETRY = RetryPolicy(attempts=6, base_seconds=0.2, cap_seconds=2.0, margin_seconds=10.0)
+# botocore's defaults wait 60 s to connect and 60 s to read, each of its attempts: an SQS that does
+# not answer would hold POST /batches past API Gateway's 29 s before the policy above could act.
+_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
 
 
 class NotQueued(Exception):
@@ -54,7 +58,7 @@ class BatchQueue:
     @property
     def client(self) -> SQSClient:
         if self._client is None:
-            self._client = boto3.client("sqs")
+            self._client = boto3.client("sqs", config=_CLIENT_CONFIG)
         return self._client
 
     def put(self, messages: Iterable[Chunk], delay_seconds: int = 0) -> int:
