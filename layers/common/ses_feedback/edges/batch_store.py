@@ -255,21 +255,21 @@ class BatchStore:
 
     def withdraw(
         self, batch_id: str, failures: Sequence[tuple[int, RecipientFailure]], expires_at: datetime
-    ) -> int:
+    ) -> list[int]:
         """Settle recipients that never reached the queue as failed, each with its failure, without a
-        claim (they were never sent); the number settled.
+        claim (they were never sent); the indexes settled.
 
         In transactions of ``_WITHDRAW_GROUP`` with the batch's count. A recipient already recorded
         (the queue had taken its chunk after all, and a worker got to it first) is the worker's: its
         group is written again one recipient at a time, and that one is left out.
         """
-        settled = 0
+        settled: list[int] = []
         for start in range(0, len(failures), _WITHDRAW_GROUP):
             group = failures[start : start + _WITHDRAW_GROUP]
             if self._withdraw(batch_id, group, expires_at):
-                settled += len(group)
+                settled += [index for index, _ in group]
             else:
-                settled += sum(self._withdraw(batch_id, [one], expires_at) for one in group)
+                settled += [one[0] for one in group if self._withdraw(batch_id, [one], expires_at)]
         return settled
 
     def _withdraw(

@@ -148,7 +148,10 @@ class Batches:
             )
         except NotQueued as exc:
             accepted = [r.index for r in parts.accepted]
-            raise self._not_queued(record, exc, accepted, now + self.retention) from exc
+            refusal = self._not_queued(record, exc, accepted, now + self.retention)
+            if refusal is not None:
+                raise refusal from exc
+            queued = exc.queued + len(exc.chunks)  # every chunk had reached a worker after all
         metrics.add_metric(name="BatchRecipientsQueued", unit=MetricUnit.Count, value=len(parts.accepted))
         logger.info(
             "batch queued",
@@ -165,10 +168,11 @@ class Batches:
 
     def _not_queued(
         self, record: BatchRecord, exc: NotQueued, accepted: list[int], expires: datetime
-    ) -> BatchNotQueued:
+    ) -> BatchNotQueued | None:
         """The queue kept refusing some chunks: each of their recipients is counted failed
         (``not_queued``), so the batch still ends with counts that add up, and the caller is told
-        which recipients to send again (not the whole request: the others are on their way)."""
+        which recipients to send again (not the whole request: the others are on their way).
+        None when a worker had every one of them (SQS had stored them after all)."""
         left = [
             (r.index, RecipientFailure(to=r.to, code=NOT_QUEUED, message=NOT_QUEUED_MESSAGE))
             for chunk in exc.chunks
@@ -176,16 +180,21 @@ class Batches:
         ]
         withdrawn = self.store.withdraw(record.batch_id, left, expires)
         _finish_if_complete(self.store, record.batch_id, self.clock)
-        queued = record.accepted - len(left)
-        metrics.add_metric(name="BatchRecipientsNotQueued", unit=MetricUnit.Count, value=len(left))
+        # What a worker got to first was queued after all (SQS stored it, though the call failed).
+        queued = record.accepted - len(withdrawn)
+        if not withdrawn:
+            logger.warning(
+                "batch queue failed, but each chunk reached a worker", extra={"batch_id": record.batch_id}
+            )
+            return None
+        metrics.add_metric(name="BatchRecipientsNotQueued", unit=MetricUnit.Count, value=len(withdrawn))
         logger.error(
             "batch partly queued",
             extra={
                 "app": record.app,
                 "batch_id": record.batch_id,
                 "queued": queued,
-                "not_queued": len(left),
-                "taken_by_a_worker": len(left) - withdrawn,  # the queue had taken their chunk after all
+                "not_queued": len(withdrawn),
                 "reason": exc.reason,
             },
         )
@@ -195,12 +204,12 @@ class Batches:
                 f"{said} queued none of its {record.accepted} recipients and sends none (each is counted "
                 f"failed, code {NOT_QUEUED}); send the request again"
             )
-        not_queued = {index for index, _ in left}
+        not_queued = set(withdrawn)
         where = _ranges(sorted(not_queued), [i for i in accepted if i not in not_queued])
         return BatchNotQueued(
-            f"{said} queued {queued} of its {record.accepted} recipients, which it sends; {len(left)} were "
-            f"not and will not be (counted failed, code {NOT_QUEUED}): the request's recipients {where}; "
-            "send those again, not the whole request"
+            f"{said} queued {queued} of its {record.accepted} recipients, which it sends; {len(withdrawn)} "
+            f"were not and will not be (counted failed, code {NOT_QUEUED}): the request's recipients "
+            f"{where}; send those again, not the whole request"
         )
 
     def status(self, batch_id: str, app: str) -> BatchStatus:
