@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ses_feedback import wiring
 from ses_feedback.errors import (
     BatchNotFound,
+    BatchNotQueued,
     InvalidRequest,
     SesFeedbackError,
     StreamsNotConfigured,
@@ -31,6 +32,7 @@ from ses_feedback.parsing.batch_request import BatchRequest
 from ses_feedback.parsing.problems import refuse_body_not_json, refuse_unknown_query
 from ses_feedback.parsing.request_body import read_json_object
 from ses_feedback.parsing.send_request import app_name
+from ses_feedback.retry import within_remaining_time
 
 # Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
@@ -58,7 +60,12 @@ def _app() -> str:
     "/batches",
     summary="Queue one message for many recipients, sent at the account's rate",
     responses=_responses(
-        202, BatchAccepted, "queued; refused recipients are listed", InvalidRequest, StreamsNotConfigured
+        202,
+        BatchAccepted,
+        "queued; refused recipients are listed",
+        InvalidRequest,
+        StreamsNotConfigured,
+        BatchNotQueued,
     ),
     tags=["batches"],
 )
@@ -98,5 +105,6 @@ answer_refusals_as_json(app, "batch")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ses_feedback import wiring
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.batch_request import Chunk
+from ses_feedback.retry import within_remaining_time
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 _context: dict[str, LambdaContext] = {}
@@ -45,6 +46,7 @@ def _record(record: SQSRecord) -> None:
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _context["current"] = context
     try:

@@ -10,19 +10,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator
 from ses_feedback import wiring
-from ses_feedback.errors import MESSAGES_REFUSALS, MessageNotFound, SesFeedbackError, is_refusal
-from ses_feedback.model.answers import ErrorAnswer, refusal_responses
+from ses_feedback.errors import MESSAGES_REFUSALS, MessageNotFound, SesFeedbackError
+from ses_feedback.json_api import answer_refusals_as_json
+from ses_feedback.model.answers import refusal_responses
 from ses_feedback.model.timeline import Timeline, TimelineList
 from ses_feedback.observability import logger, metrics, tracer
-from ses_feedback.parsing.problems import invalid_request, refuse_unknown_query
+from ses_feedback.parsing.problems import refuse_unknown_query
 from ses_feedback.parsing.send_request import app_name
+from ses_feedback.retry import within_remaining_time
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.use([refuse_unknown_query])
@@ -69,27 +70,12 @@ def find_messages(
     return wiring.timelines().find(idempotency_key, _caller())
 
 
-def _refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    logger.info("messages request refused", extra={"code": error.code, "field": error.field})
-    return Response(
-        error.http_status, content_types.APPLICATION_JSON, ErrorAnswer.of(error).model_dump(mode="json")
-    )
-
-
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    return _refusal(invalid_request(error.errors()))
-
-
-@app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
-def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    if not is_refusal(error):
-        raise error  # not a refusal: a bug, which Lambda reports as such
-    return _refusal(error)
+answer_refusals_as_json(app, "messages")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -18,10 +18,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -37,15 +33,15 @@ from ses_feedback.errors import (
     SuppressedRecipientsRejected,
     is_refusal,
 )
+from ses_feedback.json_api import answer_refusals_as_json
 from ses_feedback.model.answers import ErrorAnswer, SendAnswer, refusal_responses
 from ses_feedback.observability import logger, metrics, tracer
 from ses_feedback.parsing.problems import (
     invalid_request,
-    not_json,
     refuse_body_not_json,
     refuse_unknown_query,
 )
-from ses_feedback.parsing.request_body import checked_object, read_json_object, route_refusal, unreadable_body
+from ses_feedback.parsing.request_body import checked_object, read_json_object
 from ses_feedback.parsing.send_request import SendJob, SendRequest, app_name
 from ses_feedback.retry import within_remaining_time
 
@@ -92,44 +88,14 @@ def openapi_document() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, _openapi_json())
 
 
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
-    event = app.current_event
-    refusal = route_refusal(
-        error.errors(), event.headers.get("content-type"), event.body, event.is_base64_encoded
-    )
-    return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
-
-
-@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
-def _unreadable(error: ValueError) -> Response[dict[str, Any]]:
-    # Powertools reads the body before the reader does (UTF-8, a multipart boundary): its failures.
-    event = app.current_event
-    refusal = unreadable_body(event.headers.get("content-type"), event.body, event.is_base64_encoded)
-    if refusal is None:
-        raise error  # not the body's: a bug, which Lambda reports as such
-    return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
-
-
-@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
-def _not_json(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
-    # Powertools' own 415 body is not the API's error shape.
-    refusal = not_json(app.current_event.headers.get("content-type"))
-    return Response(refusal.http_status, content_types.APPLICATION_JSON, _refusal(refusal))
-
-
-@app.exception_handler(SesFeedbackError)  # type: ignore[untyped-decorator]
-def _refused(error: SesFeedbackError) -> Response[dict[str, Any]]:
-    if not is_refusal(error):
-        raise error  # not a refusal: a bug, which Lambda reports as such
-    return Response(error.http_status, content_types.APPLICATION_JSON, _refusal(error))
-
-
 def _refusal(error: SesFeedbackError) -> dict[str, Any]:
     """The one place a refusal becomes an answer body (both doors)."""
     logger.info("send refused", extra={"code": error.code, "field": error.field})
     metrics.add_metric(name="SendRefused", unit=MetricUnit.Count, value=1)
     return ErrorAnswer.of(error).model_dump(mode="json")
+
+
+answer_refusals_as_json(app, "send", body=_refusal)
 
 
 @cache

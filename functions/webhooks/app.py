@@ -25,6 +25,7 @@ from ses_feedback.parsing.problems import refuse_body_not_json, refuse_unknown_q
 from ses_feedback.parsing.request_body import read_json_object
 from ses_feedback.parsing.send_request import app_name
 from ses_feedback.parsing.webhooks import WebhookRequest
+from ses_feedback.retry import within_remaining_time
 
 # Every JSON body is read by the one request reader (duplicate keys, depth, encoding: refused).
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_object)
@@ -98,5 +99,6 @@ answer_refusals_as_json(app, "webhooks")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
+@within_remaining_time
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

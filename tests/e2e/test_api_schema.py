@@ -65,6 +65,8 @@ UNREACHED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("POST", "/batches"): {
         "501": "a bulk stream without a streams secret: local up always has the secret",
+        "503": "the batch queue failing part-way: moto's SQS does not fail; test_batches.py wraps "
+        "the function's SQS client",
     },
     ("GET", "/batches/{batch_id}"): {
         "200": "needs the id of a batch the caller made, which generated text never is: "

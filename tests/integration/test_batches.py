@@ -44,6 +44,21 @@ class Batches:
         response = self.api(event, LocalContext("BatchesApiFunction"))
         return response["statusCode"], json.loads(response["body"])
 
+    def invoke_worker(self, message: dict[str, Any]) -> Any:
+        """BulkSenderFunction with one received message, as the event source mapping calls it."""
+        record = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:BatchQueue",
+            "awsRegion": region(),
+        }
+        return self.worker({"Records": [record]}, LocalContext("BulkSenderFunction", timeout_seconds=180))
+
     def drain(self, max_messages: int = 1000) -> int:
         """The event source mapping: one message per invocation until the queue is empty."""
         sqs = boto3.client("sqs", region_name=region())
@@ -53,20 +68,7 @@ class Batches:
             if not messages:
                 return handled
             (message,) = messages
-            record = {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:BatchQueue",
-                "awsRegion": region(),
-            }
-            answer = self.worker(
-                {"Records": [record]}, LocalContext("BulkSenderFunction", timeout_seconds=180)
-            )
+            answer = self.invoke_worker(message)
             assert answer == {"batchItemFailures": []}
             sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
             handled += 1
@@ -422,3 +424,196 @@ def test_each_recipient_of_a_templated_batch_gets_its_own_data(batches: Batches,
     assert {s["Content"]["Template"]["TemplateName"] for s in sends} == {"news"}
     _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
     assert (shown["state"], shown["sent"]) == ("done", 2)
+
+
+# ---- when the queue fails ----------------------------------------------------------------------
+# moto's SQS cannot be told to fail, so SQS's failures are played by wrapping the API function's
+# own SQS client (what SQS answers: entries in `Failed`, or an error after botocore's retries);
+# the chunks it does take go to moto's queue as usual.
+
+
+def fail_sqs(
+    batches: Batches, monkeypatch: pytest.MonkeyPatch, refuse: Callable[[dict[str, Any]], bool] | None
+) -> None:
+    """SendMessageBatch refuses the entries ``refuse`` picks (every time), or every call with a
+    500 when ``refuse`` is None; the store's retry policy without its pauses."""
+    from botocore.exceptions import ClientError
+    from ses_feedback.retry import RetryPolicy
+
+    queue = wiring.batches().queue
+    monkeypatch.setattr(queue, "retry", RetryPolicy(attempts=3, sleep=lambda seconds: None))
+    real = queue.client.send_message_batch
+
+    def failing(**call: Any) -> Any:
+        if refuse is None:
+            raise ClientError(
+                {"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+                "SendMessageBatch",
+            )
+        kept = [e for e in call["Entries"] if not refuse(json.loads(e["MessageBody"]))]
+        answer = real(QueueUrl=call["QueueUrl"], Entries=kept) if kept else {"Successful": []}
+        failed = [
+            {"Id": e["Id"], "SenderFault": False, "Code": "InternalError"}
+            for e in call["Entries"]
+            if e not in kept
+        ]
+        return {**answer, "Failed": failed}
+
+    monkeypatch.setattr(queue.client, "send_message_batch", failing)
+
+
+def test_a_batch_the_queue_fails_part_way_ends_with_exact_counts_and_the_caller_is_told_which(
+    batches: Batches, quota: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: 160 recipients (four chunks), index 60 refused, and SQS refusing the second chunk
+    # (accepted recipients 50-100) every time
+    to = [f"r{i}@example.org" for i in range(160)]
+    to[60] = "invalid@"
+    fail_sqs(batches, monkeypatch, lambda chunk: chunk["recipients"][0]["index"] == 50)
+    # When
+    status, answer = batches.call("POST", "/batches", batch(*to))
+    # Then: 503 naming the batch, what was queued and which recipients were not
+    assert status == 503
+    assert answer["error"]["code"] == "queue_unavailable"
+    message = answer["error"]["message"]
+    (batch_id,) = [word for word in message.split() if len(word) == 32]
+    assert "queued 109 of its 159 recipients" in message
+    assert "at indexes 50-100;" in message
+    assert "not the whole request" in message
+    # And: the worker sends what was queued; the batch ends done, its counts adding up
+    for _ in range(3):
+        quota.add_response("get_account", account())
+    batches.drain()
+    _, shown = batches.call("GET", f"/batches/{batch_id}")
+    assert (shown["state"], shown["sent"], shown["failed"], shown["refused"], shown["pending"]) == (
+        "done",
+        109,
+        50,
+        1,
+        0,
+    )
+    assert shown["total"] == shown["sent"] + shown["failed"] + shown["refused"]
+    assert {f["code"] for f in shown["failures"]} == {"not_queued"}
+    assert sorted(f["to"] for f in shown["failures"]) == sorted(
+        f"r{i}@example.org" for i in range(50, 101) if i != 60
+    )
+    assert sorted(delivered()) == sorted(f"r{i}@example.org" for i in (*range(50), *range(101, 160)))
+
+
+def test_a_batch_the_queue_takes_none_of_is_done_at_once_and_may_be_sent_again(
+    batches: Batches, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: SQS failing every call
+    fail_sqs(batches, monkeypatch, None)
+    # When
+    status, answer = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(60))))
+    # Then
+    assert status == 503
+    message = answer["error"]["message"]
+    assert "queued none of its 60 recipients" in message
+    assert message.endswith("send the request again")
+    (batch_id,) = [word for word in message.split() if len(word) == 32]
+    _, shown = batches.call("GET", f"/batches/{batch_id}")
+    assert (shown["state"], shown["failed"], shown["pending"]) == ("done", 60, 0)
+    assert shown["finished_at"] is not None
+
+
+class TakenAfterAll:
+    """A queue edge whose last chunk SQS stored although the call failed (a timeout after SQS
+    answered): every chunk goes to the real queue, then ``NotQueued`` names the last one.
+    ``before_raising`` runs in between (a worker that gets to the chunk first)."""
+
+    def __init__(self, real: Any, before_raising: Callable[[], object]) -> None:
+        self.real = real
+        self.before_raising = before_raising
+
+    def put(self, messages: Any, delay_seconds: int = 0) -> int:
+        from ses_feedback.edges.batch_queue import NotQueued
+
+        sent = list(messages)
+        self.real.put(sent, delay_seconds)
+        self.before_raising()
+        raise NotQueued(sent[-1:], len(sent) - 1, "ReadTimeoutError")
+
+
+@pytest.mark.parametrize("worker_first", [True, False], ids=["worker-first", "withdrawn-first"])
+def test_a_chunk_the_queue_took_after_all_is_sent_or_withdrawn_never_both(
+    batches: Batches, quota: Stubber, worker_first: bool
+) -> None:
+    # Given: the queue edge injected through the use case's constructor (the race needs a worker
+    # to run between SQS storing the chunk and the API hearing it failed)
+    from ses_feedback.errors import BatchNotQueued
+    from ses_feedback.parsing.batch_request import BatchRequest
+    from ses_feedback.usecases.batches import Batches as BatchesUseCase
+
+    for _ in range(3):
+        quota.add_response("get_account", account())
+    real = wiring.batches()
+    drain = batches.drain if worker_first else lambda: 0
+    use_case = BatchesUseCase(
+        store=real.store, queue=TakenAfterAll(real.queue, drain), sender=real.sender, retention=real.retention
+    )
+    request = BatchRequest.model_validate(batch(*(f"r{i}@example.org" for i in range(70))))
+    # When
+    if worker_first:
+        # Then: every chunk reached a worker, so the batch is simply accepted
+        batch_id = use_case.create(request, "news-app").batch_id
+    else:
+        # Then: the last chunk's 20 recipients are counted not queued, and the caller is told
+        with pytest.raises(BatchNotQueued) as refused:
+            use_case.create(request, "news-app")
+        assert "queued 50 of its 70 recipients" in refused.value.message
+        assert "at indexes 50-69;" in refused.value.message
+        batch_id = next(word for word in refused.value.message.split() if len(word) == 32)
+    batches.drain()
+    # And: each recipient has one outcome, and the mailbox agrees with the counts
+    _, shown = batches.call("GET", f"/batches/{batch_id}")
+    assert (shown["state"], shown["pending"]) == ("done", 0)
+    assert shown["sent"] + shown["failed"] == 70
+    assert len(delivered()) == len(set(delivered())) == shown["sent"]
+    assert shown["sent"] == (70 if worker_first else 50)
+
+
+# ---- chunks the worker cannot deal with --------------------------------------------------------
+
+
+def receive_until_dead_lettered(batches: Batches) -> list[list[dict[str, str]]]:
+    """The event source mapping as SQS drives it: a failed record is received again (its
+    visibility timeout shortened to 0 here) until the redrive policy moves it to the DLQ."""
+    sqs = boto3.client("sqs", region_name=region())
+    answers = []
+    while messages := sqs.receive_message(QueueUrl=batches.queue_url, VisibilityTimeout=0).get("Messages"):
+        (message,) = messages
+        answer = batches.invoke_worker(message)
+        answers.append(answer["batchItemFailures"])
+    return answers
+
+
+@pytest.mark.parametrize("fault", ["unknown batch", "DynamoDB failing"])
+def test_a_chunk_the_worker_keeps_failing_ends_in_the_batch_dlq(
+    batches: Batches, quota: Stubber, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    # Given: a chunk whose batch has no record, or a batch whose table keeps failing
+    from botocore.exceptions import ClientError
+    from ses_feedback.parsing.batch_request import Chunk, ChunkRecipient
+
+    chunk = Chunk(batch_id="f" * 32, recipients=[ChunkRecipient(index=0, to="r0@example.org")])
+    sqs = boto3.client("sqs", region_name=region())
+    if fault == "unknown batch":
+        sqs.send_message(QueueUrl=batches.queue_url, MessageBody=chunk.model_dump_json())
+    else:
+        batches.call("POST", "/batches", batch("r0@example.org"))
+
+        def unavailable(**_: Any) -> Any:
+            raise ClientError({"Error": {"Code": "InternalServerError"}}, "GetItem")
+
+        monkeypatch.setattr(wiring.bulk_worker().store.client, "get_item", unavailable)
+    max_receives = int(batches.stack.local.template["Parameters"]["BatchMaxReceiveCount"]["Default"])
+    # When
+    answers = receive_until_dead_lettered(batches)
+    # Then: failed each time it was received, never dropped, and now in the DLQ; nobody mailed
+    assert len(answers) == max_receives
+    assert all(len(failures) == 1 for failures in answers)
+    dlq = batches.stack.refs["BatchDeadLetterQueue"]
+    assert len(sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])) == 1
+    assert delivered() == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from ses_feedback.errors import StoreBusy
 from ses_feedback.retry import RetryPolicy, deadline_in, within_remaining_time
 
 
@@ -59,3 +61,32 @@ def test_a_handler_sets_the_deadline_from_its_remaining_time() -> None:
 
     assert handler({}, Context()) is False
     assert RetryPolicy(sleep=lambda seconds: None).wait(0) is True  # the deadline ended with the call
+
+
+def test_what_dynamodb_left_unprocessed_is_sent_again_until_none_is_left() -> None:
+    # Given: a BatchWriteItem that leaves one item unprocessed twice
+    clock = Clock()
+    sent: list[dict[str, object]] = []
+    left = [{"t": ["b"]}, {"t": ["b"]}, {}]
+
+    def batch_write_item(RequestItems: dict[str, object]) -> dict[str, object]:  # boto3's name
+        sent.append(RequestItems)
+        return {"UnprocessedItems": left[len(sent) - 1]}
+
+    # When
+    policy = RetryPolicy(sleep=clock.sleep, clock=clock)
+    responses = list(policy.until_processed(batch_write_item, {"t": ["a", "b"]}, "UnprocessedItems"))
+    # Then: the first request whole, then only what was left, each after a pause
+    assert sent == [{"t": ["a", "b"]}, {"t": ["b"]}, {"t": ["b"]}]
+    assert len(responses) == 3
+
+
+def test_items_left_unprocessed_past_the_last_attempt_make_the_store_busy() -> None:
+    clock = Clock()
+    policy = RetryPolicy(attempts=3, sleep=clock.sleep, clock=clock)
+
+    def always_throttled(RequestItems: dict[str, object]) -> dict[str, object]:
+        return {"UnprocessedKeys": RequestItems}
+
+    with pytest.raises(StoreBusy):
+        list(policy.until_processed(always_throttled, {"t": {"Keys": []}}, "UnprocessedKeys"))

@@ -168,6 +168,13 @@ class BatchNotFound(SesFeedbackError):
         super().__init__(message, "batch_id")
 
 
+class BatchNotQueued(SesFeedbackError):
+    """The batch queue kept refusing part of a new batch. The batch is kept: what was queued is sent,
+    and each recipient that was not is counted failed (``not_queued``); the message says which, so
+    that the caller sends those again and not the whole request (which would mail the others twice).
+    """
+
+
 class AwsCallFailed(SesFeedbackError):
     """An AWS call made for an operator tool failed (``edges.failures.translated``); not a refusal.
 
@@ -250,6 +257,7 @@ REFUSALS: dict[type[SesFeedbackError], Refusal] = {
     ConcurrentUpdate: Refusal("concurrent_update", 503, 1),
     StreamsNotConfigured: Refusal("streams_not_configured", 501, 1),
     BatchNotFound: Refusal("batch_not_found", 404, 1),
+    BatchNotQueued: Refusal("queue_unavailable", 503, 1),
     MessageNotFound: Refusal("message_not_found", 404, 1),
     WebhookNotFound: Refusal("webhook_not_found", 404, 1),
 }

@@ -1,12 +1,14 @@
 """The JSON APIs' refusals, in one place: every way a request can fail before or inside a route
 becomes the API's error shape (``ErrorAnswer``) with the error table's HTTP status.
 
-The suppressions, batches and webhooks functions register these on their resolver; each says
-what it serves, for the one log line a refusal writes (never the address: code and field only).
+Every REST function registers these on its resolver (suppressions, batches, webhooks, messages,
+and the sender); each says what it serves, for the one log line a refusal writes (never the
+address: code and field only).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -22,15 +24,27 @@ from ses_feedback.parsing.problems import not_json
 from ses_feedback.parsing.request_body import route_refusal, unreadable_body
 
 
-def answer_refusals_as_json(app: APIGatewayRestResolver, what: str) -> None:
-    """Register the four refusal handlers on ``app``; ``what`` names its requests in the log."""
+def answer_refusals_as_json(
+    app: APIGatewayRestResolver,
+    what: str,
+    body: Callable[[SesFeedbackError], dict[str, Any]] | None = None,
+) -> None:
+    """Register the four refusal handlers on ``app``; ``what`` names its requests in the log.
+
+    ``body``: a function's own way to log a refusal and make its answer body (the sender's, which
+    its direct-invoke door shares); by default, one log line and ``ErrorAnswer``.
+    """
 
     refused_line = f"{what} request refused"
 
-    def refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
+    def logged(error: SesFeedbackError) -> dict[str, Any]:
         logger.info(refused_line, extra={"code": error.code, "field": error.field})
-        body = ErrorAnswer.of(error).model_dump(mode="json")
-        return Response(error.http_status, content_types.APPLICATION_JSON, body)
+        return ErrorAnswer.of(error).model_dump(mode="json")
+
+    answer_body = body or logged
+
+    def refusal(error: SesFeedbackError) -> Response[dict[str, Any]]:
+        return Response(error.http_status, content_types.APPLICATION_JSON, answer_body(error))
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
     def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:

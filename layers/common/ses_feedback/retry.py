@@ -3,7 +3,8 @@
 The store retries three things: a write that lost a version race (``VersionConflict``, the
 write path re-reads and decides again), keys a ``BatchGetItem`` left unprocessed and items a
 ``BatchWriteItem`` left unprocessed (DynamoDB's answer when a partition is throttled; AWS
-asks for a backoff before sending them again). All three wait as this policy says:
+asks for a backoff before sending them again: ``until_processed``, the one loop that does it for
+every table). All three wait as this policy says:
 exponential backoff with full jitter (contenders spread apart), at most ``attempts`` tries,
 and never past the invocation's deadline. A Lambda handler decorated with
 ``within_remaining_time`` sets that deadline from its context, less a margin to answer in:
@@ -21,6 +22,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from ses_feedback.errors import StoreBusy
 
 # time.monotonic() value past which no retry starts (None: no deadline, e.g. the CLI).
 _DEADLINE: ContextVar[float | None] = ContextVar("ses_feedback_retry_deadline", default=None)
@@ -55,6 +58,24 @@ class RetryPolicy:
             return False
         self.sleep(pause)
         return True
+
+    def until_processed(
+        self, call: Callable[..., Any], request_items: dict[str, Any], unprocessed: str
+    ) -> Iterator[dict[str, Any]]:
+        """Each response of a DynamoDB ``BatchGetItem`` or ``BatchWriteItem`` (``call``), sent again
+        for what it left ``unprocessed`` (``UnprocessedKeys`` or ``UnprocessedItems``: a throttled
+        partition) after this policy's pause; ``StoreBusy`` when it has no attempt or no time left."""
+        attempt = 0
+        pending = request_items
+        while True:
+            response: dict[str, Any] = call(RequestItems=pending)
+            yield response
+            pending = dict(response.get(unprocessed) or {})
+            if not pending:
+                return
+            if not self.wait(attempt):
+                raise StoreBusy("DynamoDB kept leaving part of a batch unprocessed (throttling)")
+            attempt += 1
 
 
 @contextmanager

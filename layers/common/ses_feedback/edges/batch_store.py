@@ -23,6 +23,7 @@ failed (``interrupted``), never sent again. Every item expires with ``ttl``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 _META = "META"
 # GET /batches/{id} lists at most this many failures (the counts stay exact beyond it).
 MAX_LISTED_FAILURES = 1000
+# Recipients withdrawn in one transaction: two items each and the batch's count (DynamoDB takes 100).
+_WITHDRAW_GROUP = 25
 
 
 @dataclass(frozen=True)
@@ -245,41 +248,91 @@ class BatchStore:
                 "ExpressionAttributeValues": values,
             }
         }
-        items: list[Any] = [
-            record,
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": _meta_key(batch_id),
-                    "UpdateExpression": "ADD #outcome :one",
-                    "ExpressionAttributeNames": {"#outcome": outcome.value},
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
-            },
-        ]
+        items: list[Any] = [record, self._count(batch_id, outcome, 1)]
         if failure is not None:
+            items.append(self._failure(batch_id, index, failure, expires_at))
+        return self._transact(items)
+
+    def withdraw(
+        self, batch_id: str, failures: Sequence[tuple[int, RecipientFailure]], expires_at: datetime
+    ) -> list[int]:
+        """Settle recipients that never reached the queue as failed, each with its failure, without a
+        claim (they were never sent); the indexes settled.
+
+        In transactions of ``_WITHDRAW_GROUP`` with the batch's count. A recipient already recorded
+        (the queue had taken its chunk after all, and a worker got to it first) is the worker's: its
+        group is written again one recipient at a time, and that one is left out.
+        """
+        settled: list[int] = []
+        for start in range(0, len(failures), _WITHDRAW_GROUP):
+            group = failures[start : start + _WITHDRAW_GROUP]
+            if self._withdraw(batch_id, group, expires_at):
+                settled += [index for index, _ in group]
+            else:
+                settled += [one[0] for one in group if self._withdraw(batch_id, [one], expires_at)]
+        return settled
+
+    def _withdraw(
+        self, batch_id: str, group: Sequence[tuple[int, RecipientFailure]], expires_at: datetime
+    ) -> bool:
+        ttl = {"N": str(int(expires_at.timestamp()))}
+        items: list[Any] = [self._count(batch_id, Outcome.FAILED, len(group))]
+        for index, failure in group:
             items.append(
                 {
                     "Put": {
                         "TableName": self.table_name,
                         "Item": {
-                            **_recipient_key(batch_id, index, "F"),
-                            "to": {"S": failure.to},
-                            "code": {"S": failure.code},
-                            "message": {"S": failure.message},
-                            "ttl": {"N": str(int(expires_at.timestamp()))},
+                            **_recipient_key(batch_id, index),
+                            "status": {"S": Outcome.FAILED.value},
+                            "ttl": ttl,
                         },
+                        "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
             )
+            items.append(self._failure(batch_id, index, failure, expires_at))
+        return self._transact(items)
+
+    def _transact(self, items: list[Any]) -> bool:
+        """One TransactWriteItems; False if a condition failed (nothing was written)."""
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             reasons = exc.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
                 return False
             raise
         return True
+
+    def _count(self, batch_id: str, outcome: Outcome, how_many: int) -> dict[str, Any]:
+        """A transaction's item: the batch's counter of ``outcome`` up by ``how_many``."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _meta_key(batch_id),
+                "UpdateExpression": "ADD #outcome :n",
+                "ExpressionAttributeNames": {"#outcome": outcome.value},
+                "ExpressionAttributeValues": {":n": {"N": str(how_many)}},
+            }
+        }
+
+    def _failure(
+        self, batch_id: str, index: int, failure: RecipientFailure, expires_at: datetime
+    ) -> dict[str, Any]:
+        """A transaction's item: the failure that GET lists."""
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": {
+                    **_recipient_key(batch_id, index, "F"),
+                    "to": {"S": failure.to},
+                    "code": {"S": failure.code},
+                    "message": {"S": failure.message},
+                    "ttl": {"N": str(int(expires_at.timestamp()))},
+                },
+            }
+        }
 
 
 def _record(batch_id: str, item: dict[str, Any]) -> BatchRecord:

@@ -57,7 +57,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ses_feedback.errors import AddressErased, InvalidCursor, StoreBusy, VersionConflict
+from ses_feedback.errors import AddressErased, InvalidCursor, VersionConflict
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.reasons import LISTING_ORDER, Reason
 from ses_feedback.model.state import (
@@ -159,7 +159,9 @@ class SuppressionStore:
             if brief:
                 wanted_keys["ProjectionExpression"] = ", ".join(_BRIEF_ATTRIBUTES)
             request: dict[str, Any] = {self.table_name: wanted_keys}
-            for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
+            for response in self.retry.until_processed(
+                self.client.batch_get_item, request, "UnprocessedKeys"
+            ):
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     pk = item["pk"]["S"]
                     if pk.startswith(TOMBSTONE_PREFIX):
@@ -517,7 +519,8 @@ class SuppressionStore:
                 self.table_name: [{"PutRequest": {"Item": _state_item(state, now)}} for state in chunk]
             }
             requests += sum(
-                1 for _ in self._until_processed(self.client.batch_write_item, pending, "UnprocessedItems")
+                1
+                for _ in self.retry.until_processed(self.client.batch_write_item, pending, "UnprocessedItems")
             )
         return requests
 
@@ -565,7 +568,9 @@ class SuppressionStore:
                         {"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_WRITE_LIMIT]
                     ]
                 }
-                for _ in self._until_processed(self.client.batch_write_item, pending, "UnprocessedItems"):
+                for _ in self.retry.until_processed(
+                    self.client.batch_write_item, pending, "UnprocessedItems"
+                ):
                     pass
             deleted += len(keys)
             if "LastEvaluatedKey" not in response:
@@ -597,24 +602,6 @@ class SuppressionStore:
             ]
         )
         return codes is None
-
-    def _until_processed(
-        self, call: Callable[..., Any], request_items: dict[str, Any], unprocessed: str
-    ) -> Iterator[dict[str, Any]]:
-        """Each response of a BatchGetItem or BatchWriteItem, sent again for what DynamoDB left
-        ``unprocessed`` (a throttled partition) after the retry policy's pause; ``StoreBusy``
-        when the policy has no attempt or no time left."""
-        attempt = 0
-        pending = request_items
-        while True:
-            response: dict[str, Any] = call(RequestItems=pending)
-            yield response
-            pending = dict(response.get(unprocessed) or {})
-            if not pending:
-                return
-            if not self.retry.wait(attempt):
-                raise StoreBusy("DynamoDB kept leaving part of a batch unprocessed (throttling)")
-            attempt += 1
 
     def history_exists(self, decision: Decision) -> bool:
         response = self.client.get_item(

@@ -23,14 +23,13 @@ published, so a notification applied twice publishes nothing the second time. Wr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
-from ses_feedback.errors import StoreBusy
 from ses_feedback.model.moments import iso_z
 from ses_feedback.model.outbound import BusEvent
 from ses_feedback.model.timeline import SENT, Timeline, TimelineEvent, TimelineRecipient, event_fields
@@ -161,7 +160,9 @@ class TimelineStore:
                     "ConsistentRead": True,
                 }
             }
-            for response in self._until_processed(self.client.batch_get_item, request, "UnprocessedKeys"):
+            for response in self.retry.until_processed(
+                self.client.batch_get_item, request, "UnprocessedKeys"
+            ):
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     found.add(keys[(item["pk"]["S"], item["sk"]["S"])])
         return found
@@ -190,25 +191,8 @@ class TimelineStore:
     def _requests(self, requests: list[dict[str, Any]]) -> None:
         for start in range(0, len(requests), BATCH_WRITE_LIMIT):
             pending: dict[str, Any] = {self.table_name: requests[start : start + BATCH_WRITE_LIMIT]}
-            for _ in self._until_processed(self.client.batch_write_item, pending, "UnprocessedItems"):
+            for _ in self.retry.until_processed(self.client.batch_write_item, pending, "UnprocessedItems"):
                 pass
-
-    def _until_processed(
-        self, call: Callable[..., Any], request_items: dict[str, Any], unprocessed: str
-    ) -> Iterator[dict[str, Any]]:
-        """Each response, sent again for what DynamoDB left ``unprocessed`` (throttling) after the
-        one retry policy's pause (``retry.py``); ``StoreBusy`` when it has no attempt or time left."""
-        attempt = 0
-        pending = request_items
-        while True:
-            response: dict[str, Any] = call(RequestItems=pending)
-            yield response
-            pending = dict(response.get(unprocessed) or {})
-            if not pending:
-                return
-            if not self.retry.wait(attempt):
-                raise StoreBusy("DynamoDB kept leaving part of a timeline batch unprocessed (throttling)")
-            attempt += 1
 
     def _ttl(self, moment: datetime) -> str:
         return str(int((moment + self.retention).timestamp()))

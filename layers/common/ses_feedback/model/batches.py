@@ -37,6 +37,8 @@ class Outcome(StrEnum):
 # stopped between the two. SES may or may not have taken it, and it takes no idempotency
 # token, so it is never sent again (nobody is mailed twice) and is reported as failed.
 INTERRUPTED = "interrupted"
+# A recipient whose chunk the batch queue kept refusing when the batch was accepted: never sent.
+NOT_QUEUED = "not_queued"
 
 
 class _Model(BaseModel):
@@ -57,7 +59,7 @@ class BatchAccepted(_Model):
 
 class RecipientFailure(_Model):
     to: str
-    code: str = Field(description="the refusal's code (the error table), or 'interrupted'")
+    code: str = Field(description="the refusal's code (the error table), 'interrupted' or 'not_queued'")
     message: str
 
 

@@ -17,6 +17,7 @@ it is never a failure. Only a permanent SES refusal fails a recipient.
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,9 +25,11 @@ from typing import TYPE_CHECKING, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ses_feedback.edges.batch_queue import NotQueued
 from ses_feedback.edges.batch_store import BatchRecord
 from ses_feedback.errors import (
     BatchNotFound,
+    BatchNotQueued,
     ConcurrentUpdate,
     ReputationGuard,
     SendingPaused,
@@ -37,6 +40,7 @@ from ses_feedback.errors import (
 from ses_feedback.model.answers import SendStatus
 from ses_feedback.model.batches import (
     INTERRUPTED,
+    NOT_QUEUED,
     BatchAccepted,
     BatchState,
     BatchStatus,
@@ -76,6 +80,9 @@ STOP_WITH_SECONDS_LEFT = 75.0
 MAX_SERVER_ERRORS = 5
 # A cancel takes effect within this many recipients of a chunk being sent.
 RECHECK_EVERY = 10
+# A batch the queue partly refused: its answer lists at most this many ranges of recipients.
+LISTED_RANGES = 10
+NOT_QUEUED_MESSAGE = "the batch queue kept failing when the batch was accepted: not sent; send it again"
 
 _RETRY_LATER = (SendingThrottled, SendingPaused, ConcurrentUpdate)
 _NON_FINAL = (BatchState.QUEUED, BatchState.SENDING, BatchState.WAITING_QUOTA)
@@ -133,9 +140,18 @@ class Batches:
             unsubscribe_base_url=unsubscribe_base_url,
         )
         self.store.create(record, now + self.retention)
-        queued = self.queue.put(
-            chunks(batch_id, (ChunkRecipient(index=r.index, to=r.to, data=r.data) for r in parts.accepted))
-        )
+        try:
+            queued = self.queue.put(
+                chunks(
+                    batch_id, (ChunkRecipient(index=r.index, to=r.to, data=r.data) for r in parts.accepted)
+                )
+            )
+        except NotQueued as exc:
+            accepted = [r.index for r in parts.accepted]
+            refusal = self._not_queued(record, exc, accepted, now + self.retention)
+            if refusal is not None:
+                raise refusal from exc
+            queued = exc.queued + len(exc.chunks)  # every chunk had reached a worker after all
         metrics.add_metric(name="BatchRecipientsQueued", unit=MetricUnit.Count, value=len(parts.accepted))
         logger.info(
             "batch queued",
@@ -149,6 +165,52 @@ class Batches:
             },
         )
         return BatchAccepted(batch_id=batch_id, accepted=len(parts.accepted), refused=parts.refused)
+
+    def _not_queued(
+        self, record: BatchRecord, exc: NotQueued, accepted: list[int], expires: datetime
+    ) -> BatchNotQueued | None:
+        """The queue kept refusing some chunks: each of their recipients is counted failed
+        (``not_queued``), so the batch still ends with counts that add up, and the caller is told
+        which recipients to send again (not the whole request: the others are on their way).
+        None when a worker had every one of them (SQS had stored them after all)."""
+        left = [
+            (r.index, RecipientFailure(to=r.to, code=NOT_QUEUED, message=NOT_QUEUED_MESSAGE))
+            for chunk in exc.chunks
+            for r in chunk.recipients
+        ]
+        withdrawn = self.store.withdraw(record.batch_id, left, expires)
+        _finish_if_complete(self.store, record.batch_id, self.clock)
+        # What a worker got to first was queued after all (SQS stored it, though the call failed).
+        queued = record.accepted - len(withdrawn)
+        if not withdrawn:
+            logger.warning(
+                "batch queue failed, but each chunk reached a worker", extra={"batch_id": record.batch_id}
+            )
+            return None
+        metrics.add_metric(name="BatchRecipientsNotQueued", unit=MetricUnit.Count, value=len(withdrawn))
+        logger.error(
+            "batch partly queued",
+            extra={
+                "app": record.app,
+                "batch_id": record.batch_id,
+                "queued": queued,
+                "not_queued": len(withdrawn),
+                "reason": exc.reason,
+            },
+        )
+        said = f"the batch queue kept failing ({exc.reason}): batch {record.batch_id}"
+        if not queued:
+            return BatchNotQueued(
+                f"{said} queued none of its {record.accepted} recipients and sends none (each is counted "
+                f"failed, code {NOT_QUEUED}); send the request again"
+            )
+        not_queued = set(withdrawn)
+        where = _ranges(sorted(not_queued), [i for i in accepted if i not in not_queued])
+        return BatchNotQueued(
+            f"{said} queued {queued} of its {record.accepted} recipients, which it sends; {len(withdrawn)} "
+            f"were not and will not be (counted failed, code {NOT_QUEUED}): the request's recipients "
+            f"{where}; send those again, not the whole request"
+        )
 
     def status(self, batch_id: str, app: str) -> BatchStatus:
         record = self._own(batch_id, app)
@@ -174,6 +236,42 @@ def _server_error(exc: SesFeedbackError) -> bool:
     return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)) >= 500
 
 
+def _ranges(indexes: list[int], queued: list[int]) -> str:
+    """Sorted request ``indexes`` as ranges ("at indexes 0-49, 120-999"); a range runs on over
+    indexes that are not ``queued`` (sorted): refused recipients, never sent either way."""
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and bisect_left(queued, runs[-1][1]) == bisect_left(queued, index):
+            runs[-1][1] = index  # no queued recipient in between
+        else:
+            runs.append([index, index])
+    shown = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs[:LISTED_RANGES])
+    more = f" and {len(runs) - LISTED_RANGES} more ranges" if len(runs) > LISTED_RANGES else ""
+    return f"at indexes {shown}{more}"
+
+
+def _finish_if_complete(
+    store: BatchStore, batch_id: str, clock: Callable[[], datetime]
+) -> BatchStatus | None:
+    """Mark the batch done once every recipient has its outcome; its status if this call did."""
+    record = store.get(batch_id)
+    if record is None or not record.complete or record.state.final:
+        return None
+    if not store.set_state(batch_id, BatchState.DONE, _NON_FINAL, clock()):
+        return None
+    status = _status(store.get(batch_id) or record, [])
+    logger.info(
+        "batch done",
+        extra={
+            "batch_id": batch_id,
+            "sent": status.sent,
+            "suppressed": status.suppressed,
+            "failed": status.failed,
+        },
+    )
+    return status
+
+
 def _plausible_id(batch_id: str) -> bool:
     return 0 < len(batch_id) <= 64 and batch_id.isalnum()
 
@@ -188,6 +286,14 @@ class ChunkReport:
     failed: int = 0
     cancelled: int = 0
     requeued: int = 0  # recipients put back (throttled, quota, out of time)
+
+
+class ChunkOfUnknownBatch(LookupError):
+    """A chunk whose batch has no record (deleted by hand, or a message not put by this stack)."""
+
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(f"no record of batch {batch_id!r}: the chunk goes to the batch DLQ")
+        self.batch_id = batch_id
 
 
 @dataclass
@@ -208,8 +314,9 @@ class BulkWorker:
         report = ChunkReport()
         record = self.store.get(chunk.batch_id)
         if record is None:
-            logger.warning("chunk of an unknown batch dropped", extra={"batch_id": chunk.batch_id})
-            return report
+            # Never dropped: failed, it is received again and, after BatchMaxReceiveCount receives,
+            # lands in the batch DLQ (alarmed), where an operator sees it.
+            raise ChunkOfUnknownBatch(chunk.batch_id)
         expires = self.clock() + self.retention
         if record.state is BatchState.CANCELLED:
             for recipient in chunk.recipients:
@@ -359,19 +466,6 @@ class BulkWorker:
             report.requeued += len(rest)
 
     def _finish_if_complete(self, batch_id: str) -> None:
-        record = self.store.get(batch_id)
-        if record is None or not record.complete or record.state.final:
-            return
-        if self.store.set_state(batch_id, BatchState.DONE, _NON_FINAL, self.clock()):
-            done = self.store.get(batch_id) or record
-            status = _status(done, [])
-            logger.info(
-                "batch done",
-                extra={
-                    "batch_id": batch_id,
-                    "sent": status.sent,
-                    "suppressed": status.suppressed,
-                    "failed": status.failed,
-                },
-            )
+        status = _finish_if_complete(self.store, batch_id, self.clock)
+        if status is not None:
             self.on_done(status)
