@@ -29,6 +29,7 @@ from ses_feedback_stack.template import REPO_ROOT
 
 from tests.support import usecases as uc
 from tests.support.api_events import rest_event
+from tests.support.sender_calls import record_sender_calls
 
 HOME, HERE = "us-east-1", "eu-west-1"
 ADDRESS = "jane@example.org"
@@ -80,7 +81,14 @@ def regions(empty_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Region
     )
     # Local mode's bootstrap makes one region's stack (buckets are global, and the replica
     # form's resources are B's emulator's to pick): here, what these tests use in eu-west-1.
-    used_here = {"SuppressionTable", "MessageTable", "EventBus", "ConfigurationSet", "SendingIdentity"}
+    used_here = {
+        "SuppressionTable",
+        "MessageTable",
+        "EventBus",
+        "ConfigurationSet",
+        "SendingIdentity",
+        "IdempotencyTable",
+    }
     template = {**replica.template}
     template["Resources"] = {k: v for k, v in replica.template["Resources"].items() if k in used_here}
     bootstrap(LocalStack(prefix="it", parameters=replica.parameters, template=template))
@@ -225,3 +233,42 @@ def test_a_lift_in_a_replica_region_lifts_ses_list_in_every_region(regions: Regi
         stubs[HERE].assert_no_pending_responses()
     assert outcome.changed and outcome.ses_removed
     assert regions.store(HOME).get_state(ADDRESS).reason is None
+
+
+def test_the_senderfunction_of_a_replica_region_as_deployed_reads_its_replica_and_sends_from_its_region(
+    regions: Regions,
+) -> None:
+    # Given: eu-west-1's SenderFunction as the replica stack deploys it, with the sending guard on,
+    # and a suppression that has reached the replica
+    for store in (regions.store(HOME), regions.store(HERE)):
+        uc.admin(store).suppress("known@example.org", "bounced", "ops")
+    regions.in_region(HERE)
+    regions.monkeypatch.setenv("SENDING_GUARD", "true")
+    handler = load_handler(regions.replica, "SenderFunction", overrides={"SENDING_GUARD": "true"})
+    sends, gets = record_sender_calls()
+
+    def invoke(**request: Any) -> dict[str, Any]:
+        base = {"from": "noreply@example.com", "to": ["b@example.org"], "subject": "Hello", "text": "Hi"}
+        answer: dict[str, Any] = handler({**base, **request}, LocalContext("SenderFunction"))
+        return answer
+
+    # When: a send SES throttles is retried with its idempotency key ...
+    stubber = Stubber(wiring.sender().ses.client)
+    stubber.add_client_error(
+        "send_email", service_error_code="TooManyRequestsException", http_status_code=429
+    )
+    with stubber:
+        assert invoke(idempotency_key="k-1")["error"]["code"] == "throttled"
+    assert invoke(idempotency_key="k-1")["status"] == "sent"
+    # ... a templated message, a newsletter with its unsubscribe link, and one to a suppressed address
+    with Stubber(wiring.sender().ses.client) as ses:
+        ses.add_response("send_email", {"MessageId": "templated-1"})
+        assert invoke(subject=None, text=None, template={"name": "welcome", "data": {}})["status"] == "sent"
+    newsletter = invoke(stream="newsletter", text="News. Unsubscribe: {{unsubscribe_url}}")
+    assert newsletter["status"] == "sent"
+    assert invoke(to=["known@example.org"])["status"] == "suppressed"
+    # Then: every suppression check read the table in eu-west-1, and SES there was asked
+    assert {table for g in gets for table in g["RequestItems"]} == {regions.table}
+    assert wiring.sender().store.client.meta.region_name == HERE
+    assert wiring.sender().ses.client.meta.region_name == HERE
+    assert len(sends) == 4  # the throttled one, the retry, the template, the newsletter
