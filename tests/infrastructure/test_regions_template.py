@@ -116,6 +116,14 @@ def test_replica_regions_takes_four_regions_and_refuses_a_fifth_or_a_space() -> 
         Settings.from_env({"SUPPRESSION_TABLE": TABLE, "REPLICA_REGIONS": "eu-west-1,eu west"})
 
 
+def test_the_home_table_name_makes_a_valid_topic_name() -> None:
+    # SNS topic names: letters, digits, - and _, at most 256 characters; the topic is <table>-feedback
+    assert accepts("HomeSuppressionTableName", TABLE)
+    assert accepts("HomeSuppressionTableName", "t" * 247) and len("t" * 247 + "-feedback") == 256
+    assert not accepts("HomeSuppressionTableName", "t" * 248)
+    assert not accepts("HomeSuppressionTableName", "my.table")
+
+
 def test_the_home_queue_admits_the_feedback_topic_of_each_replica_region_and_no_other() -> None:
     policy = choose(TEMPLATE["Resources"]["FeedbackQueuePolicy"]["Properties"], home_with_replicas(2))
     statement, _dead_letters = policy["PolicyDocument"]["Statement"]
