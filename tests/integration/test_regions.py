@@ -18,17 +18,21 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto.ses.models import ses_backends
 from ses_feedback import wiring
 from ses_feedback.edges.ses_account import SesAccountSuppressionLists
 from ses_feedback.edges.store import SuppressionStore
+from ses_feedback.errors import SendingThrottled
+from ses_feedback.parsing.batch_request import BatchRequest
 from ses_feedback.parsing.send_request import SendRequest
 from ses_feedback_emulator.bootstrap import bootstrap
 from ses_feedback_emulator.lambdas import LocalContext, load_handler
-from ses_feedback_stack.names import LOCAL_PARAMETERS, LocalStack
+from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LOCAL_PARAMETERS, LocalStack
 from ses_feedback_stack.template import REPO_ROOT
 
 from tests.support import usecases as uc
 from tests.support.api_events import rest_event
+from tests.support.batch_drain import drain
 from tests.support.sender_calls import record_sender_calls
 
 HOME, HERE = "us-east-1", "eu-west-1"
@@ -88,6 +92,9 @@ def regions(empty_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Region
         "ConfigurationSet",
         "SendingIdentity",
         "IdempotencyTable",
+        "BatchTable",
+        "BatchQueue",
+        "BatchDeadLetterQueue",
     }
     template = {**replica.template}
     template["Resources"] = {k: v for k, v in replica.template["Resources"].items() if k in used_here}
@@ -272,3 +279,62 @@ def test_the_senderfunction_of_a_replica_region_as_deployed_reads_its_replica_an
     assert wiring.sender().store.client.meta.region_name == HERE
     assert wiring.sender().ses.client.meta.region_name == HERE
     assert len(sends) == 4  # the throttled one, the retry, the template, the newsletter
+
+
+def test_the_bulksenderfunction_of_a_replica_region_as_deployed_reads_its_replica_and_sends_from_its_region(
+    regions: Regions,
+) -> None:
+    # Given: eu-west-1's BulkSenderFunction as the replica stack deploys it, the guard on, one
+    # recipient suppressed in the replica, and three batches accepted there: a newsletter, a
+    # templated batch, and one whose second send SES throttles
+    uc.admin(regions.store(HERE)).suppress("known@example.org", "bounced", "ops")
+    regions.in_region(HERE)
+    worker = load_handler(regions.replica, "BulkSenderFunction", overrides={"SENDING_GUARD": "true"})
+    regions.monkeypatch.setattr("ses_feedback.usecases.batches.THROTTLED_DELAY_SECONDS", 0)
+
+    def accept(**request: Any) -> None:
+        base = {"from": "news@example.com", "subject": "November", "text": "Hello"}
+        wiring.batches().create(BatchRequest.model_validate({**base, **request}), "news-app")
+
+    def to(*addresses: str) -> list[dict[str, Any]]:
+        return [{"to": address} for address in addresses]
+
+    accept(
+        recipients=to("a@example.org", "known@example.org"),
+        stream="newsletter",
+        text="Hi {{unsubscribe_url}}",
+    )
+    accept(recipients=to("t@example.org"), subject=None, text=None, template={"name": "news"})
+    accept(recipients=to("r1@example.org", "r2@example.org"))
+    live = wiring.bulk_worker()
+    quota = Stubber(live.quota.client)
+    for _ in range(10):
+        quota.add_response(
+            "get_account",
+            {"SendQuota": {"MaxSendRate": 1000.0, "Max24HourSend": 5e4, "SentLast24Hours": 0.0}},
+        )
+    real_send, calls = live.sender.send, {"n": 0}
+
+    def throttle_r2_once_and_answer_the_template(request: Any, *args: Any, **kwargs: Any) -> Any:
+        # moto's SES v2 cannot send a templated message: SES's answer is stubbed for that one
+        if request.to and request.to[0].address == "r2@example.org" and not calls["n"]:
+            calls["n"] += 1
+            raise SendingThrottled("SES is throttling sends (Throttling); retry later")
+        if request.template is not None:
+            with Stubber(live.sender.ses.client) as ses:
+                ses.add_response("send_email", {"MessageId": "templated-1"})
+                return real_send(request, *args, **kwargs)
+        return real_send(request, *args, **kwargs)
+
+    regions.monkeypatch.setattr(live.sender, "send", throttle_r2_once_and_answer_the_template)
+    queue = boto3.client("sqs", region_name=HERE).get_queue_url(QueueName=regions.replica.name("BatchQueue"))
+    # When: the event source mapping hands it the queue
+    with quota:
+        drain(worker, queue["QueueUrl"])
+    # Then: everyone but the suppressed address was mailed once, from eu-west-1 (the templated
+    # message went to the stub)
+    backend = ses_backends[LOCAL_ACCOUNT_ID][HERE]
+    sent = [a for m in backend.sent_messages for d in m.destinations.values() for a in d]
+    assert sorted(sent) == ["a@example.org", "r1@example.org", "r2@example.org"]
+    assert calls["n"] == 1
+    assert live.sender.store.client.meta.region_name == HERE
