@@ -31,8 +31,14 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
     sqs = boto3.client("sqs", region_name=region())
     sns = boto3.client("sns", region_name=region())
 
-    for logical_id, resource in resources_of_type(stack.template, "AWS::DynamoDB::Table").items():
-        _create_table(dynamodb, stack.name(logical_id), resolver.resolve(resource["Properties"]))
+    tables = {
+        **resources_of_type(stack.template, "AWS::DynamoDB::Table"),
+        **resources_of_type(stack.template, "AWS::DynamoDB::GlobalTable"),
+    }
+    for logical_id, resource in tables.items():
+        # A global table is created as its replica in this region (its Replicas list the others).
+        properties = {key: value for key, value in resource["Properties"].items() if key != "Replicas"}
+        _create_table(dynamodb, stack.name(logical_id), resolver.resolve(properties))
         created[logical_id] = resolver.refs[logical_id]
 
     queues = resources_of_type(stack.template, "AWS::SQS::Queue")

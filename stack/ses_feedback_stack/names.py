@@ -50,7 +50,7 @@ class LocalStack:
         for logical_id, resource in self.template.get("Resources", {}).items():
             name = self.name(logical_id)
             kind = resource["Type"]
-            if kind == "AWS::DynamoDB::Table":
+            if kind in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
                 resolver.refs[logical_id] = name
                 resolver.attributes[(logical_id, "Arn")] = arn.format(
                     service="dynamodb", name=f"table/{name}"

@@ -167,6 +167,10 @@ class Resolver:
         index, items = argument
         return self.resolve(items)[int(self.resolve(index))]
 
+    def _fn_split(self, argument: list[Any]) -> list[str]:
+        separator, text = argument
+        return str(self.resolve(text)).split(str(separator))
+
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     return {

@@ -24,6 +24,7 @@ from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, region
 
 from tests.integration.conftest import Stack
 from tests.integration.test_sender_function import api_event, suppress
+from tests.support.batch_drain import drain, invoke
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -46,33 +47,11 @@ class Batches:
 
     def invoke_worker(self, message: dict[str, Any]) -> Any:
         """BulkSenderFunction with one received message, as the event source mapping calls it."""
-        record = {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": {},
-            "messageAttributes": {},
-            "md5OfBody": "",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:BatchQueue",
-            "awsRegion": region(),
-        }
-        return self.worker({"Records": [record]}, LocalContext("BulkSenderFunction", timeout_seconds=180))
+        return invoke(self.worker, message)
 
     def drain(self, max_messages: int = 1000) -> int:
         """The event source mapping: one message per invocation until the queue is empty."""
-        sqs = boto3.client("sqs", region_name=region())
-        handled = 0
-        while handled < max_messages:
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=1).get("Messages", [])
-            if not messages:
-                return handled
-            (message,) = messages
-            answer = self.invoke_worker(message)
-            assert answer == {"batchItemFailures": []}
-            sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-            handled += 1
-        return handled
+        return drain(self.worker, self.queue_url, max_messages)
 
 
 def delivered() -> list[str]:
