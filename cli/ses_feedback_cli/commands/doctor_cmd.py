@@ -28,7 +28,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             raise BadDoctorInput(f"--dkim-token: give all three Easy DKIM tokens, not {len(tokens)}")
         request = DoctorRequest(
             domain=normalize_domain(args.domain),
-            region=args.region or region(),
+            region=region(),
             dns_only=args.dns_only,
             dkim_tokens=tokens,
             mail_from=args.mail_from,
@@ -66,7 +66,6 @@ def register(commands: Any) -> None:
         "Exit status 1 when any check FAILs or is UNKNOWN.",
     )
     doctor.add_argument("domain", help="the domain you send from (the SES identity)")
-    doctor.add_argument("--region", help="SES region (default: $AWS_REGION, else us-east-1)")
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     doctor.add_argument("--dns-only", action="store_true", help="check DNS alone; no AWS call")
     doctor.add_argument(
