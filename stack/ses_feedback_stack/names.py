@@ -142,8 +142,11 @@ def regional_stacks(prefix: str, regions: tuple[str, ...]) -> list[LocalStack]:
         "HomeRegion": home_region,
         "HomeSuppressionTableName": resolver.refs["SuppressionTable"],
         "HomeFeedbackQueueArn": resolver.attributes[("FeedbackQueue", "Arn")],
-        # Locally a secret's id is its name; the home's secret has a copy of that name in each region.
-        "HomeStreamsSecretArn": resolver.refs["StreamsSecret"],
+        # The home's secret has a copy of its name in each region; moto finds a secret by the
+        # ARN without the random suffix that AWS adds (a "partial ARN").
+        "HomeStreamsSecretArn": (
+            f"arn:aws:secretsmanager:{home_region}:{LOCAL_ACCOUNT_ID}:secret:{resolver.refs['StreamsSecret']}"
+        ),
     }
     return [home] + [
         LocalStack(prefix=prefix, region=other, parameters={**LOCAL_PARAMETERS, **of_home})
