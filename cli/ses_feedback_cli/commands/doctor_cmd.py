@@ -17,16 +17,11 @@ from ses_feedback_doctor.diagnose import (
 )
 from ses_feedback_doctor.dns_lookup import BadNameserver, DnsLookup
 from ses_feedback_doctor.model import Check, Status, failed
-from ses_feedback_doctor.regions import (
-    NoSuchStack,
-    RegionReport,
-    check_regions,
-    deployment_regions,
-    verdict,
-)
+from ses_feedback_doctor.regions import RegionReport, check_regions, verdict
 from ses_feedback_stack.names import region
 
 from ses_feedback_cli.arguments import region_names, seconds
+from ses_feedback_cli.deployment import NoSuchStack, deployment_regions
 from ses_feedback_cli.output import error, print_json, say
 
 

@@ -148,10 +148,16 @@ def _refuse_options(args: argparse.Namespace, regions: tuple[str, ...], api_port
     if api_ports[-1] > 65535:
         error(f"--api-port {args.api_port}: {len(regions)} regions need the ports up to {api_ports[-1]}")
         return 2
+    if args.port == args.api_port:
+        error(
+            f"--port and --api-port are both {args.port}: the AWS endpoint and the REST API need a port each",
+            code="invalid_request",
+        )
+        return 2
     if args.port in api_ports:
         error(
-            f"--port {args.port} is also a REST API's port ({_api_ports_text(regions, api_ports)}): "
-            "the AWS endpoint and each region's REST API need a port each",
+            f"--port {args.port} is also a REST API's port ({_api_ports_text(regions, api_ports)}: "
+            "--api-port and the next ports, one per region): the AWS endpoint needs a port of its own",
             code="invalid_request",
         )
         return 2
