@@ -17,6 +17,23 @@ TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV_STAMP := $(CHECKOV)/.installed
 PYTHON313_DIR := $(dir $(PYTHON))
 LINT_HOSTED_ZONE := Z0123456789EXAMPLE
+# The two forms of several regions (docs/deploy.md, "Several regions"), as `make validate` lints
+# them (in us-east-1): a home stack with its four replica slots filled, and a replica stack.
+LINT_HOME_WITH_REPLICAS := ReplicaRegions=eu-west-1,ap-southeast-2,eu-central-1,us-west-2
+LINT_REPLICA_FORM := HomeRegion=us-west-2 ReplicaRegions=us-east-1,eu-west-1 \
+  HomeSuppressionTableName=ses-feedback-SuppressionTable-EXAMPLE \
+  HomeFeedbackQueueArn=arn:aws:sqs:us-west-2:123456789012:ses-feedback-FeedbackQueue-EXAMPLE \
+  HomeStreamsSecretArn=arn:aws:secretsmanager:us-west-2:123456789012:secret:StreamsSecret-EXAMPLE-AbCdEf
+# $(call validate_with,Name=Value ...): sam validate --lint on a copy of template.yaml whose
+# parameters' defaults are those values (each must be "" in template.yaml, or the copy is refused).
+define validate_with
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cp template.yaml "$$tmp/template.yaml" && \
+	  for pair in $(1); do name=$${pair%%=*}; value=$${pair#*=}; \
+	    sed -i "/^  $$name:\$$/,/Default:/ s|Default: \"\"|Default: \"$$value\"|" "$$tmp/template.yaml" && \
+	    grep -q "Default: \"$$value\"" "$$tmp/template.yaml" || { echo "no empty default for $$name" >&2; exit 1; }; \
+	  done && \
+	  $(TOOLS)/bin/sam validate --lint --template "$$tmp/template.yaml" --region us-east-1
+endef
 # pytest on xdist workers, one per core (each e2e worker starts its own moto server);
 # `make test PYTEST_WORKERS=0` runs in one process.
 PYTEST_WORKERS ?= auto
@@ -75,16 +92,17 @@ lint: $(APP_STAMP) ## ruff format check and lint; import-linter holds the layers
 typecheck: $(APP_STAMP) ## mypy (strict, pydantic plugin) over the layer, handlers and CLI
 	$(VENV)/bin/mypy layers/common/ses_feedback cli/ses_feedback_cli stack/ses_feedback_stack emulator/ses_feedback_emulator doctor/ses_feedback_doctor functions
 
-validate: $(TOOLS_STAMP) ## sam validate --lint (cfn-lint included) on template.yaml, without and with a HostedZoneId
-	@# `sam validate --lint` runs cfn-lint itself; plain cfn-lint on both variants runs in the
-	@# tests (tests/infrastructure/test_sending_identity.py), so it is not run a second time here.
+validate: $(TOOLS_STAMP) ## sam validate --lint (cfn-lint included) on template.yaml: plain, with a HostedZoneId, with four replica regions, and the replica-region form
+	@# `sam validate --lint` runs cfn-lint itself; plain cfn-lint on the variants runs in the
+	@# tests (tests/infrastructure/test_sending_identity.py, test_regions_template.py), so it is
+	@# not run a second time here.
 	$(TOOLS)/bin/sam validate --lint --template template.yaml --region us-east-1
-	@# The Route 53 records exist only with a HostedZoneId: lint that variant too (sam validate
-	@# takes no parameters, so it reads a copy whose default is set).
-	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  sed '/^  HostedZoneId:$$/,/Default:/ s/Default: ""/Default: $(LINT_HOSTED_ZONE)/' template.yaml >"$$tmp/template.yaml" && \
-	  grep -q 'Default: $(LINT_HOSTED_ZONE)' "$$tmp/template.yaml" && \
-	  $(TOOLS)/bin/sam validate --lint --template "$$tmp/template.yaml" --region us-east-1
+	@# sam validate takes no parameters: each variant is a copy whose defaults are set.
+	@# The Route 53 records exist only with a HostedZoneId; the home form's replica slots only
+	@# with ReplicaRegions; the replica form (HomeRegion set) has no table, queue or feedback function.
+	$(call validate_with,HostedZoneId=$(LINT_HOSTED_ZONE))
+	$(call validate_with,$(LINT_HOME_WITH_REPLICAS))
+	$(call validate_with,$(LINT_REPLICA_FORM))
 
 # --skip-download: checkov would otherwise fetch guideline links from its vendor's API.
 checkov: $(CHECKOV_STAMP) ## checkov on template.yaml (every finding left is skipped inline, with its reason)

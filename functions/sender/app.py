@@ -180,7 +180,7 @@ def _idempotent_send() -> Callable[..., SendAnswer]:
         raise InvalidRequest("idempotency_key: this deployment has no idempotency table", "idempotency_key")
     # One DynamoDB client for both tables: one fewer client to build at cold start.
     persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=wiring.store().client
+        table_name=settings.idempotency_table, boto3_client=wiring.local_store().client
     )
 
     def send_once(job: SendJob) -> SendAnswer:

@@ -131,7 +131,8 @@ class LocalStack:
 def regional_stacks(prefix: str, regions: tuple[str, ...]) -> list[LocalStack]:
     """One stack per region, as a multi-region deployment has them (docs/deploy.md): the first
     region is the home (``ReplicaRegions`` = the others), each other region a replica-region
-    stack (``HomeRegion`` and the home's names: its table, feedback queue and streams secret)."""
+    stack (``HomeRegion``, the same ``ReplicaRegions``, and the home's names: its table, feedback
+    queue and streams secret)."""
     home_region, *others = regions
     home = LocalStack(prefix=prefix, region=home_region)
     if not others:
@@ -140,6 +141,8 @@ def regional_stacks(prefix: str, regions: tuple[str, ...]) -> list[LocalStack]:
     resolver = home.resolver()
     of_home = {
         "HomeRegion": home_region,
+        # The same list as the home's: a lift in a replica region lifts SES's list in every region.
+        "ReplicaRegions": home.parameters["ReplicaRegions"],
         "HomeSuppressionTableName": resolver.refs["SuppressionTable"],
         "HomeFeedbackQueueArn": resolver.attributes[("FeedbackQueue", "Arn")],
         # The home's secret has a copy of its name in each region; moto finds a secret by the

@@ -20,12 +20,16 @@ from ses_feedback_stack.template import (
     resources_of_type,
 )
 
+from tests.support.template_forms import HOME, choose
+
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 
 
 def props(logical_id: str) -> dict[str, Any]:
-    properties: dict[str, Any] = RESOURCES[logical_id]["Properties"]
+    """A resource's properties in the home form with no replica region (test_regions_template.py
+    holds the other forms)."""
+    properties: dict[str, Any] = choose(RESOURCES[logical_id]["Properties"], HOME)
     return properties
 
 
@@ -64,6 +68,7 @@ def test_queue_is_encrypted_and_dead_letters_after_5_receives() -> None:
 
 
 def test_queue_policy_admits_only_the_feedback_topic_one_statement_per_queue() -> None:
+    # (with replica regions, also theirs: test_regions_template.py)
     statements = props("FeedbackQueuePolicy")["PolicyDocument"]["Statement"]
     assert [s["Resource"] for s in statements] == [
         {"Fn::GetAtt": ["FeedbackQueue", "Arn"]},
@@ -72,7 +77,10 @@ def test_queue_policy_admits_only_the_feedback_topic_one_statement_per_queue() -
     for statement in statements:
         assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
         assert statement["Action"] == "sqs:SendMessage"
-        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "FeedbackTopic"}}}
+        assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] in (
+            {"Ref": "FeedbackTopic"},
+            [{"Ref": "FeedbackTopic"}],
+        )
 
 
 def test_feedback_sns_cannot_deliver_to_the_queue_lands_in_the_dead_letter_queue() -> None:
@@ -95,10 +103,13 @@ def test_feedback_sns_cannot_deliver_to_the_queue_lands_in_the_dead_letter_queue
 def test_table_is_on_demand_with_pitr_ttl_and_prod_deletion_protection() -> None:
     table = props("SuppressionTable")
     assert table["BillingMode"] == "PAY_PER_REQUEST"
-    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
-    prod = Resolver(TEMPLATE, parameters={"Stage": "prod"}).resolve(table["DeletionProtectionEnabled"])
-    dev = Resolver(TEMPLATE, parameters={"Stage": "dev"}).resolve(table["DeletionProtectionEnabled"])
+    # a global table: recovery and deletion protection are each replica's, here the only one
+    (replica,) = table["Replicas"]
+    assert replica["Region"] == {"Ref": "AWS::Region"}
+    assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    prod = Resolver(TEMPLATE, parameters={"Stage": "prod"}).resolve(replica["DeletionProtectionEnabled"])
+    dev = Resolver(TEMPLATE, parameters={"Stage": "dev"}).resolve(replica["DeletionProtectionEnabled"])
     assert (prod, dev) == (True, False)
 
 
@@ -207,6 +218,7 @@ def test_every_sqs_queue_and_table_is_created_locally_from_these_definitions() -
     # Local mode reads these properties; a resource type it cannot create would be missed.
     known = {
         "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::GlobalTable",
         "AWS::SQS::Queue",
         "AWS::SNS::Topic",
         "AWS::SNS::Subscription",
@@ -217,6 +229,7 @@ def test_every_sqs_queue_and_table_is_created_locally_from_these_definitions() -
     }
     assert local_kinds - {"AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"} <= known
     assert resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
+    assert resources_of_type(TEMPLATE, "AWS::DynamoDB::GlobalTable")
 
 
 def test_events_folder_is_json(tmp_path: Path) -> None:
@@ -282,7 +295,9 @@ def test_suppressions_api_is_iam_authenticated_and_may_lift_on_ses_only_with_the
         "dynamodb:ConditionCheckItem",
         "events:PutEvents",  # recipient.lifted and recipient.erased
     }
-    assert secret == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "StreamsSecret"}}}
+    assert choose(secret, HOME) == {
+        "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "StreamsSecret"}}
+    }
     condition, when_on, when_off = conditional["Fn::If"]
     assert (condition, when_off) == ("SyncSesAccountList", {"Ref": "AWS::NoValue"})
     assert [a for s in when_on["Statement"] for a in actions_of(s)] == ["ses:DeleteSuppressedDestination"]

@@ -224,7 +224,7 @@ def test_suppression_sync_function_accepts_its_scheduled_event(stack: Stack) -> 
     handler = load_handler(stack.local, "SuppressionSyncFunction")
     load(uc.admin(stack.store, clock=lambda: NOW), "known@example.com,manual\n")
     event = json.loads((REPO_ROOT / "events" / "suppression_sync" / "scheduled.json").read_text())
-    with Stubber(wiring.ses_account_list().client) as stubber:
+    with Stubber(uc.only_region(wiring.ses_account_list()).client) as stubber:
         stubber.add_response(
             "list_suppressed_destinations",
             {

@@ -219,7 +219,7 @@ def test_with_the_sync_on_delete_also_lifts_ses_account_list(
     handler = load_handler(stack.local, "SuppressionsApiFunction")  # sets the template's default, false
     monkeypatch.setenv("SYNC_SES_ACCOUNT_SUPPRESSION_LIST", "true")
     seed(stack, "both@example.com,bounce\n")
-    with Stubber(wiring.ses_account_list().client) as stubber:
+    with Stubber(uc.only_region(wiring.ses_account_list()).client) as stubber:
         stubber.add_response("delete_suppressed_destination", {}, {"EmailAddress": "both@example.com"})
         # When
         response = handler(

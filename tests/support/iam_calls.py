@@ -19,6 +19,7 @@ on a condition (``SyncSesAccountList``) is the one the function ran under.
 
 from __future__ import annotations
 
+import contextvars
 import fnmatch
 import functools
 import json
@@ -214,12 +215,23 @@ def _without_no_value(value: Any) -> Any:
 
 
 def function_parameters(function: str, environment: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """The template parameters a function ran with, read back from its environment."""
+    """The template parameters a function ran with, read back from its environment.
+
+    A replica-region stack (HomeRegion set) also takes the home's table and secret as parameters:
+    its SUPPRESSION_TABLE and STREAMS_SECRET_ID carry them inside an ``!If``, read back here by name
+    (canonical, as the requests are).
+    """
     found = {
         parameter: environment[variable]
         for variable, parameter in _parameter_variables(function).items()
         if variable in environment
     }
+    if found.get("HomeRegion"):
+        if "SUPPRESSION_TABLE" in environment:
+            found["HomeSuppressionTableName"] = canonical(environment["SUPPRESSION_TABLE"])
+        if environment.get("STREAMS_SECRET_ID"):
+            name = canonical(environment["STREAMS_SECRET_ID"].rsplit(":", 1)[-1])
+            found["HomeStreamsSecretArn"] = _arn("secretsmanager", f"secret:{name}", found["HomeRegion"])
     return tuple(sorted(found.items()))
 
 
@@ -296,8 +308,18 @@ def unused_grants(
 # ---- an API call → the requests IAM makes for it ------------------------------------------------
 
 
+# The region of the client making the call being checked (a replica region's writers call the
+# home region's table): botocore passes it with each call.
+_CALL_REGION: contextvars.ContextVar[str | None] = contextvars.ContextVar("call_region", default=None)
+
+
 def _region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return (
+        _CALL_REGION.get()
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1"
+    )
 
 
 def _arn(service: str, resource: str, region: str | None = None) -> str:
@@ -344,13 +366,11 @@ def requests_for(
         return found
     if service == "secretsmanager":
         secret = params["SecretId"]
-        return [
-            (
-                action,
-                secret if secret.startswith("arn:") else _arn(service, f"secret:{canonical(secret)}"),
-                {},
-            )
-        ]
+        if secret.startswith("arn:"):
+            # an ARN names its region (a replica region reads the home secret's replica by ARN)
+            prefix, _, name = secret.rpartition(":")
+            return [(action, f"{prefix}:{canonical(name)}", {})]
+        return [(action, _arn(service, f"secret:{canonical(secret)}"), {})]
     if service == "cloudwatch" and operation == "DescribeAlarms":
         names = params.get("AlarmNames") or ["*"]
         return [(action, _arn("cloudwatch", f"alarm:{canonical(name)}"), {}) for name in names]
@@ -412,7 +432,7 @@ def _events_requests(
     return [(action, "*", {})]
 
 
-def _on_call(params: dict[str, Any], model: Any, **_: Any) -> None:
+def _on_call(params: dict[str, Any], model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
     """botocore's provide-client-params: record (and check) the call if a handler makes it."""
     function = running_function()
     if function is None:
@@ -420,8 +440,15 @@ def _on_call(params: dict[str, Any], model: Any, **_: Any) -> None:
     service = model.service_model.service_name
     parameters = function_parameters(function, dict(os.environ))
     statements = role_statements(function, parameters)
-    for action, resource, context in requests_for(service, model.name, params):
-        request = Request(function, action, resource, tuple(sorted(context.items())), model.name, parameters)
+    token = _CALL_REGION.set((context or {}).get("client_region"))
+    try:
+        requests = requests_for(service, model.name, params)
+    finally:
+        _CALL_REGION.reset(token)
+    for action, resource, condition in requests:
+        request = Request(
+            function, action, resource, tuple(sorted(condition.items())), model.name, parameters
+        )
         RECORDER.add(request, refused=not allowed(request, statements))
 
 

@@ -6,7 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ses_feedback import wiring
-from ses_feedback.edges.ses_account import SesAccountSuppressionList
+from ses_feedback.edges.ses_account import (
+    SesAccountSuppressionList,
+    SesAccountSuppressionLists,
+    SesSuppressionList,
+)
 from ses_feedback.edges.store import SuppressionStore
 from ses_feedback.model.moments import utc_now
 from ses_feedback.settings import Settings
@@ -22,7 +26,7 @@ def settings_for(store: SuppressionStore) -> Settings:
 
 def admin(
     store: SuppressionStore,
-    ses: SesAccountSuppressionList | None = None,
+    ses: SesSuppressionList | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> SuppressionAdmin:
     return SuppressionAdmin(writes=wiring.write_path_for(settings_for(store), store, clock), ses=ses)
@@ -35,3 +39,9 @@ def bulk(store: SuppressionStore, clock: Callable[[], datetime] = utc_now) -> Bu
 def feedback(store: SuppressionStore, config: Settings | None = None) -> FeedbackProcessor:
     config = config or settings_for(store)
     return FeedbackProcessor(writes=wiring.write_path_for(config, store), policy=config.policy)
+
+
+def only_region(lists: SesAccountSuppressionLists) -> SesAccountSuppressionList:
+    """The one region's list of a single-region deployment (its client, to stub)."""
+    (one,) = lists.lists
+    return one

@@ -7,6 +7,7 @@ once (the policy's numbers in ``PolicySettings``, which these fields read).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import cached_property
@@ -19,6 +20,8 @@ from ses_feedback.model.streams import Streams
 
 _POLICY = PolicySettings()
 _DAY = timedelta(days=1)
+# An AWS region's name, e.g. us-east-1 or ap-southeast-5 (template parameter ReplicaRegions).
+_REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 
 
 class Settings(BaseModel):
@@ -80,6 +83,12 @@ class Settings(BaseModel):
     # whether http:// to a loopback address is accepted as well as https://.
     webhook_role_arn: str | None = Field(default=None, alias="WEBHOOK_ROLE_ARN")
     webhook_loopback_http: bool = Field(default=False, alias="WEBHOOK_LOOPBACK_HTTP")
+    # Several regions (docs/deploy.md, "Several regions"): the home region when this one is a
+    # replica region (empty: this region is home, it owns the table and the feedback queue),
+    # the deployment's replica regions, and this region (Lambda sets AWS_REGION).
+    home_region: str | None = Field(default=None, alias="HOME_REGION")
+    replica_regions_text: str = Field(default="", alias="REPLICA_REGIONS")
+    region: str | None = Field(default=None, alias="AWS_REGION")
 
     @field_validator("transactional_streams_text")
     @classmethod
@@ -95,11 +104,31 @@ class Settings(BaseModel):
         "event_bus_name",
         "message_table",
         "webhook_role_arn",
+        "home_region",
+        "region",
     )
     @classmethod
     def _empty_is_none(cls, text: str | None) -> str | None:
         # The template passes an unset parameter as "".
         return text or None
+
+    @field_validator("replica_regions_text")
+    @classmethod
+    def _region_names(cls, text: str) -> str:
+        for name in text.split(",") if text else ():
+            if not _REGION_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{name!r} is not a region name: give region names separated by commas, "
+                    "without spaces (e.g. eu-west-1,ap-southeast-2)"
+                )
+        return text
+
+    @field_validator("home_region")
+    @classmethod
+    def _home_region_name(cls, name: str | None) -> str | None:
+        if name is not None and not _REGION_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a region name (e.g. us-east-1)")
+        return name
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -144,3 +173,19 @@ class Settings(BaseModel):
     def reputation_alarm_names(self) -> tuple[str, ...]:
         """The alarms the sending guard watches (comma-separated in the environment)."""
         return tuple(name.strip() for name in self.reputation_alarm_names_text.split(",") if name.strip())
+
+    @property
+    def replica_regions(self) -> tuple[str, ...]:
+        """The regions that hold a replica of the home region's table (the home's ReplicaRegions)."""
+        return tuple(name for name in self.replica_regions_text.split(",") if name)
+
+    @property
+    def writes_region(self) -> str | None:
+        """Where the suppression list is written: the home region (None: here, this is home)."""
+        return self.home_region
+
+    @property
+    def ses_regions(self) -> tuple[str | None, ...]:
+        """Every region whose SES keeps an account-level list to sync and lift: home, the replica
+        regions, and this one (None: the region boto3 picks, when nothing names one)."""
+        return tuple(dict.fromkeys((self.home_region or self.region, *self.replica_regions, self.region)))

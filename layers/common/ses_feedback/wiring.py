@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ses_feedback.edges.alarms import StackAlarms
     from ses_feedback.edges.lambda_invoke import LambdaInvoker
     from ses_feedback.edges.reputation import ReputationMetrics
-    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.edges.ses_account import SesAccountSuppressionLists
     from ses_feedback.edges.ses_setup import SesSetup
     from ses_feedback.edges.stacks import Stacks
     from ses_feedback.edges.store import SuppressionStore
@@ -73,26 +73,40 @@ def settings() -> Settings:
 
 @cached
 def store() -> SuppressionStore:
-    return _store(settings(), key_ring)
+    """The store every writer uses (feedback, admin, import, unsubscribe): in the home region."""
+    return _store(settings(), key_ring, settings().writes_region)
 
 
 def store_for(config: Settings) -> SuppressionStore:
-    return _store(config, cache(lambda: key_ring_for(config)))
+    """The writers' store on explicit settings (the CLI): in the home region too."""
+    return _store(config, cache(lambda: key_ring_for(config)), config.writes_region)
 
 
-def _store(config: Settings, ring: Callable[[], KeyRing]) -> SuppressionStore:
+@cached
+def local_store() -> SuppressionStore:
+    """The store the sender and the bulk worker read: this region's replica of the table (a
+    global table has one name in every region). In the home region it is ``store()`` itself."""
+    config = settings()
+    if config.writes_region is None:
+        return store()
+    return _store(config, key_ring, None)
+
+
+def _store(config: Settings, ring: Callable[[], KeyRing], region: str | None) -> SuppressionStore:
     """The store; with the streams secret configured it also reads and writes erasure tombstones."""
     from ses_feedback.edges.store import SuppressionStore
     from ses_feedback.rules.cursors import CursorSeal
 
     if not config.streams_secret_id:
-        return SuppressionStore(config.table_name)  # cursors sealed with a key of this process
+        # cursors sealed with a key of this process
+        return SuppressionStore(config.table_name, region=region)
     # The secret is read on the first state read that needs a tombstone key (or the first
     # cursor), not before.
     return SuppressionStore(
         config.table_name,
         tombstone_of=lambda address: ring().erasure_digest(address),
         cursors=cache(lambda: CursorSeal.of(ring())),
+        region=region,
     )
 
 
@@ -111,11 +125,15 @@ def key_ring_for(config: Settings) -> KeyRing:
 
 
 @cached
-def ses_account_list() -> SesAccountSuppressionList:
-    """SES's account-level list (its client is built on first use)."""
-    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+def ses_account_list() -> SesAccountSuppressionLists:
+    """SES's account-level list in every region the deployment sends from (clients built on first use)."""
+    return ses_account_lists_for(settings())
 
-    return SesAccountSuppressionList()
+
+def ses_account_lists_for(config: Settings) -> SesAccountSuppressionLists:
+    from ses_feedback.edges.ses_account import SesAccountSuppressionLists
+
+    return SesAccountSuppressionLists.of(config.ses_regions)
 
 
 @cached
@@ -176,13 +194,12 @@ def admin_for(
     config: Settings, ses_sync: bool | None = None, clock: Callable[[], datetime] = utc_now
 ) -> SuppressionAdmin:
     """``ses_sync``: lifts also lift SES's account list (default: the settings say)."""
-    from ses_feedback.edges.ses_account import SesAccountSuppressionList
     from ses_feedback.usecases.admin import SuppressionAdmin
 
     sync = config.sync_ses_account_suppression_list if ses_sync is None else ses_sync
     return SuppressionAdmin(
         writes=write_path_for(config, clock=clock),
-        ses=SesAccountSuppressionList() if sync else None,
+        ses=ses_account_lists_for(config) if sync else None,
         events=publisher_for(config),
         timeline=timeline_for(config),
     )
@@ -232,7 +249,7 @@ def sender() -> Sender:
 
         alarms = AlarmStates(config.reputation_alarm_names)
     return Sender(
-        store=store(),
+        store=local_store(),  # the suppression check reads this region's replica
         ses=SesGateway(config.configuration_set_name),
         settings=config,
         alarms=alarms,
@@ -393,7 +410,7 @@ def batches() -> Batches:
     if not config.batch_table or not config.batch_queue_url:
         raise RuntimeError("BATCH_TABLE and BATCH_QUEUE_URL must be set")
     return Batches(
-        store=BatchStore(config.batch_table, client=store().client),
+        store=BatchStore(config.batch_table, client=local_store().client),  # the batch table is local
         queue=BatchQueue(config.batch_queue_url),
         sender=sender(),
         retention=config.batch_retention,
@@ -416,7 +433,7 @@ def bulk_worker() -> BulkWorker:
         raise RuntimeError("BATCH_TABLE and BATCH_QUEUE_URL must be set")
     live = sender()
     return BulkWorker(
-        store=BatchStore(config.batch_table, client=store().client),
+        store=BatchStore(config.batch_table, client=local_store().client),  # the batch table is local
         queue=BatchQueue(config.batch_queue_url),
         sender=live,
         quota=SesQuota(),

@@ -119,6 +119,8 @@ class SuppressionStore:
         tombstone_of: Callable[[str], str] | None = None,
         retry: RetryPolicy | None = None,
         cursors: Callable[[], CursorSeal] = CursorSeal.for_this_process,
+        *,
+        region: str | None = None,
     ) -> None:
         self.table_name = table_name
         # address → its tombstone's keyed hash (None: this store neither reads nor writes tombstones)
@@ -127,8 +129,10 @@ class SuppressionStore:
         self.retry = retry or RetryPolicy()
         # what seals the listings' cursors (built on the first cursor: it may read the secret)
         self.cursors = cursors
+        # ``region``: the table's region when it is not this one (a replica region's writers
+        # write to the home region's table; None: the region boto3 picks).
         self.client: DynamoDBClient = client or boto3.client(
-            "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})
+            "dynamodb", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 5})
         )
 
     # ---- reads -------------------------------------------------------------------------

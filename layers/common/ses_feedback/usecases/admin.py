@@ -55,7 +55,7 @@ from ses_feedback.rules.stats import HistoryCounts, count_history
 from ses_feedback.usecases.write_path import WritePath
 
 if TYPE_CHECKING:
-    from ses_feedback.edges.ses_account import SesAccountSuppressionList
+    from ses_feedback.edges.ses_account import SesSuppressionList
     from ses_feedback.edges.timeline import TimelineStore
     from ses_feedback.model.streams import Streams
     from ses_feedback.usecases.events_out import EventPublisher
@@ -91,7 +91,7 @@ def _check_listable(reason: Reason | None, stream: str | None) -> None:
 @dataclass
 class SuppressionAdmin:
     writes: WritePath
-    ses: SesAccountSuppressionList | None = None  # set when lifts also lift SES's list
+    ses: SesSuppressionList | None = None  # set when lifts also lift SES's list
     # Events out (docs/events.md): recipient.lifted and recipient.erased on the stack's bus,
     # and the message timelines an erasure rewrites under the address's keyed hash.
     events: EventPublisher | None = None

@@ -28,7 +28,7 @@ from ses_feedback.rules.manual import Verdict, import_decision, import_verdict, 
 from ses_feedback.usecases.write_path import WritePath
 
 if TYPE_CHECKING:
-    from ses_feedback.edges.ses_account import SesAccountSuppressionList, SesSuppressedDestination
+    from ses_feedback.edges.ses_account import SesSuppressedDestination, SesSuppressionList
 
 SES_SYNC_ACTOR = "ses:account-suppression-list"
 SES_SYNC_NOTE = "on the SES account-level suppression list"
@@ -170,7 +170,7 @@ class BulkImport:
         written = self.writes.write(entry.address, rule)
         return Verdict.UPDATE if written.decision is not None else verdicts[-1]
 
-    def sync_from_ses(self, ses: SesAccountSuppressionList) -> ImportSummary:
+    def sync_from_ses(self, ses: SesSuppressionList) -> ImportSummary:
         """Import SES's account-level list, so entries SES added on its own are visible here."""
         entries = (ses_entry(d, i) for i, d in enumerate(ses.entries(), start=1))
 
