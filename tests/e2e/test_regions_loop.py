@@ -133,6 +133,9 @@ def test_a_hard_bounce_of_mail_sent_from_the_replica_region_suppresses_everywher
     replica_send = regions.send(REPLICA, bounced)
     assert replica_send["sent_to"] == []
     assert [s["address"] for s in replica_send["suppressed"]] == [bounced]
+    # And: stats in the replica region reads the one list, at home
+    stats = json.loads(regions.run(REPLICA, "stats", "--json").stdout)
+    assert stats["suppressed_now"]["hard_bounce"] >= 1
 
 
 @pytest.mark.parametrize(("added_in", "lifted_in"), [(HOME, REPLICA), (REPLICA, HOME)])

@@ -18,7 +18,7 @@ from ses_feedback_stack.names import LocalStack, region
 
 from ses_feedback_cli.arguments import fraction, region_names
 from ses_feedback_cli.commands.redrive_cmd import dead_letters
-from ses_feedback_cli.commands.suppressions_cmd import build_admin
+from ses_feedback_cli.commands.suppressions_cmd import build_admin, settings
 from ses_feedback_cli.deployment import NoSuchStack, deployment_regions
 from ses_feedback_cli.output import error, print_json, say
 
@@ -121,9 +121,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "bounce_rate": args.bounce_warning or float(resolver.parameter("BounceRateWarning")),
         "complaint_rate": args.complaint_warning or float(resolver.parameter("ComplaintRateWarning")),
     }
-    # The suppression list is one, kept at home (the first region): read there; so is the
-    # feedback queue, where every region's feedback arrives.
-    with in_region(regions[0]):
+    # The suppression list is one, kept at home (the first region, or a replica-region stack's
+    # HomeRegion): read there; so is the feedback queue, where every region's feedback arrives.
+    home = regions[0] if args.all_regions else (settings(args).home_region or region())
+    with in_region(home):
         admin = build_admin(args)
         counts = admin.count_history(since)
         suppressed = admin.count_suppressed()
