@@ -41,6 +41,8 @@ from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack
 from ses_feedback_stack.template import REPO_ROOT, functions, load_template
 
 CANONICAL_PREFIX = "iam"
+# Beside the template's parameters, the region a function ran in (``AWS::Region`` in its policy).
+REGION_PARAMETER = "AWS::Region"
 Parameters = tuple[tuple[str, str], ...]
 # The statements SAM adds for Lambda itself, not for the code: the asynchronous-invocation DLQ.
 _LAMBDA_SERVICE_POLICIES = {"DeadLetterQueuePolicy"}
@@ -184,12 +186,24 @@ def role_statements(function: str, parameters: tuple[tuple[str, str], ...] = ())
 @functools.cache
 def _role_statements(function: str, parameters: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
     expanded = _expanded_template()
-    stack = LocalStack(prefix=CANONICAL_PREFIX, parameters=dict(parameters), template=expanded)
-    resolver = stack.resolver()
+    given = dict(parameters)
+    # The region the function ran in (its policy names it: a replica region's resources).
+    region = given.pop(REGION_PARAMETER, None)
+    stack = LocalStack(prefix=CANONICAL_PREFIX, parameters=given, template=expanded)
+    previous = os.environ.get("AWS_REGION")
+    if region:
+        os.environ["AWS_REGION"] = region
+    try:
+        resolver = stack.resolver()
+    finally:
+        if previous is None:
+            os.environ.pop("AWS_REGION", None)
+        else:
+            os.environ["AWS_REGION"] = previous
     for logical_id, resource in expanded["Resources"].items():
         if resource["Type"] == "AWS::SecretsManager::Secret":
             # !Ref of a secret is its ARN (local mode's resolver gives the name).
-            resolver.refs[logical_id] = _arn("secretsmanager", f"secret:{stack.name(logical_id)}")
+            resolver.refs[logical_id] = _arn("secretsmanager", f"secret:{stack.name(logical_id)}", region)
     role = expanded["Resources"][f"{function}Role"]["Properties"]
     statements: list[dict[str, Any]] = []
     for policy in resolver.resolve(_without_no_value(role.get("Policies", []))):
@@ -226,6 +240,7 @@ def function_parameters(function: str, environment: dict[str, str]) -> tuple[tup
         for variable, parameter in _parameter_variables(function).items()
         if variable in environment
     }
+    found[REGION_PARAMETER] = environment.get("AWS_REGION") or _region()
     if found.get("HomeRegion"):
         if "SUPPRESSION_TABLE" in environment:
             found["HomeSuppressionTableName"] = canonical(environment["SUPPRESSION_TABLE"])
