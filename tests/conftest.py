@@ -120,6 +120,14 @@ def calls_within_iam() -> Iterator[iam_calls.Recorder]:
 
 
 @pytest.fixture(autouse=True)
+def region_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's --region sets AWS_REGION and AWS_DEFAULT_REGION for the process (before any
+    client is built); a test that runs ``main`` in-process leaves the next test's region alone."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(name, os.environ.get(name, "us-east-1"))
+
+
+@pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
     """Settings and clients are cached per container; each test is a new container."""
     from ses_feedback import wiring

@@ -28,16 +28,17 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def seconds(high: float) -> Callable[[str], float]:
-    """A number of seconds above 0 and at most ``high`` (nan and infinity refused)."""
+def seconds(high: float, zero: bool = False) -> Callable[[str], float]:
+    """A number of seconds above 0 (from 0 with ``zero``) and at most ``high`` (nan and infinity refused)."""
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not (math.isfinite(value) and 0 < value <= high):
-            raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, at most {high:g}")
+        if not (math.isfinite(value) and (value >= 0 if zero else value > 0) and value <= high):
+            low = "from 0" if zero else "above 0"
+            raise argparse.ArgumentTypeError(f"must be a number of seconds {low}, at most {high:g}")
         return value
 
     return parse
@@ -88,3 +89,24 @@ def stack_prefix(text: str) -> str:
             "must be a letter, then letters, digits or '-', at most 24 characters in all"
         )
     return text
+
+
+# us-east-1, eu-west-1, ap-southeast-2, us-gov-west-1, cn-north-1 …: what boto3 accepts as a region.
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+
+
+def region_name(text: str) -> str:
+    """An AWS region's name (``eu-west-1``): refused here, not by the first AWS call it would reach."""
+    if not _REGION.fullmatch(text):
+        raise argparse.ArgumentTypeError("must be an AWS region's name, such as us-east-1 or eu-west-1")
+    return text
+
+
+def region_names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of regions, each once (``us-east-1,eu-west-1``); order kept."""
+    names = tuple(name.strip() for name in text.split(","))
+    for name in names:
+        region_name(name)
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError("names a region twice")
+    return names

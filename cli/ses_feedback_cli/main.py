@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ses_feedback_cli import output
 
@@ -55,7 +55,21 @@ def command_groups() -> list[ModuleType]:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its refusals said by the one rule for errors (``output.error``)."""
+    """argparse, with its refusals said by the one rule for errors (``output.error``), and
+    ``--region`` on every command and sub-command (before or after its name, as the AWS CLI)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ses_feedback_cli.arguments import region_name
+
+        # SUPPRESS: a sub-command without --region keeps the one given before its name.
+        self.add_argument(
+            "--region",
+            type=region_name,
+            default=argparse.SUPPRESS,
+            help="the AWS region for every call (sets AWS_REGION and AWS_DEFAULT_REGION; "
+            "default: $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1)",
+        )
 
     def error(self, message: str) -> NoReturn:
         if output.json_errors():
@@ -123,8 +137,11 @@ def _run(arguments: list[str]) -> int:
     output.capture_answer_stream()
     args = build_parser().parse_args(arguments)
     output.errors_as_json(bool(getattr(args, "json", False)))
-    # boto3 reads only AWS_DEFAULT_REGION, and most clients here are built without a region;
-    # Lambda sets both, a shell (docs/local-mode.md, `local up`'s hint) may set AWS_REGION alone.
+    # Before any client is built: boto3 reads only AWS_DEFAULT_REGION, and most clients here are
+    # built without a region; Lambda sets both, a shell (docs/local-mode.md, `local up`'s hint)
+    # may set AWS_REGION alone; --region sets both, as the AWS CLI's --region wins over them.
+    if getattr(args, "region", None):
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     os.environ.setdefault("AWS_DEFAULT_REGION", region())
     with contextlib.redirect_stdout(sys.stderr), output.operator_logging():
         try:

@@ -50,8 +50,8 @@ import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack, region
-from ses_feedback_stack.template import function_limits, functions
+from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack
+from ses_feedback_stack.template import function_limits
 
 from ses_feedback_emulator.instances import DEFAULT_CONCURRENCY, FunctionError, FunctionPool
 
@@ -215,14 +215,14 @@ class SigV4Verifier:
         return signature
 
 
-def local_verifier(endpoint: str) -> SigV4Verifier:
-    """The local credentials, and who the local STS says they are."""
+def local_verifier(endpoint: str, region: str) -> SigV4Verifier:
+    """The local credentials, and who the local STS says they are; requests signed for ``region``."""
     access_key = os.environ.get("AWS_ACCESS_KEY_ID", "testing")
     secret_key = os.environ.get("AWS_SECRET_ACCESS_KEY", "testing")
     identity = boto3.client(
         "sts",
         endpoint_url=endpoint,
-        region_name=region(),
+        region_name=region,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
     ).get_caller_identity()
@@ -232,7 +232,7 @@ def local_verifier(endpoint: str) -> SigV4Verifier:
         account_id=identity["Account"],
         access_key=access_key,
     )
-    return SigV4Verifier(access_key=access_key, secret_key=secret_key, signer=signer, region=region())
+    return SigV4Verifier(access_key=access_key, secret_key=secret_key, signer=signer, region=region)
 
 
 # ---- routes ------------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ def routes(stack: LocalStack) -> list[Route]:
     resolver = stack.resolver()
     template = stack.template
     found: list[Route] = []
-    for logical_id, function in functions(template).items():
+    for logical_id, function in stack.resources("AWS::Serverless::Function").items():
         for event in function.get("Properties", {}).get("Events", {}).values():
             if event.get("Type") != "Api":
                 continue

@@ -17,31 +17,31 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from ses_feedback_stack.names import DEFAULT_REGION, LocalStack, region
-from ses_feedback_stack.template import functions, resources_of_type
+from ses_feedback_stack.names import DEFAULT_REGION, LocalStack
 
 # ---- bootstrap ---------------------------------------------------------------------------
 
 
 def bootstrap(stack: LocalStack) -> dict[str, str]:
-    """Create the template's tables, queues, topics and subscriptions; return logical ID → Ref."""
+    """Create the template's tables, queues, topics and subscriptions in the stack's region (those
+    whose ``Condition`` holds, as CloudFormation would); return logical ID → Ref."""
     resolver = stack.resolver()
     created: dict[str, str] = {}
-    dynamodb = boto3.client("dynamodb", region_name=region())
-    sqs = boto3.client("sqs", region_name=region())
-    sns = boto3.client("sns", region_name=region())
+    home = stack.region
+    dynamodb = boto3.client("dynamodb", region_name=home)
+    sqs = boto3.client("sqs", region_name=home)
+    sns = boto3.client("sns", region_name=home)
 
-    tables = {
-        **resources_of_type(stack.template, "AWS::DynamoDB::Table"),
-        **resources_of_type(stack.template, "AWS::DynamoDB::GlobalTable"),
-    }
-    for logical_id, resource in tables.items():
-        # A global table is created as its replica in this region (its Replicas list the others).
-        properties = {key: value for key, value in resource["Properties"].items() if key != "Replicas"}
-        _create_table(dynamodb, stack.name(logical_id), resolver.resolve(properties))
+    for logical_id, resource in stack.resources("AWS::DynamoDB::Table").items():
+        _create_table(dynamodb, stack.name(logical_id), resolver.resolve(resource["Properties"]))
+        created[logical_id] = resolver.refs[logical_id]
+    for logical_id, resource in stack.resources("AWS::DynamoDB::GlobalTable").items():
+        properties = resolver.resolve(resource["Properties"])
+        for replica in replica_regions(properties, home):
+            _create_table(boto3.client("dynamodb", region_name=replica), stack.name(logical_id), properties)
         created[logical_id] = resolver.refs[logical_id]
 
-    queues = resources_of_type(stack.template, "AWS::SQS::Queue")
+    queues = stack.resources("AWS::SQS::Queue")
     # Dead-letter queues first: a queue's redrive policy names its DLQ's ARN.
     for logical_id, resource in sorted(queues.items(), key=lambda kv: "RedrivePolicy" in kv[1]["Properties"]):
         properties = resolver.resolve(resource["Properties"])
@@ -51,12 +51,14 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
         resolver.refs[logical_id] = url
         created[logical_id] = url
 
-    for logical_id in resources_of_type(stack.template, "AWS::SNS::Topic"):
+    for logical_id in stack.resources("AWS::SNS::Topic"):
         created[logical_id] = sns.create_topic(Name=stack.name(logical_id))["TopicArn"]
 
-    for logical_id, resource in resources_of_type(stack.template, "AWS::SNS::Subscription").items():
+    for logical_id, resource in stack.resources("AWS::SNS::Subscription").items():
         properties = resolver.resolve(resource["Properties"])
         attributes = {"RawMessageDelivery": str(properties.get("RawMessageDelivery", False)).lower()}
+        # The endpoint may be a queue of another region (a replica region's topic delivers to
+        # the home region's feedback queue): moto's SNS delivers to the region the ARN names.
         response = sns.subscribe(
             TopicArn=properties["TopicArn"],
             Protocol=properties["Protocol"],
@@ -66,8 +68,8 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
         )
         created[logical_id] = response["SubscriptionArn"]
 
-    sesv2 = boto3.client("sesv2", region_name=region())
-    for logical_id in resources_of_type(stack.template, "AWS::SES::ConfigurationSet"):
+    sesv2 = boto3.client("sesv2", region_name=home)
+    for logical_id in stack.resources("AWS::SES::ConfigurationSet"):
         try:
             sesv2.create_configuration_set(ConfigurationSetName=stack.name(logical_id))
         except ClientError as exc:
@@ -79,9 +81,7 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
                 raise
         created[logical_id] = stack.name(logical_id)
 
-    for logical_id, resource in resources_of_type(
-        stack.template, "AWS::SES::ConfigurationSetEventDestination"
-    ).items():
+    for logical_id, resource in stack.resources("AWS::SES::ConfigurationSetEventDestination").items():
         properties = resolver.resolve(resource["Properties"])
         destination = properties["EventDestination"]
         try:
@@ -101,27 +101,41 @@ def bootstrap(stack: LocalStack) -> dict[str, str]:
             print(f"warning: no SES event destination locally ({code})", file=sys.stderr)
             continue
         created[logical_id] = destination["Name"]
-    for logical_id, resource in resources_of_type(stack.template, "AWS::SES::EmailIdentity").items():
-        created[logical_id] = _create_email_identity(resolver.resolve(resource["Properties"]))
-    for logical_id, resource in resources_of_type(stack.template, "AWS::S3::Bucket").items():
+    for logical_id, resource in stack.resources("AWS::SES::EmailIdentity").items():
+        created[logical_id] = _create_email_identity(resolver.resolve(resource["Properties"]), home)
+    for logical_id, resource in stack.resources("AWS::S3::Bucket").items():
         created[logical_id] = _create_bucket(
-            resolver.refs[logical_id], resolver.resolve(resource["Properties"])
+            resolver.refs[logical_id], resolver.resolve(resource["Properties"]), home
         )
-    events = boto3.client("events", region_name=region())
-    for logical_id in resources_of_type(stack.template, "AWS::Events::EventBus"):
+    events = boto3.client("events", region_name=home)
+    for logical_id in stack.resources("AWS::Events::EventBus"):
         with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
             events.create_event_bus(Name=stack.name(logical_id))
         created[logical_id] = stack.name(logical_id)
-    for logical_id, resource in resources_of_type(stack.template, "AWS::SecretsManager::Secret").items():
-        created[logical_id] = _create_secret(stack.name(logical_id), resource["Properties"])
+    for logical_id, resource in stack.resources("AWS::SecretsManager::Secret").items():
+        created[logical_id] = _create_secret(
+            stack.name(logical_id), resolver.resolve(resource["Properties"]), home
+        )
     return created
 
 
-def _create_bucket(name: str, properties: dict[str, Any]) -> str:
+def replica_regions(properties: dict[str, Any], home: str) -> list[str]:
+    """A global table's regions (its ``Replicas``), the stack's own first, each once."""
+    regions = [home] + [str(r["Region"]) for r in properties.get("Replicas", []) if r.get("Region")]
+    return list(dict.fromkeys(regions))
+
+
+def _create_bucket(name: str, properties: dict[str, Any], region_name: str) -> str:
     """A bucket with the template's encryption and public access block."""
-    s3: Any = boto3.client("s3", region_name=region())
+    s3: Any = boto3.client("s3", region_name=region_name)
+    # S3 wants the region named, but for us-east-1 (where naming it is refused).
+    where = (
+        {}
+        if region_name == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": region_name}}
+    )
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-        s3.create_bucket(Bucket=name)
+        s3.create_bucket(Bucket=name, **where)
     if "BucketEncryption" in properties:
         # CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault.
         rules = [
@@ -136,9 +150,10 @@ def _create_bucket(name: str, properties: dict[str, Any]) -> str:
     return name
 
 
-def _create_secret(name: str, properties: dict[str, Any]) -> str:
-    """A secret as CloudFormation's GenerateSecretString makes it (kept if it exists: its keys sign links)."""
-    secrets = boto3.client("secretsmanager", region_name=region())
+def _create_secret(name: str, properties: dict[str, Any], region_name: str) -> str:
+    """A secret as CloudFormation's GenerateSecretString makes it (kept if it exists: its keys sign
+    links), and its copy, of the same name and value, in each of its ``ReplicaRegions``."""
+    secrets = boto3.client("secretsmanager", region_name=region_name)
     generate = properties["GenerateSecretString"]
     value = json.loads(generate.get("SecretStringTemplate", "{}"))
     alphabet = string.ascii_letters + string.digits
@@ -147,6 +162,11 @@ def _create_secret(name: str, properties: dict[str, Any]) -> str:
     )
     with contextlib.suppress(secrets.exceptions.ResourceExistsException):
         secrets.create_secret(Name=name, SecretString=json.dumps(value))
+    kept = secrets.get_secret_value(SecretId=name)["SecretString"]
+    for replica in properties.get("ReplicaRegions", []):
+        copies = boto3.client("secretsmanager", region_name=str(replica["Region"]))
+        with contextlib.suppress(copies.exceptions.ResourceExistsException):
+            copies.create_secret(Name=name, SecretString=kept)
     return name
 
 
@@ -155,9 +175,9 @@ def _v2_event_type(cloudformation_name: str) -> Any:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", cloudformation_name).upper()
 
 
-def _create_email_identity(properties: dict[str, Any]) -> str:
+def _create_email_identity(properties: dict[str, Any], region_name: str) -> str:
     """The sending identity with its Easy DKIM key length and default configuration set."""
-    sesv2 = boto3.client("sesv2", region_name=region())
+    sesv2 = boto3.client("sesv2", region_name=region_name)
     arguments: dict[str, Any] = {"EmailIdentity": properties["EmailIdentity"]}
     if "DkimSigningAttributes" in properties:
         arguments["DkimSigningAttributes"] = properties["DkimSigningAttributes"]
@@ -187,6 +207,10 @@ def _create_table(client: Any, name: str, properties: dict[str, Any]) -> None:
     }
     if properties.get("GlobalSecondaryIndexes"):
         arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    if len(properties.get("Replicas", [])) > 1:
+        # A global table's stream feeds its replicas (the local replicator reads it). moto keeps
+        # every stream record for the life of the server, so a table without replicas has none.
+        arguments["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
     try:
         client.create_table(**arguments)
     except client.exceptions.ResourceInUseException:
@@ -213,7 +237,6 @@ def _queue_attributes(properties: dict[str, Any]) -> Any:
 _CONTAINER_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_REGION": DEFAULT_REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
 
@@ -226,11 +249,12 @@ def sam_env_vars(stack: LocalStack, endpoint: str) -> dict[str, dict[str, str]]:
                 {
                     **stack.function_environment(logical_id),
                     **_CONTAINER_ENV,
+                    "AWS_REGION": stack.region,
                     "AWS_ENDPOINT_URL": endpoint,
                 }.items()
             )
         )
-        for logical_id in sorted(functions(stack.template))
+        for logical_id in sorted(stack.resources("AWS::Serverless::Function"))
     }
 
 
@@ -241,6 +265,6 @@ def use_embedded_aws(endpoint: str) -> None:
     for name, value in (
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
+        ("AWS_REGION", DEFAULT_REGION),
     ):
         os.environ.setdefault(name, value)

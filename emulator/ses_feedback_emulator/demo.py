@@ -153,7 +153,9 @@ def run(say: Say, campaign: list[str] = CAMPAIGN, max_send_rate: float | None = 
             answer = _send(sender, address)
             rows[address].round2 = "skipped" if answer["status"] == "suppressed" else answer["status"]
 
-        api = LocalApi(stack, local_verifier(server.endpoint), port=0, concurrency=1, quiet=True)
+        api = LocalApi(
+            stack, local_verifier(server.endpoint, stack.region), port=0, concurrency=1, quiet=True
+        )
         api.start()
         try:
             _step(say, 6, f"an app's call to the REST API (`local up` serves it):\n    {curl_line(api.url)}")

@@ -38,12 +38,9 @@ INSTANCE_START_TIMEOUT_SECONDS = 120.0
 DEFAULT_TIMEOUT_SECONDS = 900.0
 
 
-def _instance_main(
-    connection: Connection, prefix: str, parameters: dict[str, str], logical_id: str, quiet: bool
-) -> None:
+def _instance_main(connection: Connection, stack: LocalStack, logical_id: str, quiet: bool) -> None:
     """A function instance: load the handler once (the cold start), then serve invocations
     one at a time until the pool closes its end."""
-    stack = LocalStack(prefix=prefix, parameters=parameters)
     # Only this function's environment: not what other functions' handlers set in the parent.
     own = environment_variable_names(stack.template, logical_id)
     for other in functions(stack.template):
@@ -155,7 +152,12 @@ class FunctionPool:
 
     def _start(self) -> _Instance:
         parent, child = multiprocessing.Pipe()
-        settings = {"prefix": self.stack.prefix, "parameters": self.stack.parameters, "quiet": self.quiet}
+        settings = {
+            "prefix": self.stack.prefix,
+            "parameters": self.stack.parameters,
+            "region": self.stack.region,
+            "quiet": self.quiet,
+        }
         process = subprocess.Popen(
             [sys.executable, "-m", __name__, str(child.fileno()), self.logical_id, json.dumps(settings)],
             pass_fds=(child.fileno(),),
@@ -188,7 +190,10 @@ def main() -> None:
     fd, logical_id, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     connection = Connection(int(fd))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole group: local up stops us
-        _instance_main(connection, settings["prefix"], settings["parameters"], logical_id, settings["quiet"])
+        stack = LocalStack(
+            prefix=settings["prefix"], parameters=settings["parameters"], region=settings["region"]
+        )
+        _instance_main(connection, stack, logical_id, settings["quiet"])
 
 
 if __name__ == "__main__":

@@ -86,6 +86,11 @@ def invoke(
     if logical_id not in functions(stack.template):
         known = ", ".join(sorted(functions(stack.template)))
         raise InvokeInputError(f"{logical_id} is not a function of template.yaml (functions: {known})")
+    if not stack.present(logical_id):
+        raise InvokeInputError(
+            f"{logical_id} is not in the {stack.region} stack: a replica-region stack (HomeRegion "
+            f"{stack.parameters.get('HomeRegion')}) has none; its region is the home region"
+        )
     timeout, memory = function_limits(stack.template, logical_id)
     request_id = str(uuid.uuid4())
     started = time.perf_counter()

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
-from ses_feedback_stack.names import LocalStack, region
+from ses_feedback_stack.names import LocalStack
 from ses_feedback_stack.template import function_source
 
 # ---- running a function as Lambda would -------------------------------------------------
@@ -60,13 +60,18 @@ def load_handler(
     EMF documents, its logs go to the logger's stream; Powertools prints the cold-start
     metric even with metrics disabled).
     """
+    # The stack's region, as Lambda sets both (boto3 reads only AWS_DEFAULT_REGION, and clients
+    # are built without a region); an --env-vars file may still name another.
     os.environ.update(
-        {**stack.function_environment(logical_id), **(overrides or {}), **(_QUIET if quiet else {})}
+        {
+            "AWS_REGION": stack.region,
+            "AWS_DEFAULT_REGION": stack.region,
+            **stack.function_environment(logical_id),
+            **(overrides or {}),
+            **(_QUIET if quiet else {}),
+        }
     )
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    os.environ.setdefault("AWS_REGION", region())
-    # Lambda sets both; boto3 reads only AWS_DEFAULT_REGION (clients are built without a region).
-    os.environ.setdefault("AWS_DEFAULT_REGION", region())
     from ses_feedback import wiring
     from ses_feedback.observability import reread_environment
 
@@ -121,7 +126,7 @@ def drain(
     """
     handler = handler or load_handler(stack, "FeedbackFunction")
     resolver = stack.resolver()
-    sqs = boto3.client("sqs", region_name=region())
+    sqs = boto3.client("sqs", region_name=stack.region)
     queue_url = sqs.get_queue_url(QueueName=stack.name("FeedbackQueue"))["QueueUrl"]
     queue_arn = resolver.attributes[("FeedbackQueue", "Arn")]
     size = batch_size or int(resolver.parameter("FeedbackBatchSize"))
@@ -130,7 +135,7 @@ def drain(
         messages = receive_batch(sqs, queue_url, size)
         if not messages:
             return summary
-        event = {"Records": [sqs_record(m, queue_arn) for m in messages]}
+        event = {"Records": [sqs_record(m, queue_arn, stack.region) for m in messages]}
         try:
             with quiet_stdout():
                 response = handler(event, LocalContext(function_name=stack.name("FeedbackFunction")))
@@ -169,7 +174,7 @@ def receive_batch(sqs: Any, queue_url: str, size: int, visibility_timeout: int =
     return messages
 
 
-def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
@@ -179,7 +184,7 @@ def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
-        "awsRegion": region(),
+        "awsRegion": region,
     }
 
 

@@ -63,6 +63,7 @@ class AcceptedMessage:
     configuration_set: str | None
     recipients: list[Recipient] = field(default_factory=list)
     template: dict[str, Any] | None = None
+    region: str = "us-east-1"  # the SES that accepted it (each region's SES is its own)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -136,6 +137,7 @@ def accepted_message(
         template={"name": template.get("TemplateName"), "data": template.get("TemplateData")}
         if template
         else None,
+        region=region,
     )
 
 

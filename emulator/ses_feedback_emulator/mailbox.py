@@ -24,6 +24,11 @@ def fetch(endpoint: str, timeout: float = 10.0) -> list[dict[str, Any]]:
     return messages
 
 
+def accepted_in(messages: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    """The messages the SES of ``region`` accepted (each region's SES keeps its own)."""
+    return [m for m in messages if m.get("region", "us-east-1") == region]
+
+
 def addressed_to(messages: list[dict[str, Any]], address: str) -> list[dict[str, Any]]:
     """The messages with ``address`` among their to, cc or bcc recipients (case-insensitive)."""
     wanted = bare_address(address).lower()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from ses_feedback_stack.names import LocalStack, region
+from ses_feedback_stack.names import LocalStack
 from ses_feedback_stack.template import function_limits
 
 from ses_feedback_emulator.instances import FunctionError, FunctionPool
@@ -66,7 +66,7 @@ class QueuePoller:
         self._pool = FunctionPool(
             self.stack, self.function, concurrency=source.max_concurrency, quiet=self.quiet, timeout=timeout
         )
-        sqs = boto3.client("sqs", region_name=region())
+        sqs = boto3.client("sqs", region_name=self.stack.region)
         queue_url = sqs.get_queue_url(QueueName=self.stack.name(source.queue))["QueueUrl"]
         queue_arn = self.stack.resolver().attributes[(source.queue, "Arn")]
         for _ in range(source.max_concurrency):
@@ -81,13 +81,13 @@ class QueuePoller:
 
     def _poll(self, queue_url: str, queue_arn: str, batch_size: int, visibility: int) -> None:
         assert self._pool is not None
-        sqs: Any = boto3.client("sqs", region_name=region())
+        sqs: Any = boto3.client("sqs", region_name=self.stack.region)
         while not self._stop.is_set():
             messages = receive_batch(sqs, queue_url, batch_size, visibility)
             if not messages:
                 self._stop.wait(self.interval)
                 continue
-            event = {"Records": [sqs_record(m, queue_arn) for m in messages]}
+            event = {"Records": [sqs_record(m, queue_arn, self.stack.region) for m in messages]}
             try:
                 response = self._pool.invoke(event, str(uuid.uuid4()))
                 failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}

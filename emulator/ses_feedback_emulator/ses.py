@@ -48,8 +48,9 @@ SEND_QUOTA = "/_local/send-quota"
 # What a new production account gets; without --max-send-rate the local SES throttles nobody.
 DEFAULT_MAX_SEND_RATE = 14.0
 DEFAULT_MAX_24_HOUR_SEND = 50000.0
-# What `local up` records of each stack it serves (state.py): its REST API's address.
-_STACKS = re.compile(r"^/_local/stacks/(?P<prefix>[^/]+)/?$")
+# What `local up` records of each stack it serves (state.py), per region and prefix: its REST
+# API's address and the stack's parameters.
+_STACKS = re.compile(r"^/_local/stacks/(?P<region>[^/]+)/(?P<prefix>[^/]+)/?$")
 # Which process serves here: `motoserver.start` waits for its own child, not whatever answers.
 SERVER_PID = "/_local/pid"
 _RESET = "/moto-api/reset"
@@ -98,18 +99,21 @@ class LocalSes:
         self.quota = SendQuota(**asdict(self.started_quota))
         # When each of the last second's accepted messages was accepted (time.time()).
         self.recent: deque[float] = deque()
-        self.destinations: dict[str, dict[str, dict[str, Any]]] = {}
+        # SES is regional, and so is all it keeps here: (region, configuration set) → name → destination.
+        self.destinations: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self.mailbox: list[AutoReply] = []
         # Every message SendEmail accepted, oldest first (`ses-feedback local mailbox`).
         self.messages: list[dict[str, Any]] = []
-        # SES's account-level suppression list (moto has none): address → reason, time.
-        self.suppressed: dict[str, tuple[str, float]] = {}
-        # Each identity's custom MAIL FROM (moto has none): identity → MailFromAttributes.
-        self.mail_from: dict[str, dict[str, str]] = {}
+        # SES's account-level suppression list, one per region (moto has none):
+        # region → address → reason, time.
+        self.suppressed: dict[str, dict[str, tuple[str, float]]] = {}
+        # Each identity's custom MAIL FROM (moto has none): (region, identity) → MailFromAttributes.
+        self.mail_from: dict[tuple[str, str], dict[str, str]] = {}
         # SES v2 email templates (moto has none): name → template, and when each was created.
         self.templates: dict[str, tuple[Template, float]] = {}
-        # Each served stack's record (prefix → {"api_url": …}), as `local up` put it.
-        self.stacks: dict[str, dict[str, Any]] = {}
+        # Each served stack's record ((region, prefix) → {"api_url": …, "parameters": …}), as
+        # `local up` put it.
+        self.stacks: dict[tuple[str, str], dict[str, Any]] = {}
         # The last PutAccountDetails (production-access --submit), as GetAccount's Details.
         self.account_details: dict[str, Any] | None = None
         # One worker publishes in order, after the request that caused it has been answered
@@ -144,10 +148,13 @@ class LocalSes:
             return _json(start_response, asdict(self.quota))
         stack = _STACKS.match(path)
         if stack:
-            return self._stack_record(unquote(stack["prefix"]), method, environ, start_response)
+            key = (unquote(stack["region"]), unquote(stack["prefix"]))
+            return self._stack_record(key, method, environ, start_response)
         match = _DESTINATIONS.match(path)
         if match:
-            return self._event_destinations(match["name"], method, _read_body(environ), start_response)
+            return self._event_destinations(
+                (_signed_region(environ), match["name"]), method, _read_body(environ), start_response
+            )
         suppressed = _SUPPRESSED.match(path)
         if suppressed:
             return self._suppression_list(environ, suppressed["address"], method, start_response)
@@ -165,7 +172,7 @@ class LocalSes:
         mail_from = _MAIL_FROM.match(path)
         if mail_from and method == "PUT":
             request = json.loads(_read_body(environ) or b"{}")
-            self.mail_from[unquote(mail_from["identity"])] = {
+            self.mail_from[(_signed_region(environ), unquote(mail_from["identity"]))] = {
                 "MailFromDomain": request["MailFromDomain"],
                 # Local mode has no DNS to wait for: SES's status once it sees the MX.
                 "MailFromDomainStatus": "SUCCESS",
@@ -178,15 +185,16 @@ class LocalSes:
         return self.app(environ, start_response)
 
     def _stack_record(
-        self, prefix: str, method: str, environ: Environ, start_response: StartResponse
+        self, key: tuple[str, str], method: str, environ: Environ, start_response: StartResponse
     ) -> Iterable[bytes]:
         if method == "PUT":
             record = json.loads(_read_body(environ) or b"{}")
-            self.stacks[prefix] = record if isinstance(record, dict) else {}
+            self.stacks[key] = record if isinstance(record, dict) else {}
             return _json(start_response, {})
-        if prefix not in self.stacks:
-            return _json(start_response, {"message": f"no local up serves {prefix}"}, status="404 Not Found")
-        return _json(start_response, self.stacks[prefix])
+        if key not in self.stacks:
+            message = f"no local up serves {key[1]} in {key[0]}"
+            return _json(start_response, {"message": message}, status="404 Not Found")
+        return _json(start_response, self.stacks[key])
 
     # ---- email templates (SES v2 *EmailTemplate*; moto has none) --------------------------------
 
@@ -267,14 +275,14 @@ class LocalSes:
             return [response]
         answer = json.loads(response)
         answer["VerifiedForSendingStatus"] = answer.get("VerificationStatus") == "SUCCESS"
-        if name in self.mail_from:
-            answer["MailFromAttributes"] = self.mail_from[name]
+        if (_signed_region(environ), name) in self.mail_from:
+            answer["MailFromAttributes"] = self.mail_from[(_signed_region(environ), name)]
         return _json(start_response, answer)
 
     # ---- configuration-set event destinations (moto has none) -----------------------------
 
     def _event_destinations(
-        self, config_set: str, method: str, body: bytes, start_response: StartResponse
+        self, config_set: tuple[str, str], method: str, body: bytes, start_response: StartResponse
     ) -> Iterable[bytes]:
         destinations = self.destinations.setdefault(config_set, {})
         if method == "POST":
@@ -289,9 +297,10 @@ class LocalSes:
     def _suppression_list(
         self, environ: Environ, address: str | None, method: str, start_response: StartResponse
     ) -> Iterable[bytes]:
+        suppressed = self.suppressed.setdefault(_signed_region(environ), {})
         if address is None and method == "PUT":
             request = json.loads(_read_body(environ) or b"{}")
-            self.suppressed[request["EmailAddress"].lower()] = (request["Reason"], time.time())
+            suppressed[request["EmailAddress"].lower()] = (request["Reason"], time.time())
             return _json(start_response, {})
         if address is None:
             # One page: the local list is small (SES pages at 1,000).
@@ -299,12 +308,12 @@ class LocalSes:
             reasons = set(query.get("Reason", [])) or {"BOUNCE", "COMPLAINT"}
             summaries = [
                 {"EmailAddress": a, "Reason": reason, "LastUpdateTime": at}
-                for a, (reason, at) in self.suppressed.items()
+                for a, (reason, at) in suppressed.items()
                 if reason in reasons
             ]
             return _json(start_response, {"SuppressedDestinationSummaries": summaries})
         address = unquote(address).lower()
-        if address not in self.suppressed:
+        if address not in suppressed:
             return _json(
                 start_response,
                 {"message": f"Email address {address} does not exist on your suppression list."},
@@ -312,9 +321,9 @@ class LocalSes:
                 error_type="NotFoundException",
             )
         if method == "DELETE":
-            del self.suppressed[address]
+            del suppressed[address]
             return _json(start_response, {})
-        reason, at = self.suppressed[address]
+        reason, at = suppressed[address]
         return _json(
             start_response,
             {"SuppressedDestination": {"EmailAddress": address, "Reason": reason, "LastUpdateTime": at}},
@@ -402,6 +411,7 @@ class LocalSes:
             subject=simple.get("Subject", {}).get("Data"),
             tags={t["Name"]: t["Value"] for t in request.get("EmailTags", [])},
             configuration_set=request.get("ConfigurationSetName"),
+            region=region,
         )
         if failure is not None:
             print(
@@ -415,21 +425,21 @@ class LocalSes:
         if not message.configuration_set:
             return  # SES publishes events only for mail sent with a configuration set
         for event in events:
-            for definition in self.destinations.get(message.configuration_set, {}).values():
+            for definition in self.destinations.get((region, message.configuration_set), {}).values():
                 matches = _V2_TYPE[event["eventType"]] in definition.get("MatchingEventTypes", [])
                 topic = definition.get("SnsDestination", {}).get("TopicArn")
                 if definition.get("Enabled", True) and matches and topic:
                     self.outbox.put((topic, event))
 
     def _publish_forever(self) -> None:
-        sns: Any = None
+        clients: dict[str, Any] = {}  # region → SNS client: each region publishes to its own topics
         while True:
             topic, event = self.outbox.get()
-            if sns is None:
-                region = topic.split(":")[3]
-                sns = boto3.client("sns", endpoint_url=self.endpoint, region_name=region)
+            region = topic.split(":")[3]
+            if region not in clients:
+                clients[region] = boto3.client("sns", endpoint_url=self.endpoint, region_name=region)
             try:
-                sns.publish(
+                clients[region].publish(
                     TopicArn=topic,
                     Message=json.dumps(event) + "\n",
                     Subject="Amazon SES Email Event Notification",

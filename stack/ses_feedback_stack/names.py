@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ses_feedback_stack.template import Resolver, function_environment, load_template
+from ses_feedback_stack.template import Resolver, function_environment, load_template, resources_of_type
 
 DEFAULT_PREFIX = "ses-feedback-local"
 DEFAULT_REGION = "us-east-1"
@@ -19,6 +19,8 @@ LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 
 
 def region() -> str:
+    """The region a command works in: as the AWS CLI and Lambda read it (the CLI's ``--region``
+    sets both variables before anything runs)."""
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
@@ -30,18 +32,43 @@ LOCAL_PARAMETERS = {"PublishEngagementEvents": "true", "UnsubscribeBaseUrl": "ht
 
 @dataclass
 class LocalStack:
-    """The local names of the template's resources, as CloudFormation's ``!Ref`` would give them."""
+    """The local names of the template's resources, as CloudFormation's ``!Ref`` would give them.
+
+    A stack lives in one region (default: the environment's, ``region()``); with several regions
+    (`local up --regions`) each region has its stack, of the same prefix, as each region of a
+    deployment has its own CloudFormation stack of the same name.
+    """
 
     prefix: str = DEFAULT_PREFIX
     parameters: dict[str, str] = field(default_factory=lambda: dict(LOCAL_PARAMETERS))
     template: dict[str, Any] = field(default_factory=load_template)
+    region: str = field(default_factory=region)
 
     def name(self, logical_id: str) -> str:
         return f"{self.prefix}-{logical_id}"
 
+    @property
+    def is_home(self) -> bool:
+        """The home form (HomeRegion empty) owns the suppression table and the feedback queue."""
+        return not self.parameters.get("HomeRegion")
+
+    def present(self, logical_id: str) -> bool:
+        """Whether CloudFormation would create the resource: its ``Condition`` holds (or it has none)."""
+        condition = self.template["Resources"][logical_id].get("Condition")
+        return condition is None or self.resolver().condition(condition)
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """The resources of a type that this stack creates (their conditions hold), in template order."""
+        resolver = self.resolver()
+        return {
+            logical_id: resource
+            for logical_id, resource in resources_of_type(self.template, resource_type).items()
+            if "Condition" not in resource or resolver.condition(resource["Condition"])
+        }
+
     def resolver(self) -> Resolver:
         """Refs and attributes of every resource, computed from names alone (nothing is called)."""
-        reg = region()
+        reg = self.region
         resolver = Resolver(
             self.template, parameters=dict(self.parameters), region=reg, stack_name=self.prefix
         )
@@ -70,9 +97,12 @@ class LocalStack:
                     service="cloudwatch", name=f"alarm:{name}"
                 )
             elif kind == "AWS::S3::Bucket":
-                # S3 bucket names are lower case.
-                resolver.refs[logical_id] = name.lower()
-                resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name.lower()}"
+                # S3 bucket names are lower case, and one namespace for every region: a
+                # replica-region stack's bucket carries its region (CloudFormation would give
+                # each a unique name).
+                bucket = (name if self.is_home else f"{name}-{reg}").lower()
+                resolver.refs[logical_id] = bucket
+                resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{bucket}"
             elif kind == "AWS::Events::EventBus":
                 resolver.refs[logical_id] = name
                 resolver.attributes[(logical_id, "Arn")] = arn.format(
@@ -96,3 +126,32 @@ class LocalStack:
             # Locally, webhooks may also go to http:// on loopback (a developer's receiver).
             environment["WEBHOOK_LOOPBACK_HTTP"] = "true"
         return environment
+
+
+def regional_stacks(prefix: str, regions: tuple[str, ...]) -> list[LocalStack]:
+    """One stack per region, as a multi-region deployment has them (docs/deploy.md): the first
+    region is the home (``ReplicaRegions`` = the others), each other region a replica-region
+    stack (``HomeRegion``, the same ``ReplicaRegions``, and the home's names: its table, feedback
+    queue and streams secret)."""
+    home_region, *others = regions
+    home = LocalStack(prefix=prefix, region=home_region)
+    if not others:
+        return [home]
+    home.parameters["ReplicaRegions"] = ",".join(others)
+    resolver = home.resolver()
+    of_home = {
+        "HomeRegion": home_region,
+        # The same list as the home's: a lift in a replica region lifts SES's list in every region.
+        "ReplicaRegions": home.parameters["ReplicaRegions"],
+        "HomeSuppressionTableName": resolver.refs["SuppressionTable"],
+        "HomeFeedbackQueueArn": resolver.attributes[("FeedbackQueue", "Arn")],
+        # The home's secret has a copy of its name in each region; moto finds a secret by the
+        # ARN without the random suffix that AWS adds (a "partial ARN").
+        "HomeStreamsSecretArn": (
+            f"arn:aws:secretsmanager:{home_region}:{LOCAL_ACCOUNT_ID}:secret:{resolver.refs['StreamsSecret']}"
+        ),
+    }
+    return [home] + [
+        LocalStack(prefix=prefix, region=other, parameters={**LOCAL_PARAMETERS, **of_home})
+        for other in others
+    ]

@@ -66,6 +66,13 @@ def _parse_template(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     return document
 
 
+class _NoValue:
+    """``!Ref AWS::NoValue``: the list item or property it stands for is left out."""
+
+
+NO_VALUE = _NoValue()
+
+
 @dataclass
 class Resolver:
     """Resolves the intrinsic functions local mode needs against parameters and created resources.
@@ -91,28 +98,31 @@ class Resolver:
         return str(definition.get("Default", ""))
 
     def condition(self, name: str) -> bool:
+        """A condition of the template's ``Conditions``, evaluated against the parameters."""
         return bool(self.resolve(self.template["Conditions"][name]))
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [item for item in (self.resolve(v) for v in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) != 1:
-            return {k: self.resolve(v) for k, v in value.items()}
+            resolved = {k: self.resolve(v) for k, v in value.items()}
+            return {k: v for k, v in resolved.items() if v is not NO_VALUE}
         ((name, argument),) = value.items()
         handler = getattr(self, "_fn_" + name.replace("Fn::", "").replace("::", "_").lower(), None)
         if handler is None:
             return {name: self.resolve(argument)}
         return handler(argument)
 
-    def _fn_ref(self, name: str) -> str:
+    def _fn_ref(self, name: str) -> Any:
         pseudo = {
             "AWS::Region": self.region,
             "AWS::AccountId": self.account_id,
             "AWS::StackName": self.stack_name,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NO_VALUE,
         }
         if name in pseudo:
             return pseudo[name]
@@ -155,7 +165,7 @@ class Resolver:
             start = result.index("${")
             end = result.index("}", start)
             token = result[start + 2 : end]
-            value = self._fn_getatt(token.split(".", 1)) if "." in token else self._fn_ref(token)
+            value = self._fn_getatt(token.split(".", 1)) if "." in token else str(self._fn_ref(token))
             result = result[:start] + value + result[end + 1 :]
         return result
 
@@ -163,13 +173,13 @@ class Resolver:
         separator, items = argument
         return str(separator).join(str(i) for i in self.resolve(items))
 
-    def _fn_select(self, argument: list[Any]) -> Any:
-        index, items = argument
-        return self.resolve(items)[int(self.resolve(index))]
-
     def _fn_split(self, argument: list[Any]) -> list[str]:
         separator, text = argument
         return str(self.resolve(text)).split(str(separator))
+
+    def _fn_select(self, argument: list[Any]) -> Any:
+        index, items = argument
+        return self.resolve(items)[int(self.resolve(index))]
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

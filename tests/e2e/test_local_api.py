@@ -237,7 +237,7 @@ def test_local_mailbox_says_plainly_when_no_local_ses_answers(closed_port: int) 
 def test_a_function_error_is_api_gateways_502_and_the_instance_serves_on(aws: str) -> None:
     # Given: the local API on a stack whose table does not exist yet
     stack = LocalStack(prefix="api-errors")
-    api = LocalApi(stack, local_verifier(aws), port=0, concurrency=1, quiet=True)
+    api = LocalApi(stack, local_verifier(aws, stack.region), port=0, concurrency=1, quiet=True)
     api.start()
     try:
         shell = LocalUp(api=api.url, aws=aws, log=Path(os.devnull), shell=Cli(env=user_env()))

@@ -95,7 +95,9 @@ def test_submit_sends_put_account_details() -> None:
         stubber.assert_no_pending_responses()
 
 
-def test_a_deployed_stack_is_read_from_cloudformation_its_parameters_and_outputs() -> None:
+def test_a_deployed_stack_is_read_from_cloudformation_its_parameters_and_outputs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Given a deployed stack (moto's CloudFormation keeps what DescribeStacks answers)
     outputs = {
         "SuppressionTableName": "prod-suppressions",
@@ -115,8 +117,9 @@ def test_a_deployed_stack_is_read_from_cloudformation_its_parameters_and_outputs
             {"ParameterKey": "SoftBounceThreshold", "ParameterValue": "5"},
         ],
     )
-    # When production-access reads it by name
-    found = stack_of(argparse.Namespace(stack_name="prod", region="eu-west-1", prefix=None))
+    # When production-access reads it by name, in its region (--region sets the environment's)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    found = stack_of(argparse.Namespace(stack_name="prod", prefix=None))
     assert found is not None
     stack, refs = found
     # Then the stack's outputs name the resources, and its parameters are the settings

@@ -190,16 +190,9 @@ def _role_statements(function: str, parameters: tuple[tuple[str, str], ...]) -> 
     # The region the function ran in (its policy names it: a replica region's resources).
     region = given.pop(REGION_PARAMETER, None)
     stack = LocalStack(prefix=CANONICAL_PREFIX, parameters=given, template=expanded)
-    previous = os.environ.get("AWS_REGION")
     if region:
-        os.environ["AWS_REGION"] = region
-    try:
-        resolver = stack.resolver()
-    finally:
-        if previous is None:
-            os.environ.pop("AWS_REGION", None)
-        else:
-            os.environ["AWS_REGION"] = previous
+        stack.region = region  # a local stack has its region (local mode's several regions)
+    resolver = stack.resolver()
     for logical_id, resource in expanded["Resources"].items():
         if resource["Type"] == "AWS::SecretsManager::Secret":
             # !Ref of a secret is its ARN (local mode's resolver gives the name).

@@ -53,6 +53,23 @@ from ses_feedback_cli.main import main
             "argument --limit: must be a whole number from 1 to 1000",
         ),
         (["suppressions", "list", "--limit", "0"], "argument --limit: must be a whole number from 1 to 1000"),
+        (
+            ["--region", "Europe", "stats"],
+            "argument --region: must be an AWS region's name, such as us-east-1 or eu-west-1",
+        ),
+        (
+            ["stats", "--region", "us_east_1"],
+            "argument --region: must be an AWS region's name, such as us-east-1 or eu-west-1",
+        ),
+        (["local", "up", "--regions", "us-east-1,us-east-1"], "argument --regions: names a region twice"),
+        (
+            ["local", "up", "--regions", "us-east-1,"],
+            "argument --regions: must be an AWS region's name, such as us-east-1 or eu-west-1",
+        ),
+        (
+            ["local", "up", "--replication-lag", "-1"],
+            "argument --replication-lag: must be a number of seconds from 0, at most 3600",
+        ),
     ],
 )
 def test_a_number_option_out_of_range_is_refused_with_its_range(

@@ -62,3 +62,46 @@ def test_a_moto_server_started_where_another_server_answers_is_not_taken_for_it(
     finally:
         other.shutdown()
         other.server_close()
+
+
+def test_a_replica_regions_rest_api_port_in_use_is_refused_naming_its_region(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given: the home region's REST API port free, the next one (eu-west-1's) taken
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        while True:
+            api_port = free_port()
+            try:
+                holder.bind(("127.0.0.1", api_port + 1))
+                break
+            except OSError:
+                continue
+        holder.listen()
+        # When
+        status = main(
+            [
+                "local",
+                "up",
+                "--regions",
+                "us-east-1,eu-west-1",
+                "--port",
+                str(free_port()),
+                "--api-port",
+                str(api_port),
+            ]
+        )
+    # Then
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert err == (
+        f"error: --api-port (+1, eu-west-1's REST API) {api_port + 1}: 127.0.0.1:{api_port + 1} is already "
+        "in use (another `ses-feedback local up`?): stop it, or choose another --api-port\n"
+    )
+    assert "Traceback" not in out + err
+
+
+def test_a_replication_lag_without_two_regions_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["local", "up", "--replication-lag", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --replication-lag: only with --regions naming two regions or more\n"
+    )

@@ -27,6 +27,8 @@ from ses_feedback.errors import AwsCallFailed, InvalidRequest
 from ses_feedback.model.answers import exit_status_of
 from ses_feedback.parsing.batch_csv import RecipientsFile, read_recipients
 from ses_feedback.parsing.batch_request import MAX_BATCH_RECIPIENTS
+from ses_feedback_emulator.state import recorded_stack
+from ses_feedback_stack.names import region
 
 from ses_feedback_cli.output import counted, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
@@ -42,8 +44,15 @@ class Answer:
     body: Any
 
 
-def api_url(given: str | None) -> str:
-    return (given or os.environ.get("SES_FEEDBACK_API_URL") or LOCAL_API_URL).rstrip("/")
+def api_url(given: str | None, prefix: str) -> str:
+    """--api, else $SES_FEEDBACK_API_URL, else the REST API `local up` serves for this region's
+    stack (`--region`; each region has its own), else the default local one."""
+    if given or os.environ.get("SES_FEEDBACK_API_URL"):
+        return str(given or os.environ.get("SES_FEEDBACK_API_URL")).rstrip("/")
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    record = recorded_stack(endpoint, prefix, region()) if endpoint else None
+    served = record.get("api_url") if record else None
+    return (served if isinstance(served, str) and served else LOCAL_API_URL).rstrip("/")
 
 
 def call(base: str, method: str, path: str, body: Any = None) -> Answer:
@@ -112,7 +121,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     if not recipients.recipients:
         error(f"--recipients {args.recipients}: no recipient to send to")
         return 2
-    base = api_url(args.api)
+    base = api_url(args.api, args.prefix)
     content = request_content(args)
     batch_ids: list[str] = []
     try:
@@ -196,7 +205,7 @@ def describe(status: dict[str, Any]) -> list[str]:
 
 def _show_or_cancel(args: argparse.Namespace, method: str) -> int:
     try:
-        answer = call(api_url(args.api), method, f"/batches/{args.batch_id}")
+        answer = call(api_url(args.api, args.prefix), method, f"/batches/{args.batch_id}")
     except AwsCallFailed as exc:
         return unreachable(exc)
     if answer.status != 200:

@@ -27,7 +27,7 @@ def stack_of(args: argparse.Namespace) -> tuple[LocalStack, dict[str, str]] | No
     if not args.stack_name:
         stack = LocalStack(prefix=args.prefix)
         return stack, dict(stack.resolver().refs)
-    described = wiring.stacks_for(args.region or region()).describe(args.stack_name)
+    described = wiring.stacks_for(region()).describe(args.stack_name)
     if described is None:
         return None
     outputs = described.outputs
@@ -57,7 +57,7 @@ def published_dmarc_policy(dns: DnsLookup, domain: str) -> str | None:
 
 
 def cmd_production_access(args: argparse.Namespace) -> int:
-    region_name = args.region or region()
+    region_name = region()
     # Checked before anything is asked: SES would refuse a bad one only at --submit.
     for contact in args.contact_email or []:
         try:
@@ -154,7 +154,6 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--domain", help="the sending domain (default: the template's SendingDomain)")
     parser.add_argument("--stack-name", help="a deployed stack: its parameters and outputs are the settings")
-    parser.add_argument("--region", help="SES region (default: $AWS_REGION, else us-east-1)")
     parser.add_argument("--website-url", help="your website (default: https://DOMAIN)")
     parser.add_argument("--mail-type", choices=MAIL_TYPES, default="TRANSACTIONAL")
     parser.add_argument(

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ses_feedback import wiring
 from ses_feedback.model.moments import iso_z
-from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, standing
+from ses_feedback.model.state import AlarmState
+from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, Standing, standing, worst
 from ses_feedback_stack.names import LocalStack, region
 
-from ses_feedback_cli.arguments import fraction
+from ses_feedback_cli.arguments import fraction, region_names
 from ses_feedback_cli.commands.redrive_cmd import dead_letters
-from ses_feedback_cli.commands.suppressions_cmd import build_admin
-from ses_feedback_cli.output import print_json, say
+from ses_feedback_cli.commands.suppressions_cmd import build_admin, settings
+from ses_feedback_cli.deployment import NoSuchStack, deployment_regions
+from ses_feedback_cli.output import error, print_json, say
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -53,18 +58,11 @@ def rate_answer(lines: ReputationLines, points: list[tuple[datetime, float]]) ->
     }
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    since: datetime | None = args.since
-    admin = build_admin(args)
-    counts = admin.count_history(since)
-    suppressed = admin.count_suppressed()
-    resolver = LocalStack(prefix=args.prefix).resolver()
-    warnings = {
-        "bounce_rate": args.bounce_warning or float(resolver.parameter("BounceRateWarning")),
-        "complaint_rate": args.complaint_warning or float(resolver.parameter("ComplaintRateWarning")),
-    }
-    metrics = wiring.reputation_metrics_for(region())
+def reputation_in(
+    region_name: str, since: datetime | None, now: datetime, warnings: dict[str, float]
+) -> dict[str, Any]:
+    """One region's SES reputation rates (each region's SES account keeps its own)."""
+    metrics = wiring.reputation_metrics_for(region_name)
     reputation = {}
     for name, lines in (("bounce_rate", BOUNCE_RATE), ("complaint_rate", COMPLAINT_RATE)):
         rate = rate_answer(
@@ -75,32 +73,127 @@ def cmd_stats(args: argparse.Namespace) -> int:
             standing(rate["latest"], lines, warnings[name]).value if rate["latest"] is not None else None
         )
         reputation[name] = rate
-    queues = dead_letters(args).depths()
-    suppressed_now = {reason.value: count for reason, count in suppressed.items()}
-    if args.json:
-        print_json(
-            {
-                "since": iso_z(since),
-                "history": counts.as_dict(),
-                "suppressed_now": suppressed_now,
-                "reputation": reputation,
-                "queues": queues,
-            }
+    return reputation
+
+
+def alarms_in(region_name: str, stack_name: str) -> dict[str, str]:
+    """The stack's alarms in one region and their states (each region's stack has its own)."""
+    return {
+        name: state.value for name, state in wiring.stack_alarms_for(region_name).states(stack_name).items()
+    }
+
+
+@contextlib.contextmanager
+def in_region(region_name: str) -> Iterator[None]:
+    """What --region does, for a part of the command: the clients built inside are in ``region_name``."""
+    saved = {name: os.environ.get(name) for name in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region_name
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    since: datetime | None = args.since
+    if args.regions and not args.all_regions:
+        error("--regions: only with --all-regions", code="invalid_request")
+        return 2
+    if args.all_regions and not (args.regions or args.stack_name):
+        error("--all-regions: give --stack-name (the deployed stack whose regions to read) or --regions")
+        return 2
+    try:
+        regions = (
+            (args.regions or deployment_regions(args.stack_name, region()))
+            if args.all_regions
+            else (region(),)
         )
+    except NoSuchStack as exc:
+        error(str(exc))
+        return 2
+    resolver = LocalStack(prefix=args.prefix).resolver()
+    warnings = {
+        "bounce_rate": args.bounce_warning or float(resolver.parameter("BounceRateWarning")),
+        "complaint_rate": args.complaint_warning or float(resolver.parameter("ComplaintRateWarning")),
+    }
+    # The suppression list is one, kept at home (the first region, or a replica-region stack's
+    # HomeRegion): read there; so is the feedback queue, where every region's feedback arrives.
+    home = regions[0] if args.all_regions else (settings(args).home_region or region())
+    with in_region(home):
+        admin = build_admin(args)
+        counts = admin.count_history(since)
+        suppressed = admin.count_suppressed()
+        queues = dead_letters(args).depths()
+    stack_name = args.stack_name or args.prefix
+    per_region = {
+        name: {"reputation": reputation_in(name, since, now, warnings), "alarms": alarms_in(name, stack_name)}
+        for name in regions
+    }
+    answer: dict[str, Any] = {
+        "since": iso_z(since),
+        "history": counts.as_dict(),
+        "suppressed_now": {reason.value: count for reason, count in suppressed.items()},
+    }
+    if args.all_regions:
+        answer |= {"queues": queues, "regions": per_region, "together": together(per_region)}
+    else:
+        answer |= {**per_region[regions[0]], "queues": queues}
+    if args.json:
+        print_json(answer)
         return 0
     window = f" since {iso_z(since)}" if since else ""
     say(f"feedback applied{window}: {counts.total} history entries for {counts.addresses} address(es)")
     for kind, actions in sorted(counts.by_event_type_and_action.items()):
         say(f"  {kind:<12} " + ", ".join(f"{action} {n}" for action, n in sorted(actions.items())))
-    say("suppressed now: " + ", ".join(f"{reason} {n}" for reason, n in suppressed_now.items()))
-    for name, rate in reputation.items():
-        value = "no data" if rate["latest"] is None else f"{rate['latest']:.4%} ({rate['standing']})"
+    say("suppressed now: " + ", ".join(f"{reason} {n}" for reason, n in answer["suppressed_now"].items()))
+    for name, part in per_region.items():
+        where = f"{name} " if args.all_regions else ""
+        for rate_name, rate in part["reputation"].items():
+            value = "no data" if rate["latest"] is None else f"{rate['latest']:.4%} ({rate['standing']})"
+            say(
+                f"{where}{rate_name.replace('_', ' ')}: {value}; warning {rate['warning']:.4%}, "
+                f"AWS review {rate['aws_review']:.2%}, pause {rate['aws_pause']:.2%}"
+            )
+        say(f"{where}alarms: {alarms_text(part['alarms'])}")
+    if args.all_regions:
+        both = answer["together"]
         say(
-            f"{name.replace('_', ' ')}: {value}; warning {rate['warning']:.4%}, "
-            f"AWS review {rate['aws_review']:.2%}, pause {rate['aws_pause']:.2%}"
+            f"together: worst standing {both['worst_standing'] or 'no data'}; "
+            f"alarms in ALARM {', '.join(both['in_alarm']) or 'none'}"
         )
     say(f"queues: feedback {queues['feedback']}, dead-letter {queues['dead_letter']}")
     return 0
+
+
+def alarms_text(alarms: dict[str, str]) -> str:
+    if not alarms:
+        return "none"
+    firing = [name for name, state in alarms.items() if state == AlarmState.ALARM.value]
+    return f"{len(alarms)}, " + (f"in ALARM: {', '.join(firing)}" if firing else "none in ALARM")
+
+
+def together(per_region: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The regions as one deployment: the worst reputation standing, and every alarm that fires."""
+    standings = [
+        Standing(rate["standing"]) if rate["standing"] else None
+        for part in per_region.values()
+        for rate in part["reputation"].values()
+    ]
+    found = worst(standings)
+    return {
+        "worst_standing": found.value if found else None,
+        "in_alarm": [
+            f"{name}:{alarm}"
+            for name, part in per_region.items()
+            for alarm, state in part["alarms"].items()
+            if state == AlarmState.ALARM.value
+        ],
+    }
 
 
 def register(commands: Any) -> None:
@@ -118,6 +211,20 @@ def register(commands: Any) -> None:
     parser.add_argument("--bounce-warning", type=fraction, help="default: the template's BounceRateWarning")
     parser.add_argument(
         "--complaint-warning", type=fraction, help="default: the template's ComplaintRateWarning"
+    )
+    parser.add_argument(
+        "--all-regions",
+        action="store_true",
+        help="the list (one, read at home) and each region's reputation and alarms, then together: "
+        "the home stack's region and its ReplicaRegions (--stack-name), or --regions (the home first)",
+    )
+    parser.add_argument(
+        "--regions", type=region_names, metavar="HOME,REGION…", help="with --all-regions: these regions"
+    )
+    parser.add_argument(
+        "--stack-name",
+        help="the deployed stack: its regions (with --all-regions) and its alarms "
+        "(default: the local stack's)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=cmd_stats)

@@ -41,6 +41,7 @@ from ses_feedback.parsing.csv_rows import FileProblem, RowError, file_problem, r
 from ses_feedback.parsing.operator_input import ADDRESSES, EXPORT, HISTORY, RECENT_HISTORY, PageSize
 from ses_feedback.settings import Settings
 from ses_feedback.usecases.admin import SuppressionAdmin
+from ses_feedback_emulator.state import served_stack
 from ses_feedback_stack.names import LocalStack
 
 from ses_feedback_cli.arguments import whole_number
@@ -78,9 +79,15 @@ def settings(args: argparse.Namespace) -> Settings:
         environ["STREAMS_SECRET_ID"] = LocalStack(prefix=args.prefix).name("StreamsSecret")
     if local:
         # The local stack's bus and message table (a deployed stack's: $EVENT_BUS_NAME, $MESSAGE_TABLE).
-        stack = LocalStack(prefix=args.prefix)
+        stack = served_stack(args.prefix)
         environ.setdefault("EVENT_BUS_NAME", stack.name("EventBus"))
         environ.setdefault("MESSAGE_TABLE", stack.name("MessageTable"))
+        # In a replica region (`local up --regions`), writes go to the home region, as its
+        # functions' do (a deployed stack's: $HOME_REGION).
+        functions_env = stack.function_environment("SuppressionsApiFunction")
+        for name in ("HOME_REGION", "REPLICA_REGIONS"):
+            if name in functions_env:
+                environ.setdefault(name, functions_env[name])
     return Settings.from_env(environ)
 
 

@@ -23,6 +23,7 @@ from ses_feedback.model.moments import utc_now
 from ses_feedback.settings import Settings
 
 if TYPE_CHECKING:
+    from ses_feedback.edges.alarms import StackAlarms
     from ses_feedback.edges.lambda_invoke import LambdaInvoker
     from ses_feedback.edges.reputation import ReputationMetrics
     from ses_feedback.edges.ses_account import SesAccountSuppressionLists
@@ -355,6 +356,12 @@ def reputation_metrics_for(region: str | None = None) -> ReputationMetrics:
     from ses_feedback.edges.reputation import ReputationMetrics
 
     return ReputationMetrics(region)
+
+
+def stack_alarms_for(region: str | None = None) -> StackAlarms:
+    from ses_feedback.edges.alarms import StackAlarms
+
+    return StackAlarms(region)
 
 
 def lambda_invoker_for(region: str | None = None) -> LambdaInvoker:

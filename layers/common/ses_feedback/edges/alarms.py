@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ses_feedback.edges.failures import translated
 from ses_feedback.model.state import AlarmState
 from ses_feedback.observability import logger
 
@@ -32,8 +33,33 @@ _CLOUDWATCH_CONFIG = Config(
 )
 
 
-def cloudwatch_client() -> CloudWatchClient:
-    return boto3.client("cloudwatch", config=_CLOUDWATCH_CONFIG)
+def cloudwatch_client(region: str | None = None) -> CloudWatchClient:
+    return boto3.client("cloudwatch", region_name=region, config=_CLOUDWATCH_CONFIG)
+
+
+class StackAlarms:
+    """Every alarm of a stack in one region (``stats``): its names start with the stack's name,
+    as CloudFormation names them (``<stack>-<LogicalId>-<suffix>``; locally ``<prefix>-<LogicalId>``).
+    ``AwsCallFailed`` when CloudWatch cannot be read."""
+
+    def __init__(self, region: str | None = None, client: CloudWatchClient | None = None) -> None:
+        self.region = region
+        self._client = client
+
+    @cached_property
+    def client(self) -> CloudWatchClient:
+        return self._client or cloudwatch_client(self.region)
+
+    def states(self, stack_name: str) -> dict[str, AlarmState]:
+        """Alarm name → state, every alarm whose name starts with ``<stack_name>-``."""
+        found: dict[str, AlarmState] = {}
+        with translated():
+            for page in self.client.get_paginator("describe_alarms").paginate(
+                AlarmNamePrefix=f"{stack_name}-", AlarmTypes=["MetricAlarm"]
+            ):
+                for alarm in page.get("MetricAlarms", []):
+                    found[alarm["AlarmName"]] = AlarmState(alarm["StateValue"])
+        return dict(sorted(found.items()))
 
 
 def read_alarm_states(client: CloudWatchClient, names: Sequence[str]) -> dict[str, AlarmState | None]:

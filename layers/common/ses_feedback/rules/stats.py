@@ -23,6 +23,14 @@ class Standing(StrEnum):
     PAUSE = "pause"  # AWS may pause the account's sending
 
 
+def worst(standings: list[Standing | None]) -> Standing | None:
+    """The worst of several regions' standings (each region's SES keeps its own reputation);
+    None when no region has data."""
+    known = [s for s in standings if s is not None]
+    order = list(Standing)  # healthy, warning, review, pause: worse as it goes
+    return max(known, key=order.index) if known else None
+
+
 @dataclass(frozen=True)
 class ReputationLines:
     """The lines AWS publishes for one rate (decimals 0-1, as CloudWatch reports them)."""
