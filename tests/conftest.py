@@ -120,11 +120,17 @@ def calls_within_iam() -> Iterator[iam_calls.Recorder]:
 
 
 @pytest.fixture(autouse=True)
-def region_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI's --region sets AWS_REGION and AWS_DEFAULT_REGION for the process (before any
-    client is built); a test that runs ``main`` in-process leaves the next test's region alone."""
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.setenv(name, os.environ.get(name, "us-east-1"))
+def environment_restored() -> Iterator[None]:
+    """Each test starts from the same environment. The CLI's --region sets AWS_REGION and
+    AWS_DEFAULT_REGION for the process, and loading a handler in-process sets its function's
+    variables (SUPPRESSION_TABLE, HOME_REGION, ...) as Lambda would: without this, a later test
+    of the same worker would read another test's stack."""
+    saved = dict(os.environ)
+    os.environ.setdefault("AWS_REGION", "us-east-1")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(autouse=True)
