@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from ses_feedback import wiring
-from ses_feedback.edges.queues import queue_region
 from ses_feedback.usecases.redrive import DeadLetters, MoveTaskInOneRegion, NoMoveTask, RedriveIncomplete
 from ses_feedback_stack.names import LocalStack, region
 
@@ -32,9 +31,9 @@ def dead_letters(args: argparse.Namespace) -> DeadLetters:
     dlq_url = (
         args.dlq_url or LocalStack(prefix=args.prefix, region=here).resolver().refs["FeedbackDeadLetterQueue"]
     )
-    dlq_region = (queue_region(args.dlq_url) if args.dlq_url else None) or here
+    dlq_region = wiring.queue_url_region(dlq_url) or here
     if args.queue_url:
-        queue_url, feedback_region = args.queue_url, queue_region(args.queue_url)
+        queue_url, feedback_region = args.queue_url, wiring.queue_url_region(args.queue_url)
         if feedback_region is None and home != here:
             raise UnplacedQueue(
                 f"--queue-url names no region, and the feedback queue is in the home region {home}, "

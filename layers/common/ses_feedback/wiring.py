@@ -344,6 +344,13 @@ def dmarc_reports() -> DmarcReports:
 # Built per call, in the region the command names (None: the environment's); nothing cached.
 
 
+def queue_url_region(queue_url: str) -> str | None:
+    """The region an SQS queue URL names in its host; None for one that names none (a local endpoint)."""
+    from ses_feedback.edges.queues import queue_region
+
+    return queue_region(queue_url)
+
+
 def dead_letters_for(
     queue_url: str, dlq_url: str, region: str | None = None, queue_region: str | None = None
 ) -> DeadLetters:
