@@ -182,3 +182,35 @@ def test_only_the_home_region_drains_feedback(regions: Regions) -> None:
         f"{REPLICA} drains no feedback: its topic delivers to the home region's queue ({HOME})"
         in result.stderr
     )
+
+
+def test_a_replica_regions_dead_letters_are_redriven_to_the_home_queue_and_applied(regions: Regions) -> None:
+    # Given: a bounce that eu-west-1's topic could not deliver to the home queue, in eu-west-1's
+    # own dead-letter queue (SNS keeps a subscription's DLQ in its region), in its SNS envelope
+    bounced = address()
+    envelope = b.sns_envelope(b.bounce([bounced]))
+    envelope["TopicArn"] = f"arn:aws:sns:{REPLICA}:{LOCAL_ACCOUNT_ID}:{PREFIX}-FeedbackTopic"
+    sqs = boto3.client("sqs", endpoint_url=regions.endpoint, region_name=REPLICA)
+    dlq = sqs.get_queue_url(QueueName=f"{PREFIX}-FeedbackDeadLetterQueue")["QueueUrl"]
+    sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(envelope))
+    # When: looked at, then redriven, from the replica region
+    looked = json.loads(regions.run(REPLICA, "redrive", "--dry-run", "--json").stdout)
+    refused = regions.cli.run(
+        "--prefix", PREFIX, "--region", REPLICA, "redrive", "--method", "move-task", check=False
+    )
+    moved = json.loads(regions.run(REPLICA, "redrive", "--json").stdout)
+    # Then: the look showed it and moved nothing, the move task was refused (it stays in one
+    # region), the loop moved it to the home queue, where it is applied once
+    assert (looked["dead_letter_queue_depth"], looked["messages"][0]["event_type"]) == (1, "Bounce")
+    assert refused.returncode == 2 and "moves within one region" in refused.stderr
+    assert moved == {
+        "method": "loop",
+        "dead_letter_queue_depth_before": 1,
+        "moved": 1,
+        "regions": {"dead_letter_queue": REPLICA, "feedback_queue": HOME},
+    }
+    until("the home region applies it", lambda: regions.suppressed(HOME, bounced))
+    until("drained", regions.feedback_queue_empty)
+    assert regions.history(HOME, bounced) == [("Bounce", "suppress")]
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"

@@ -27,11 +27,8 @@ def queue_depth(sqs: Any, url: str) -> int:
 
 
 def dead_letters(stack: Stack, sqs: Any | None = None) -> DeadLetters:
-    return DeadLetters(
-        Queues(client=sqs or boto3.client("sqs")),
-        stack.refs["FeedbackQueue"],
-        stack.refs["FeedbackDeadLetterQueue"],
-    )
+    queues = Queues(client=sqs or boto3.client("sqs"))
+    return DeadLetters(queues, stack.refs["FeedbackDeadLetterQueue"], queues, stack.refs["FeedbackQueue"])
 
 
 def dead_letter(stack: Stack, *bodies: str) -> None:
@@ -161,7 +158,8 @@ def test_redrive_uses_the_sqs_move_task_where_the_endpoint_has_it() -> None:
             {"SourceArn": arn.format("dlq"), "DestinationArn": arn.format("feedback")},
         )
         # When
-        result = DeadLetters(Queues(client=sqs), queue, dlq).redrive()
+        queues = Queues(client=sqs)
+        result = DeadLetters(queues, dlq, queues, queue).redrive()
         # Then
         stub.assert_no_pending_responses()
     assert result.as_dict() == {
@@ -180,7 +178,8 @@ def test_a_refused_move_task_is_an_error_not_a_silent_fallback() -> None:
         stub.add_response("get_queue_attributes", {"Attributes": {"QueueArn": "arn:aws:sqs:us-east-1:1:q"}})
         stub.add_client_error("start_message_move_task", "AccessDenied", http_status_code=403)
         with pytest.raises(Exception, match="AccessDenied"):
-            DeadLetters(Queues(client=sqs), "https://sqs.us-east-1.amazonaws.com/1/q", dlq).redrive()
+            queues = Queues(client=sqs)
+            DeadLetters(queues, dlq, queues, "https://sqs.us-east-1.amazonaws.com/1/q").redrive()
 
 
 def test_asking_for_the_move_task_where_there_is_none_says_so(stack: Stack) -> None:

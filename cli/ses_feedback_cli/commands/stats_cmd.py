@@ -122,13 +122,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "complaint_rate": args.complaint_warning or float(resolver.parameter("ComplaintRateWarning")),
     }
     # The suppression list is one, kept at home (the first region, or a replica-region stack's
-    # HomeRegion): read there; so is the feedback queue, where every region's feedback arrives.
+    # HomeRegion): read there.
     home = regions[0] if args.all_regions else (settings(args).home_region or region())
     with in_region(home):
         admin = build_admin(args)
         counts = admin.count_history(since)
         suppressed = admin.count_suppressed()
-        queues = dead_letters(args).depths()
+    # The feedback queue is the home's, where every region's feedback arrives; the dead-letter
+    # queue is this region's (a replica region's subscription keeps its own).
+    queues = dead_letters(args).depths()
     stack_name = args.stack_name or args.prefix
     per_region = {
         name: {"reputation": reputation_in(name, since, now, warnings), "alarms": alarms_in(name, stack_name)}

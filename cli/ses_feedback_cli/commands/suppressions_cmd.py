@@ -61,7 +61,7 @@ STREAM_EXPORT_COLUMNS = [*EXPORT_COLUMNS, "stream"]
 def table_name(args: argparse.Namespace) -> str:
     """--table, else $SUPPRESSION_TABLE (as in Lambda), else the local stack's table."""
     return str(
-        args.table
+        getattr(args, "table", None)
         or os.environ.get("SUPPRESSION_TABLE")
         or LocalStack(prefix=args.prefix).name("SuppressionTable")
     )

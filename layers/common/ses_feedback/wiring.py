@@ -344,12 +344,25 @@ def dmarc_reports() -> DmarcReports:
 # Built per call, in the region the command names (None: the environment's); nothing cached.
 
 
-def dead_letters_for(queue_url: str, dlq_url: str, region: str | None = None) -> DeadLetters:
-    """The feedback queue and its dead-letter queue: depths, inspection, redrive."""
+def queue_url_region(queue_url: str) -> str | None:
+    """The region an SQS queue URL names in its host; None for one that names none (a local endpoint)."""
+    from ses_feedback.edges.queues import queue_region
+
+    return queue_region(queue_url)
+
+
+def dead_letters_for(
+    queue_url: str, dlq_url: str, region: str | None = None, queue_region: str | None = None
+) -> DeadLetters:
+    """The dead-letter queue (in ``region``) and the feedback queue its messages go back to (in
+    ``queue_region``, default the same: a replica region's go to the home's): depths,
+    inspection, redrive."""
     from ses_feedback.edges.queues import Queues
     from ses_feedback.usecases.redrive import DeadLetters
 
-    return DeadLetters(Queues(region), queue_url, dlq_url)
+    source = Queues(region)
+    destination = source if queue_region in (None, region) else Queues(queue_region)
+    return DeadLetters(source, dlq_url, destination, queue_url)
 
 
 def reputation_metrics_for(region: str | None = None) -> ReputationMetrics:

@@ -1,15 +1,19 @@
 """SQS: the feedback queue and its dead-letter queue, as the operator tools see them.
 
 Depths, and the calls a redrive makes: receive (held out of sight for a while), send in
-batches, delete, make visible again, and SQS's own message move task.
+batches, delete, make visible again, and SQS's own message move task; and the region an SQS
+queue URL names (a redrive in a replica region reaches two regions).
 """
 
 from __future__ import annotations
 
-from functools import cached_property
+import re
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import boto3
+import botocore.session
 from botocore.exceptions import ClientError
 
 from ses_feedback.edges.failures import error_code
@@ -23,6 +27,41 @@ SQS_BATCH = 10
 _NO_MOVE_TASK = {"UnsupportedOperation", "InvalidAction", "NotImplemented", "InternalFailure", "500"}
 
 Message = dict[str, Any]  # an SQS message as ReceiveMessage returns it
+# SQS's first endpoint, still answered: queue.amazonaws.com/<account>/<name> is in us-east-1.
+_LEGACY_HOST = ("queue.amazonaws.com", "us-east-1")
+
+
+@cache
+def _partitions() -> tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]:
+    """Each AWS partition's DNS suffixes and the pattern of its region names, as botocore knows them."""
+    endpoints = botocore.session.get_session().get_data("endpoints")
+    return tuple(
+        (
+            # The partition's own suffix and its variants' (dual-stack: api.aws).
+            tuple(
+                dict.fromkeys(
+                    [p["dnsSuffix"], *(v["dnsSuffix"] for v in p.get("defaults", {}).get("variants", []))]
+                )
+            ),
+            re.compile(p["regionRegex"]),
+        )
+        for p in endpoints["partitions"]
+    )
+
+
+def queue_region(queue_url: str) -> str | None:
+    """The region an SQS queue URL names in its host (``https://sqs.eu-west-1.amazonaws.com/…``,
+    ``https://eu-west-1.queue.amazonaws.com/…``, a VPC endpoint's ``….sqs.eu-west-1.vpce.amazonaws.com``);
+    None when its host names none (a local endpoint such as ``http://127.0.0.1:5000/…``)."""
+    host = (urlsplit(queue_url).hostname or "").lower()
+    if host == _LEGACY_HOST[0]:
+        return _LEGACY_HOST[1]
+    for suffixes, region_name in _partitions():
+        if any(host.endswith("." + suffix) for suffix in suffixes):
+            found = [label for label in host.split(".") if region_name.match(label)]
+            if len(found) == 1:
+                return found[0]
+    return None
 
 
 class Queues:
@@ -35,6 +74,11 @@ class Queues:
     @cached_property
     def client(self) -> SQSClient:
         return self._client or boto3.client("sqs", region_name=self.region)
+
+    @property
+    def region_name(self) -> str:
+        """The region these calls reach: the one asked for, else the client's."""
+        return self.region or self.client.meta.region_name
 
     def depth(self, queue_url: str) -> int:
         """Messages waiting (SQS's approximate count)."""

@@ -6,6 +6,12 @@ endpoints without it (moto has no move task) or when only ``--max`` messages sho
 The loop sends before it deletes, so a crash in between can only duplicate a message,
 never lose one; FeedbackFunction applies a duplicate as a no-op.
 
+The two queues may be in two regions: a replica-region stack (``HomeRegion`` set) has no
+feedback queue; its subscription's DLQ is its own (SNS wants it in the subscription's region)
+and its messages go back to the home region's feedback queue. Only the loop crosses regions:
+SQS's move task moves within one region (and only out of the DLQ of an SQS queue, not of an
+SNS subscription), so each side is an SQS edge of its own region.
+
 Inspection re-parses each body with the same parser FeedbackFunction uses, and reports
 ids, the event type and the parser's error: never a recipient address. SQS is reached
 through ``edges.queues``.
@@ -118,6 +124,16 @@ class RedriveIncomplete(Exception):
         self.moved = moved
 
 
+class MoveTaskInOneRegion(Exception):
+    """``--method move-task`` where the DLQ and the feedback queue are in two regions."""
+
+    def __init__(self, dead_letter_region: str, feedback_region: str) -> None:
+        super().__init__(
+            f"SQS's message move task moves within one region, and the dead-letter queue is in "
+            f"{dead_letter_region}, the feedback queue in {feedback_region}: use --method loop (or auto)"
+        )
+
+
 class NoMoveTask(Exception):
     """``--method move-task`` on an endpoint without SQS's message move task."""
 
@@ -127,42 +143,55 @@ class NoMoveTask(Exception):
 
 @dataclass
 class DeadLetters:
-    """The feedback queue and its dead-letter queue."""
+    """The dead-letter queue (``source``: SQS in its region) and the feedback queue its messages
+    go back to (``destination``: SQS in the feedback queue's region, the home's)."""
 
-    queues: Queues
-    queue_url: str
+    source: Queues
     dlq_url: str
+    destination: Queues
+    queue_url: str
+
+    @property
+    def crosses_regions(self) -> bool:
+        return self.source.region_name != self.destination.region_name
 
     def depths(self) -> dict[str, int]:
-        return {"feedback": self.queues.depth(self.queue_url), "dead_letter": self.queues.depth(self.dlq_url)}
+        return {
+            "feedback": self.destination.depth(self.queue_url),
+            "dead_letter": self.source.depth(self.dlq_url),
+        }
 
     def inspect(self, limit: int) -> Inspection:
         """Look at up to ``limit`` DLQ messages and leave every one of them where it was."""
-        inspection = Inspection(depth=self.queues.depth(self.dlq_url))
+        inspection = Inspection(depth=self.source.depth(self.dlq_url))
         held: list[dict[str, Any]] = []
         try:
             while len(held) < limit:
-                batch = self.queues.receive(self.dlq_url, min(SQS_BATCH, limit - len(held)), _HOLD_SECONDS)
+                batch = self.source.receive(self.dlq_url, min(SQS_BATCH, limit - len(held)), _HOLD_SECONDS)
                 if not batch:
                     break
                 held.extend(batch)
                 inspection.messages.extend(describe(m) for m in batch)
         finally:
             # Make them visible again at once, so that a redrive right after sees them all.
-            self.queues.release(self.dlq_url, held)
+            self.source.release(self.dlq_url, held)
         return inspection
 
     def redrive(self, *, limit: int | None = None, method: str = "auto") -> Redrive:
         """Move DLQ messages back to the feedback queue.
 
-        ``method``: "move-task", "loop", or "auto" (the move task where the endpoint has it and
-        no ``limit`` is asked for, else the loop). The loop moves at most ``limit`` messages, and
-        never more than the DLQ held when it started: a message that fails again while the loop
-        runs comes back to the DLQ and must not be cycled forever.
+        ``method``: "move-task", "loop", or "auto" (the move task where the endpoint has it, no
+        ``limit`` is asked for and both queues are in one region, else the loop). The loop moves
+        at most ``limit`` messages, and never more than the DLQ held when it started: a message
+        that fails again while the loop runs comes back to the DLQ and must not be cycled forever.
+        It receives and deletes in the DLQ's region and sends in the feedback queue's, and deletes
+        only what the feedback queue accepted.
         """
-        depth = self.queues.depth(self.dlq_url)
-        if method in ("auto", "move-task") and limit is None:
-            handle = self.queues.start_move_task(self.dlq_url, self.queue_url)
+        if method == "move-task" and self.crosses_regions:
+            raise MoveTaskInOneRegion(self.source.region_name, self.destination.region_name)
+        depth = self.source.depth(self.dlq_url)
+        if method in ("auto", "move-task") and limit is None and not self.crosses_regions:
+            handle = self.source.start_move_task(self.dlq_url, self.queue_url)
             if handle is not None:
                 return Redrive(method="move-task", task_handle=handle, dead_letter_queue_depth_before=depth)
             if method == "move-task":
@@ -170,11 +199,11 @@ class DeadLetters:
         bound = depth if limit is None else min(limit, depth)
         result = Redrive(method="loop", dead_letter_queue_depth_before=depth)
         while result.moved < bound:
-            batch = self.queues.receive(self.dlq_url, min(SQS_BATCH, bound - result.moved), _HOLD_SECONDS)
+            batch = self.source.receive(self.dlq_url, min(SQS_BATCH, bound - result.moved), _HOLD_SECONDS)
             if not batch:
                 break
-            sent = self.queues.send(self.queue_url, batch)
-            self.queues.delete(self.dlq_url, [m for m in batch if m["MessageId"] in sent])
+            sent = self.destination.send(self.queue_url, batch)
+            self.source.delete(self.dlq_url, [m for m in batch if m["MessageId"] in sent])
             result.moved += len(sent)
             if len(sent) < len(batch):
                 # The rest stay in the DLQ (visible again after the hold); say so rather than spin.
