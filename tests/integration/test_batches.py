@@ -17,7 +17,8 @@ import pytest
 from botocore.stub import Stubber
 from moto.ses.models import ses_backends
 from ses_feedback import wiring
-from ses_feedback.errors import SendingThrottled
+from ses_feedback.edges.bus import EventBus
+from ses_feedback.errors import EventsNotPublished, SendingThrottled
 from ses_feedback.model.reasons import Reason
 from ses_feedback_emulator.lambdas import LocalContext, load_handler
 from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, region
@@ -310,6 +311,29 @@ def test_a_batch_cancelled_as_its_last_recipient_is_settled_ends_cancelled_and_t
     assert (shown["state"], shown["sent"], shown["pending"]) == ("cancelled", 2, 0)
     (done,) = batches_done(tap)
     assert (done["state"], done["sent"], done["cancelled"]) == ("cancelled", 2, 0)
+
+
+def test_a_bus_that_will_not_take_batch_done_leaves_the_batch_done_and_is_counted(
+    batches: Batches,
+    quota: Stubber,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given: the bus fails every entry, every time
+    def refuse(self: EventBus, events: Any) -> None:
+        raise EventsNotPublished("down", ids=[e.id for e in events])
+
+    monkeypatch.setattr(EventBus, "publish", refuse)
+    _, accepted = batches.call("POST", "/batches", batch("r0@example.org", "r1@example.org"))
+    quota.add_response("get_account", account())
+    # When (drain asserts that the worker failed no message)
+    batches.drain()
+    # Then: the batch is done all the same, and the refusal is logged and counted
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"]) == ("done", 2)
+    assert "events not published" in caplog.messages
+    assert '"EventsNotPublished":[1.0]' in capsys.readouterr().out
 
 
 def test_a_recipient_claimed_by_a_worker_that_stopped_is_never_sent_again(
