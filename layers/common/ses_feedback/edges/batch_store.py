@@ -6,8 +6,9 @@ One partition per batch:
 item        key (pk / sk)                           what it holds
 ==========  ======================================  ==============================================
 batch       ``BATCH#<id>`` / ``META``               app, state, content, total, refused, accepted,
-                                                    one counter per outcome, times; ``closed``: a
-                                                    cancelled batch's end was announced
+                                                    one counter per outcome, times; ``closed``:
+                                                    set once, by the call that ended a cancelled
+                                                    batch (and published its batch.done)
 recipient   ``BATCH#<id>`` / ``R#<index, 6 digits>`` written *before* SES is called (``claimed``),
                                                     then its outcome; never written twice
 failure     ``BATCH#<id>`` / ``F#<index, 6 digits>`` to, code, message: what GET lists as failures
