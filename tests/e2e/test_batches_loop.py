@@ -231,3 +231,48 @@ def test_the_cli_sees_only_its_own_apps_batches(stack: Stack) -> None:
     assert shown.returncode == 1
     assert "batch_not_found" in shown.stderr
     assert cancelled.returncode == 1
+
+
+def test_a_templated_batch_is_sent_rendered_and_its_end_is_one_batch_done_on_the_bus(stack: Stack) -> None:
+    import boto3
+
+    # Given: an SES template on the local SES (it keeps them, as SES does)
+    ses = boto3.client("sesv2", endpoint_url=stack.aws, region_name="us-east-1")
+    ses.create_email_template(
+        TemplateName="november",
+        TemplateContent={"Subject": "November for {{name}}", "Text": "Hello {{name}}"},
+    )
+    # When: a batch names it, each recipient with their own data
+    status, accepted = stack.call(
+        "POST",
+        f"{stack.api}/batches",
+        {
+            "from": "news@example.com",
+            "template": {"name": "november"},
+            "tags": {"campaign": "2026-11"},
+            "recipients": [{"to": f"tpl{i}@example.org", "data": {"name": f"Reader {i}"}} for i in range(3)],
+        },
+    )
+    assert status == 202, accepted
+    shown = stack.wait_for(accepted["batch_id"], lambda b: b["state"] == "done")
+    # Then: each recipient got the template rendered with their data
+    assert (shown["sent"], shown["failed"]) == (3, 0), shown
+    mailed = {m["to"][0]: m for m in stack.mailbox() if m["to"][0].startswith("tpl")}
+    assert {to: (m["subject"], m["text"]) for to, m in mailed.items()} == {
+        f"tpl{i}@example.org": (f"November for Reader {i}", f"Hello Reader {i}") for i in range(3)
+    }
+    # ... and the bus holds one batch.done with the batch's counts, and no address
+    with urllib.request.urlopen(f"{stack.aws}/_local/events", timeout=30) as answer:
+        published = json.load(answer)
+    (done,) = [
+        e["detail"]
+        for e in published
+        if e["detail-type"] == "batch.done" and e["detail"]["batch_id"] == accepted["batch_id"]
+    ]
+    assert (done["state"], done["total"], done["sent"], done["tags"]) == (
+        "done",
+        3,
+        3,
+        {"campaign": "2026-11"},
+    )
+    assert "@" not in json.dumps(done)

@@ -17,7 +17,8 @@ import pytest
 from botocore.stub import Stubber
 from moto.ses.models import ses_backends
 from ses_feedback import wiring
-from ses_feedback.errors import SendingThrottled
+from ses_feedback.edges.bus import EventBus
+from ses_feedback.errors import EventsNotPublished, SendingThrottled
 from ses_feedback.model.reasons import Reason
 from ses_feedback_emulator.lambdas import LocalContext, load_handler
 from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, region
@@ -25,6 +26,7 @@ from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, region
 from tests.integration.conftest import Stack
 from tests.integration.test_sender_function import api_event, suppress
 from tests.support.batch_drain import drain, invoke
+from tests.support.bus import BusTap
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -202,6 +204,136 @@ def test_a_chunk_received_twice_mails_nobody_twice(batches: Batches, quota: Stub
     assert len(delivered()) == 10
     _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
     assert (shown["state"], shown["sent"]) == ("done", 10)
+
+
+# ---- batch.done ----------------------------------------------------------------------------------
+
+
+def batches_done(tap: BusTap) -> list[dict[str, Any]]:
+    return [e["detail"] for e in tap.drain() if e["detail-type"] == "batch.done"]
+
+
+def test_a_batch_sent_to_the_end_publishes_one_batch_done_with_its_exact_counts_and_no_address(
+    batches: Batches, quota: Stubber
+) -> None:
+    # Given: 70 recipients (two chunks), one invalid, one suppressed, and a tap on the stack's bus
+    tap = BusTap(batches.stack.refs["EventBus"])
+    to = [f"r{i}@example.org" for i in range(70)]
+    to[5] = "invalid@"
+    suppress(batches.stack.store, "r60@example.org", Reason.HARD_BOUNCE)
+    _, accepted = batches.call("POST", "/batches", batch(*to, tags={"campaign": "2026-11"}))
+    for _ in range(2):
+        quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then: one batch.done, whose counts are GET's
+    (done,) = batches_done(tap)
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert done["batch_id"] == accepted["batch_id"]
+    assert (done["state"], done["app"], done["stream"], done["tags"]) == (
+        "done",
+        "news-app",
+        "transactional",
+        {"campaign": "2026-11"},
+    )
+    counts = ("total", "sent", "suppressed", "failed", "refused", "cancelled")
+    assert {k: done[k] for k in counts} == {
+        "total": 70,
+        "sent": 68,
+        "suppressed": 1,
+        "failed": 0,
+        "refused": 1,
+        "cancelled": 0,
+    }
+    assert {k: shown[k] for k in counts} == {k: done[k] for k in counts}
+    assert done["created_at"].rstrip("Z") == shown["created_at"].rstrip("Z").removesuffix(".000000")
+    assert done["finished_at"] is not None
+    assert (done["address"], done["message_id"]) == (None, None)
+    assert "@" not in json.dumps(done)
+
+
+def test_a_chunk_received_again_after_the_batch_ended_publishes_no_second_batch_done(
+    batches: Batches, quota: Stubber
+) -> None:
+    # Given: a one-chunk batch, its message kept (SQS may deliver it again), sent to the end
+    tap = BusTap(batches.stack.refs["EventBus"])
+    _, accepted = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(5))))
+    sqs = boto3.client("sqs", region_name=region())
+    (message,) = sqs.receive_message(QueueUrl=batches.queue_url)["Messages"]
+    quota.add_response("get_account", account())
+    quota.add_response("get_account", account())
+    assert batches.invoke_worker(message) == {"batchItemFailures": []}
+    # When: the worker is handed the same message again (a retried invocation)
+    assert batches.invoke_worker(message) == {"batchItemFailures": []}
+    # Then: nobody mailed twice, and the batch's end told once
+    assert len(delivered()) == 5
+    (done,) = batches_done(tap)
+    assert (done["batch_id"], done["state"], done["sent"]) == (accepted["batch_id"], "done", 5)
+
+
+def test_a_cancelled_batch_publishes_batch_done_cancelled_when_its_last_recipient_is_settled(
+    batches: Batches, quota: Stubber
+) -> None:
+    # Given: a batch of two chunks, cancelled before the worker took any
+    tap = BusTap(batches.stack.refs["EventBus"])
+    _, accepted = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(60))))
+    batches.call("DELETE", f"/batches/{accepted['batch_id']}")
+    # When: the worker reaches the first chunk, then the second
+    batches.drain(max_messages=1)
+    first = batches_done(tap)
+    batches.drain()
+    # Then: nothing until its last pending recipient is settled, then one batch.done, cancelled
+    assert first == []
+    (done,) = batches_done(tap)
+    assert (done["state"], done["cancelled"], done["sent"], done["total"]) == ("cancelled", 60, 0, 60)
+
+
+def test_a_batch_cancelled_as_its_last_recipient_is_settled_ends_cancelled_and_tells_it_once(
+    batches: Batches, quota: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a DELETE that lands between the worker's last settle and its ending the batch
+    tap = BusTap(batches.stack.refs["EventBus"])
+    _, accepted = batches.call("POST", "/batches", batch("r0@example.org", "r1@example.org"))
+    store = wiring.bulk_worker().store
+    real_set_state = store.set_state
+
+    def cancelled_first(batch_id: str, state: Any, *args: Any, **kwargs: Any) -> bool:
+        if state.value == "done":
+            batches.call("DELETE", f"/batches/{batch_id}")
+        return real_set_state(batch_id, state, *args, **kwargs)
+
+    monkeypatch.setattr(store, "set_state", cancelled_first)
+    quota.add_response("get_account", account())
+    # When
+    batches.drain()
+    # Then: both were sent; the batch is cancelled, and its end is told once, as cancelled
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"], shown["pending"]) == ("cancelled", 2, 0)
+    (done,) = batches_done(tap)
+    assert (done["state"], done["sent"], done["cancelled"]) == ("cancelled", 2, 0)
+
+
+def test_a_bus_that_will_not_take_batch_done_leaves_the_batch_done_and_is_counted(
+    batches: Batches,
+    quota: Stubber,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given: the bus fails every entry, every time
+    def refuse(self: EventBus, events: Any) -> None:
+        raise EventsNotPublished("down", ids=[e.id for e in events])
+
+    monkeypatch.setattr(EventBus, "publish", refuse)
+    _, accepted = batches.call("POST", "/batches", batch("r0@example.org", "r1@example.org"))
+    quota.add_response("get_account", account())
+    # When (drain asserts that the worker failed no message)
+    batches.drain()
+    # Then: the batch is done all the same, and the refusal is logged and counted
+    _, shown = batches.call("GET", f"/batches/{accepted['batch_id']}")
+    assert (shown["state"], shown["sent"]) == ("done", 2)
+    assert "events not published" in caplog.messages
+    assert '"EventsNotPublished":[1.0]' in capsys.readouterr().out
 
 
 def test_a_recipient_claimed_by_a_worker_that_stopped_is_never_sent_again(

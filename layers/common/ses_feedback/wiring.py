@@ -454,4 +454,7 @@ def bulk_worker() -> BulkWorker:
         share=config.bulk_rate_share,
         max_concurrency=config.bulk_max_concurrency,
         retention=config.batch_retention,
+        # batch.done, by the call that ends the batch: the sender's own publisher (the same bus;
+        # no timeline check: the conditional write that ends the batch is the exactly-once check).
+        events=live.events,
     )

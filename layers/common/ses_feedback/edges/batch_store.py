@@ -6,7 +6,9 @@ One partition per batch:
 item        key (pk / sk)                           what it holds
 ==========  ======================================  ==============================================
 batch       ``BATCH#<id>`` / ``META``               app, state, content, total, refused, accepted,
-                                                    one counter per outcome, times
+                                                    one counter per outcome, times; ``closed``:
+                                                    set once, by the call that ended a cancelled
+                                                    batch (and published its batch.done)
 recipient   ``BATCH#<id>`` / ``R#<index, 6 digits>`` written *before* SES is called (``claimed``),
                                                     then its outcome; never written twice
 failure     ``BATCH#<id>`` / ``F#<index, 6 digits>`` to, code, message: what GET lists as failures
@@ -152,6 +154,27 @@ class BatchStore:
                 ConditionExpression=f"attribute_exists(pk) AND #state IN ({', '.join(allowed)})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def close_cancelled(self, batch_id: str) -> bool:
+        """Mark a cancelled batch whose every recipient is settled as closed; False if it was
+        already (another call closed it: only one call announces its end) or is not cancelled."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_meta_key(batch_id),
+                UpdateExpression="SET closed = :yes",
+                ConditionExpression="#state = :cancelled AND attribute_not_exists(closed)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":yes": {"BOOL": True},
+                    ":cancelled": {"S": BatchState.CANCELLED.value},
+                },
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -24,7 +24,9 @@ VERSION: Literal[1] = 1
 class BusEvent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_serialization_defaults_required=True)
 
-    type: str = Field(description="What happened: message.* or recipient.*; the EventBridge detail-type")
+    type: str = Field(
+        description="What happened: message.*, recipient.* or batch.*; the EventBridge detail-type"
+    )
     id: str = Field(
         description="Unique per event, and the same when the stack publishes an event again: "
         "de-duplicate on it"
@@ -39,7 +41,9 @@ class BusEvent(BaseModel):
     message_id: str | None = Field(default=None, description="SES's message id, when a message is involved")
     stream: str | None = Field(default=None, description="The stream the message was sent on, when known")
     tags: dict[str, str] = Field(default_factory=dict, description="The send's own tags")
-    address: str | None = Field(description="The recipient (normalised); null only in recipient.erased")
+    address: str | None = Field(
+        description="The recipient (normalised); null in recipient.erased and batch.done"
+    )
 
 
 class MessageDelivered(BusEvent):
@@ -122,6 +126,28 @@ class RecipientErased(BusEvent):
     address_hash: str = Field(description="The erased address's hash (the same hash the logs carry)")
 
 
+class BatchDone(BusEvent):
+    """A batch is over: every recipient it queued has its outcome, so the counts are final.
+
+    No address: a batch's failed recipients are listed by ``GET /batches/{batch_id}``."""
+
+    type: Literal["batch.done"] = "batch.done"
+    batch_id: str
+    state: Literal["done", "cancelled"] = Field(
+        description="done: sent to the end; cancelled: cancelled, and its last pending recipient settled"
+    )
+    total: int = Field(description="recipients in the request, refused ones included")
+    sent: int
+    suppressed: int = Field(description="suppressed at send time: not mailed")
+    failed: int = Field(
+        description="refused by SES, interrupted or not queued: GET /batches/{batch_id} lists them"
+    )
+    refused: int = Field(description="refused when the batch was accepted (invalid)")
+    cancelled: int
+    created_at: datetime
+    finished_at: datetime = Field(description="when the last recipient was settled, or when it was cancelled")
+
+
 class WebhookTest(BusEvent):
     """What ``webhooks test ID`` sends: only to that webhook, to check that it receives."""
 
@@ -144,6 +170,7 @@ OutboundEvent = Annotated[
     | RecipientUnsubscribed
     | RecipientResubscribed
     | RecipientErased
+    | BatchDone
     | WebhookTest,
     Field(discriminator="type"),
 ]
@@ -163,6 +190,7 @@ EVENT_MODELS: tuple[type[BusEvent], ...] = (
     RecipientUnsubscribed,
     RecipientResubscribed,
     RecipientErased,
+    BatchDone,
     WebhookTest,
 )
 

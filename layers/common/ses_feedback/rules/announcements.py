@@ -1,5 +1,5 @@
 """Events that say what the stack did, not what SES reported: a send's dropped recipients,
-an operator's lift, an unsubscribe, an erasure (docs/events.md). Pure.
+an operator's lift, an unsubscribe, an erasure, a batch's end (docs/events.md). Pure.
 
 Apart from ``rules.outbound`` (which reads SES's notifications), so the sender and the
 unsubscribe page do not load SES's event models on their cold start.
@@ -11,7 +11,9 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from ses_feedback.model.batches import BatchState, BatchStatus
 from ses_feedback.model.outbound import (
+    BatchDone,
     BusEvent,
     MessageSuppressed,
     RecipientErased,
@@ -97,4 +99,28 @@ def erased_event(digest: str, now: datetime) -> RecipientErased:
         occurred_at=now,
         address=None,
         address_hash=digest,
+    )
+
+
+def batch_done(status: BatchStatus, app: str, tags: Mapping[str, str], now: datetime) -> BatchDone:
+    """``batch.done``: the batch's final counts, once (its id is the batch's: a second publish of
+    the same end is the same event). Its failures are left out: they hold addresses."""
+    finished = datetime.fromisoformat(status.finished_at) if status.finished_at else now
+    return BatchDone(
+        id=event_id("batch.done", status.batch_id),
+        occurred_at=now,
+        app=app,
+        stream=status.stream,
+        tags=dict(tags),
+        address=None,
+        batch_id=status.batch_id,
+        state="cancelled" if status.state is BatchState.CANCELLED else "done",
+        total=status.total,
+        sent=status.sent,
+        suppressed=status.suppressed,
+        failed=status.failed,
+        refused=status.refused,
+        cancelled=status.cancelled,
+        created_at=datetime.fromisoformat(status.created_at),
+        finished_at=finished,
     )

@@ -11,7 +11,8 @@ for each recipient claims its record *before* SES is called and sends it through
 own use case (``Sender.send``: the suppression check at send time, the stream's unsubscribe
 link and headers), paced at its share of SES's ``MaxSendRate``. SES throttling (or a paused
 account) gives the claim back and puts the rest of the chunk back on the queue with a delay:
-it is never a failure. Only a permanent SES refusal fails a recipient.
+it is never a failure. Only a permanent SES refusal fails a recipient. The call that settles a
+batch's last recipient publishes ``batch.done`` (docs/events.md).
 """
 
 from __future__ import annotations
@@ -59,12 +60,14 @@ from ses_feedback.parsing.batch_request import (
     message_for,
     split,
 )
+from ses_feedback.rules.announcements import batch_done
 from ses_feedback.rules.pacing import Pacer, quota_left, worker_rate
 
 if TYPE_CHECKING:
     from ses_feedback.edges.batch_queue import BatchQueue
     from ses_feedback.edges.batch_store import BatchStore
     from ses_feedback.edges.ses_quota import SesQuota
+    from ses_feedback.usecases.events_out import EventPublisher
     from ses_feedback.usecases.sending import Sender
 
 # SES said "slow down" (or the account is paused): the rest of the chunk comes back after this.
@@ -179,7 +182,9 @@ class Batches:
             for r in chunk.recipients
         ]
         withdrawn = self.store.withdraw(record.batch_id, left, expires)
-        _finish_if_complete(self.store, record.batch_id, self.clock)
+        # No batch.done from here (BatchesApiFunction has no bus grant): the caller is answered
+        # 503 queue_unavailable, naming the batch (docs/batches.md, Events).
+        _finish_if_complete(self.store, record.batch_id, self.clock, None)
         # What a worker got to first was queued after all (SQS stored it, though the call failed).
         queued = record.accepted - len(withdrawn)
         if not withdrawn:
@@ -251,25 +256,56 @@ def _ranges(indexes: list[int], queued: list[int]) -> str:
 
 
 def _finish_if_complete(
+    store: BatchStore,
+    batch_id: str,
+    clock: Callable[[], datetime],
+    events: EventPublisher | None,
+) -> None:
+    """End the batch once every recipient has its outcome, and publish ``batch.done``.
+
+    A conditional write decides which call ends it, so exactly one does and publishes:
+    ``set_state(DONE)`` from a state that is not final; for a cancelled batch (already final,
+    its pending recipients moving to cancelled), ``close_cancelled``."""
+    ended = _end(store, batch_id, clock)
+    if ended is None or events is None:
+        return
+    record, status = ended
+    tags = record.content.get("tags", {})
+    # The batch is over whatever the bus says: a refusal is logged and counted, not raised.
+    events.announce([batch_done(status, record.app, tags, clock())])
+
+
+def _end(
     store: BatchStore, batch_id: str, clock: Callable[[], datetime]
-) -> BatchStatus | None:
-    """Mark the batch done once every recipient has its outcome; its status if this call did."""
+) -> tuple[BatchRecord, BatchStatus] | None:
+    """The batch's record and final status if this call ended it; None if not (not complete
+    yet, or another call ended it)."""
     record = store.get(batch_id)
-    if record is None or not record.complete or record.state.final:
+    if record is None or not record.complete or record.state is BatchState.DONE:
         return None
-    if not store.set_state(batch_id, BatchState.DONE, _NON_FINAL, clock()):
+    if record.state is not BatchState.CANCELLED:
+        if store.set_state(batch_id, BatchState.DONE, _NON_FINAL, clock()):
+            record = store.get(batch_id) or record
+            status = _status(record, [])
+            logger.info(
+                "batch done",
+                extra={
+                    "batch_id": batch_id,
+                    "sent": status.sent,
+                    "suppressed": status.suppressed,
+                    "failed": status.failed,
+                },
+            )
+            return record, status
+        # Cancelled between the read and the write (a DELETE): it ends cancelled, below.
+        record = store.get(batch_id) or record
+        if record.state is not BatchState.CANCELLED:
+            return None
+    if not store.close_cancelled(batch_id):
         return None
-    status = _status(store.get(batch_id) or record, [])
-    logger.info(
-        "batch done",
-        extra={
-            "batch_id": batch_id,
-            "sent": status.sent,
-            "suppressed": status.suppressed,
-            "failed": status.failed,
-        },
-    )
-    return status
+    status = _status(record, [])
+    logger.info("batch ended cancelled", extra={"batch_id": batch_id, "cancelled": status.cancelled})
+    return record, status
 
 
 def _plausible_id(batch_id: str) -> bool:
@@ -307,8 +343,8 @@ class BulkWorker:
     max_concurrency: int
     retention: timedelta
     clock: Callable[[], datetime] = utc_now
-    # The seam for events (`batch.done`): called once, when a batch's last recipient is settled.
-    on_done: Callable[[BatchStatus], None] = field(default=lambda status: None)
+    # Events out (docs/events.md): batch.done, published once, by the call that ends the batch.
+    events: EventPublisher | None = None
 
     def process(self, chunk: Chunk, seconds_left: Callable[[], float]) -> ChunkReport:
         report = ChunkReport()
@@ -321,6 +357,7 @@ class BulkWorker:
         if record.state is BatchState.CANCELLED:
             for recipient in chunk.recipients:
                 self._settle_without_sending(record, recipient, Outcome.CANCELLED, expires, report)
+            self._finish_if_complete(chunk.batch_id)
             return report
         if not self._within_quota(record, chunk, report):
             return report
@@ -466,6 +503,4 @@ class BulkWorker:
             report.requeued += len(rest)
 
     def _finish_if_complete(self, batch_id: str) -> None:
-        status = _finish_if_complete(self.store, batch_id, self.clock)
-        if status is not None:
-            self.on_done(status)
+        _finish_if_complete(self.store, batch_id, self.clock, self.events)
