@@ -616,6 +616,7 @@ def test_a_batch_the_queue_takes_none_of_is_done_at_once_and_may_be_sent_again(
 ) -> None:
     # Given: SQS failing every call
     fail_sqs(batches, monkeypatch, None)
+    tap = BusTap(batches.stack.refs["EventBus"])
     # When
     status, answer = batches.call("POST", "/batches", batch(*(f"r{i}@example.org" for i in range(60))))
     # Then
@@ -627,6 +628,9 @@ def test_a_batch_the_queue_takes_none_of_is_done_at_once_and_may_be_sent_again(
     _, shown = batches.call("GET", f"/batches/{batch_id}")
     assert (shown["state"], shown["failed"], shown["pending"]) == ("done", 60, 0)
     assert shown["finished_at"] is not None
+    # and the API function, which ended the batch, told it once
+    (done,) = batches_done(tap)
+    assert (done["batch_id"], done["state"], done["failed"], done["sent"]) == (batch_id, "done", 60, 0)
 
 
 class TakenAfterAll:

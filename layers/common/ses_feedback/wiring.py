@@ -422,11 +422,13 @@ def batches() -> Batches:
     config = settings()
     if not config.batch_table or not config.batch_queue_url:
         raise RuntimeError("BATCH_TABLE and BATCH_QUEUE_URL must be set")
+    live = sender()
     return Batches(
         store=BatchStore(config.batch_table, client=local_store().client),  # the batch table is local
         queue=BatchQueue(config.batch_queue_url),
-        sender=sender(),
+        sender=live,
         retention=config.batch_retention,
+        events=live.events,
     )
 
 

@@ -119,6 +119,8 @@ class Batches:
     retention: timedelta
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+    # Events out: batch.done when counting what the queue refused ends the batch.
+    events: EventPublisher | None = None
 
     def create(
         self, request: BatchRequest, app: str, unsubscribe_base_url: str | None = None
@@ -182,9 +184,8 @@ class Batches:
             for r in chunk.recipients
         ]
         withdrawn = self.store.withdraw(record.batch_id, left, expires)
-        # No batch.done from here (BatchesApiFunction has no bus grant): the caller is answered
-        # 503 queue_unavailable, naming the batch (docs/batches.md, Events).
-        _finish_if_complete(self.store, record.batch_id, self.clock, None)
+        # When nothing else is pending this ends the batch, and batch.done is published here.
+        _finish_if_complete(self.store, record.batch_id, self.clock, self.events)
         # What a worker got to first was queued after all (SQS stored it, though the call failed).
         queued = record.accepted - len(withdrawn)
         if not withdrawn:
