@@ -128,8 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(arguments: list[str]) -> int:
+    from pydantic import ValidationError
     from ses_feedback.errors import SesFeedbackError, is_refusal
     from ses_feedback.model.answers import ErrorAnswer
+    from ses_feedback.parsing.problems import invalid_request
+    from ses_feedback.settings import Settings
     from ses_feedback_stack.names import region
 
     from ses_feedback_cli import aws_failures
@@ -161,17 +164,29 @@ def _run(arguments: list[str]) -> int:
             where = f"{exc.filename}: " if exc.filename else ""
             output.error(f"{where}{exc.strerror or exc}", code=type(exc).__name__)
             return 1
+        except ValidationError as exc:
+            if exc.title != Settings.__name__:
+                return _internal_error(exc)
+            # The shell's environment (SUPPRESSION_TABLE, HOME_REGION, …) is not what the
+            # functions' settings take: name the variable, as a refusal of bad input.
+            refusal = invalid_request(exc.errors())
+            output.error(f"environment variable {refusal}", code="invalid_environment")
+            return 2
         except Exception as exc:
-            # A bug, not an answer: one line to report; the traceback on request.
-            if os.environ.get("SES_FEEDBACK_TRACEBACK"):
-                raise
-            output.error(
-                f"internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}): "
-                "a bug; please report it, with the traceback that SES_FEEDBACK_TRACEBACK=1 prints",
-                code="internal_error",
-            )
-            return 70
+            return _internal_error(exc)
     return result
+
+
+def _internal_error(exc: Exception) -> int:
+    """A bug, not an answer: one line to report; the traceback on request."""
+    if os.environ.get("SES_FEEDBACK_TRACEBACK"):
+        raise exc
+    output.error(
+        f"internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}): "
+        "a bug; please report it, with the traceback that SES_FEEDBACK_TRACEBACK=1 prints",
+        code="internal_error",
+    )
+    return 70
 
 
 if __name__ == "__main__":

@@ -117,3 +117,20 @@ def test_a_file_that_cannot_be_read_is_one_line_naming_it(
     _stats_fails_with(monkeypatch, PermissionError(errno.EACCES, "Permission denied", "locked.csv"))
     assert main(["stats"]) == 1
     assert capsys.readouterr().err == "error: locked.csv: Permission denied\n"
+
+
+def test_an_environment_the_settings_refuse_is_named_not_reported_as_a_bug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: a shell whose HOME_REGION is not a region name (as a deployed stack's would be set)
+    monkeypatch.delenv("SES_FEEDBACK_TRACEBACK", raising=False)
+    monkeypatch.setenv("SUPPRESSION_TABLE", "some-table")
+    monkeypatch.setenv("HOME_REGION", "eu west")
+    # When: a command that reads the functions' settings
+    status = main(["suppressions", "get", "jane@example.org"])
+    # Then: a refusal of bad input, naming the variable once, on one line
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == "" and err.count("\n") == 1
+    assert err == "error: environment variable HOME_REGION: 'eu west' is not a region name (e.g. us-east-1)\n"
+    assert err.count("HOME_REGION") == 1

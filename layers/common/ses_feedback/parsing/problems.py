@@ -57,6 +57,8 @@ def words_for(error: Mapping[str, Any]) -> str:
         kind = f"string_{kind}"  # a length rule on text (Powertools' path parameters) is about characters
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_WORDS:
         return _PATTERN_WORDS[ctx["pattern"]]
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])  # a validator's own sentence, without pydantic's "Value error, "
     template = WORDS.get(kind)
     if template is None:
         return str(error.get("msg") or "is not valid")
