@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import boto3
 import pytest
-from ses_feedback_emulator.bootstrap import bootstrap
 from ses_feedback_emulator.replication import Replicator, replicate_global_tables
-from ses_feedback_stack.names import LocalStack, regional_stacks
+from ses_feedback_stack.names import LocalStack
 
-HOME, REPLICA = "us-east-1", "eu-west-1"
+from tests.support.regions import HOME, REPLICA, bootstrapped
+
 PREFIX = "rp"
 TABLE = f"{PREFIX}-SuppressionTable"
 
@@ -27,10 +27,7 @@ def until(what: str, holds: Callable[[], bool], seconds: float = 30.0) -> None:
 
 @pytest.fixture
 def stacks(aws: str) -> list[LocalStack]:
-    created = regional_stacks(PREFIX, (HOME, REPLICA))
-    for stack in created:
-        bootstrap(stack)
-    return created
+    return bootstrapped(PREFIX)
 
 
 def test_the_replicator_applies_puts_updates_and_deletes_to_the_replica(stacks: list[LocalStack]) -> None:

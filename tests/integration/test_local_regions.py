@@ -9,20 +9,17 @@ import json
 import boto3
 import pytest
 from ses_feedback_cli.main import main
-from ses_feedback_emulator.bootstrap import bootstrap
 from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack, regional_stacks
 
-HOME, REPLICA = "us-east-1", "eu-west-1"
+from tests.support.regions import HOME, REPLICA, bootstrapped
+
 PREFIX = "rg"
 TABLE = f"{PREFIX}-SuppressionTable"
 
 
 @pytest.fixture
 def stacks(empty_aws: None) -> list[LocalStack]:
-    created = regional_stacks(PREFIX, (HOME, REPLICA))
-    for stack in created:
-        bootstrap(stack)
-    return created
+    return bootstrapped(PREFIX)
 
 
 def test_the_home_lists_the_replicas_and_the_replica_names_the_home_and_its_resources() -> None:

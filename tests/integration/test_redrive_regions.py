@@ -17,12 +17,11 @@ from ses_feedback import wiring
 from ses_feedback.edges.queues import Queues
 from ses_feedback.usecases.redrive import DeadLetters, MoveTaskInOneRegion
 from ses_feedback_cli.main import main
-from ses_feedback_emulator.bootstrap import bootstrap
-from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack, regional_stacks
+from ses_feedback_stack.names import LOCAL_ACCOUNT_ID, LocalStack
 
 from tests.support import ses_events as b
+from tests.support.regions import HOME, REPLICA, bootstrapped
 
-HOME, REPLICA = "us-east-1", "eu-west-1"
 PREFIX = "rd"
 QUEUE, DLQ = f"{PREFIX}-FeedbackQueue", f"{PREFIX}-FeedbackDeadLetterQueue"
 
@@ -34,10 +33,7 @@ def aws_url(region: str, name: str) -> str:
 
 @pytest.fixture
 def stacks(empty_aws: None) -> list[LocalStack]:
-    created = regional_stacks(PREFIX, (HOME, REPLICA))
-    for stack in created:
-        bootstrap(stack)
-    return created
+    return bootstrapped(PREFIX)
 
 
 def sqs(region: str) -> Any:
