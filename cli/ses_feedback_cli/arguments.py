@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from ses_feedback.errors import InvalidAddress
+from ses_feedback.model.regions import is_region_name
 from ses_feedback.parsing.addresses import normalize_address
 
 
@@ -91,13 +92,9 @@ def stack_prefix(text: str) -> str:
     return text
 
 
-# us-east-1, eu-west-1, ap-southeast-2, us-gov-west-1, cn-north-1 …: what boto3 accepts as a region.
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
-
-
 def region_name(text: str) -> str:
     """An AWS region's name (``eu-west-1``): refused here, not by the first AWS call it would reach."""
-    if not _REGION.fullmatch(text):
+    if not is_region_name(text):
         raise argparse.ArgumentTypeError("must be an AWS region's name, such as us-east-1 or eu-west-1")
     return text
 

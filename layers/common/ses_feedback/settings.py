@@ -7,7 +7,6 @@ once (the policy's numbers in ``PolicySettings``, which these fields read).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import cached_property
@@ -16,12 +15,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ses_feedback.model.policy import PolicySettings
+from ses_feedback.model.regions import is_region_name
 from ses_feedback.model.streams import Streams
 
 _POLICY = PolicySettings()
 _DAY = timedelta(days=1)
-# An AWS region's name, e.g. us-east-1 or ap-southeast-5 (template parameter ReplicaRegions).
-_REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 
 
 class Settings(BaseModel):
@@ -116,7 +114,7 @@ class Settings(BaseModel):
     @classmethod
     def _region_names(cls, text: str) -> str:
         for name in text.split(",") if text else ():
-            if not _REGION_NAME.fullmatch(name):
+            if not is_region_name(name):
                 raise ValueError(
                     f"{name!r} is not a region name: give region names separated by commas, "
                     "without spaces (e.g. eu-west-1,ap-southeast-2)"
@@ -126,7 +124,7 @@ class Settings(BaseModel):
     @field_validator("home_region")
     @classmethod
     def _home_region_name(cls, name: str | None) -> str | None:
-        if name is not None and not _REGION_NAME.fullmatch(name):
+        if name is not None and not is_region_name(name):
             raise ValueError(f"{name!r} is not a region name (e.g. us-east-1)")
         return name
 
