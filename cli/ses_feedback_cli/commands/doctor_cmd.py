@@ -21,7 +21,7 @@ from ses_feedback_doctor.regions import RegionReport, check_regions, verdict
 from ses_feedback_stack.names import region
 
 from ses_feedback_cli.arguments import region_names, seconds
-from ses_feedback_cli.deployment import NoSuchStack, deployment_regions
+from ses_feedback_cli.deployment import NoSuchStack, all_regions
 from ses_feedback_cli.output import error, print_json, say
 
 
@@ -64,11 +64,7 @@ def _every_region(args: argparse.Namespace, request: DoctorRequest, dns: DnsLook
             raise BadDoctorInput(
                 f"{option}: not with --all-regions (each region has its own; SES and the stacks say)"
             )
-    if not args.regions and not args.stack_name:
-        raise BadDoctorInput(
-            "--all-regions: give --stack-name (the deployed stack whose regions to check) or --regions"
-        )
-    regions = args.regions or deployment_regions(args.stack_name, region())
+    regions = all_regions(args, whose="check")
 
     def check(name: str) -> list[Check]:
         # The DMARC reports are the domain's, kept at home: checked once, with the first region.
@@ -156,7 +152,8 @@ def register(commands: Any) -> None:
         "--all-regions",
         action="store_true",
         help="every check in each region the deployment sends from (each verifies the domain on its "
-        "own): the home stack's region and its ReplicaRegions (--stack-name), or --regions",
+        "own): the home stack's region and its ReplicaRegions (--stack-name), or --regions; default: the "
+        "regions the running `local up` of --prefix serves",
     )
     doctor.add_argument(
         "--regions",

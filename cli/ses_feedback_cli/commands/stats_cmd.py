@@ -19,7 +19,7 @@ from ses_feedback_stack.names import LocalStack, region
 from ses_feedback_cli.arguments import fraction, region_names
 from ses_feedback_cli.commands.redrive_cmd import dead_letters
 from ses_feedback_cli.commands.suppressions_cmd import build_admin, settings
-from ses_feedback_cli.deployment import NoSuchStack, deployment_regions
+from ses_feedback_cli.deployment import NoSuchStack, all_regions
 from ses_feedback_cli.output import error, print_json, say
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
@@ -104,15 +104,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.regions and not args.all_regions:
         error("--regions: only with --all-regions", code="invalid_request")
         return 2
-    if args.all_regions and not (args.regions or args.stack_name):
-        error("--all-regions: give --stack-name (the deployed stack whose regions to read) or --regions")
-        return 2
     try:
-        regions = (
-            (args.regions or deployment_regions(args.stack_name, region()))
-            if args.all_regions
-            else (region(),)
-        )
+        regions = all_regions(args, whose="read") if args.all_regions else (region(),)
     except NoSuchStack as exc:
         error(str(exc))
         return 2
@@ -218,7 +211,8 @@ def register(commands: Any) -> None:
         "--all-regions",
         action="store_true",
         help="the list (one, read at home) and each region's reputation and alarms, then together: "
-        "the home stack's region and its ReplicaRegions (--stack-name), or --regions (the home first)",
+        "the home stack's region and its ReplicaRegions (--stack-name), or --regions (the home first); "
+        "default: the regions the running `local up` of --prefix serves",
     )
     parser.add_argument(
         "--regions", type=region_names, metavar="HOME,REGION…", help="with --all-regions: these regions"
