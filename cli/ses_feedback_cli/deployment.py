@@ -9,12 +9,15 @@ the home's stack (of the same name) lists the others.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from ses_feedback import wiring
 from ses_feedback_emulator.state import recorded_stack
 from ses_feedback_stack.names import region
+
+from ses_feedback_cli.arguments import region_names
 
 # A stack's parameters in a region, None when there is no stack there.
 Parameters = Callable[[str], Mapping[str, str] | None]
@@ -93,3 +96,43 @@ def all_regions(args: argparse.Namespace, whose: str) -> tuple[str, ...]:
             f"(no running `local up` recorded a stack --prefix {args.prefix} on AWS_ENDPOINT_URL)"
         )
     return recorded
+
+
+@contextlib.contextmanager
+def in_region(region_name: str) -> Iterator[None]:
+    """What --region does, for a part of the command: the clients built inside are in ``region_name``."""
+    saved = {name: os.environ.get(name) for name in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region_name
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def in_region_arn(arn: str, region_name: str) -> str:
+    """A replicated secret's ARN in ``region_name``: a replica keeps the secret's name and suffix
+    (as the template's replica-region form builds STREAMS_SECRET_ID)."""
+    parts = arn.split(":")
+    return ":".join([*parts[:3], region_name, *parts[4:]])
+
+
+def add_region_options(parser: argparse.ArgumentParser, each: str, stack_name: str) -> None:
+    """--all-regions (``each``: what it does in each region), --regions and --stack-name, as
+    `stats`, `doctor` and `suppressions erase` take them (``all_regions`` reads them)."""
+    parser.add_argument(
+        "--all-regions",
+        action="store_true",
+        help=f"{each}; the regions: the home stack's region and its ReplicaRegions (--stack-name), or "
+        "--regions; default: those the running `local up` of --prefix serves",
+    )
+    parser.add_argument(
+        "--regions",
+        type=region_names,
+        metavar="HOME,REGION…",
+        help="with --all-regions: these regions, the home first",
+    )
+    parser.add_argument("--stack-name", help=stack_name)
