@@ -30,7 +30,9 @@ from ses_feedback_stack.names import LOCAL_ACCOUNT_ID
 
 from tests.e2e.conftest import Cli
 from tests.e2e.test_local_mode import start_local_up, user_env
+from tests.support import dns_zones as z
 from tests.support import ses_events as b
+from tests.support.dns_server import DnsServer
 
 HOME, REPLICA = "us-east-1", "eu-west-1"
 LAG_SECONDS = 1.0
@@ -214,3 +216,53 @@ def test_a_replica_regions_dead_letters_are_redriven_to_the_home_queue_and_appli
     assert regions.history(HOME, bounced) == [("Bounce", "suppress")]
     attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+@pytest.mark.parametrize("asked_in", [HOME, REPLICA])
+def test_stats_all_regions_reads_the_regions_local_up_recorded(regions: Regions, asked_in: str) -> None:
+    # Given: the running `local up --regions us-east-1,eu-west-1` (no --stack-name, no --regions)
+    # When: stats over every region, asked in either region
+    stats = json.loads(regions.run(asked_in, "stats", "--all-regions", "--json").stdout)
+    # Then: both regions, the home first, each with its own reputation and alarms
+    assert list(stats["regions"]) == [HOME, REPLICA]
+    assert all(set(part) == {"reputation", "alarms"} for part in stats["regions"].values())
+
+
+def test_doctor_all_regions_checks_the_regions_local_up_recorded(
+    regions: Regions, dns_server: DnsServer
+) -> None:
+    # Given: the running two-region `local up`, and DNS set up for the home region alone
+    dns_server.zones.set(z.zones(z.correct_records(region=HOME)))
+    # When: the DNS checks in every region, asked in the replica region without --regions
+    result = regions.cli.run(
+        "--prefix",
+        PREFIX,
+        "--region",
+        REPLICA,
+        "doctor",
+        z.DOMAIN,
+        "--all-regions",
+        "--dns-only",
+        "--nameserver",
+        dns_server.address,
+        "--json",
+        check=False,
+    )
+    # Then: both regions were checked, the home first
+    assert list(json.loads(result.stdout)["regions"]) == [HOME, REPLICA]
+
+
+def test_all_regions_without_a_recorded_local_stack_is_refused(regions: Regions) -> None:
+    # Given: a --prefix that no `local up` on this endpoint serves
+    # When: stats and doctor over every region, without --stack-name or --regions
+    stats = regions.cli.run("--prefix", "nothere", "stats", "--all-regions", check=False)
+    doctor = regions.cli.run(
+        "--prefix", "nothere", "doctor", z.DOMAIN, "--all-regions", "--dns-only", check=False
+    )
+    # Then: both refuse (exit 2), naming what to give
+    for result, whose in ((stats, "read"), (doctor, "check")):
+        assert result.returncode == 2, result.stderr
+        assert (
+            f"--all-regions: give --stack-name (the deployed stack whose regions to {whose}) or --regions "
+            "(no running `local up` recorded a stack --prefix nothere on AWS_ENDPOINT_URL)"
+        ) in result.stderr

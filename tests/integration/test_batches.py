@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -591,6 +592,10 @@ def test_a_batch_the_queue_fails_part_way_ends_with_exact_counts_and_the_caller_
     assert "queued 109 of its 159 recipients" in message
     assert "at indexes 50-100;" in message
     assert "not the whole request" in message
+    # each recipient not queued is a problem of its own, by its index in the request
+    assert [p["field"] for p in answer["error"]["problems"]] == [
+        f"recipients[{i}]" for i in range(50, 101) if i != 60
+    ]
     # And: the worker sends what was queued; the batch ends done, its counts adding up
     for _ in range(3):
         quota.add_response("get_account", account())
@@ -631,6 +636,44 @@ def test_a_batch_the_queue_takes_none_of_is_done_at_once_and_may_be_sent_again(
     # and the API function, which ended the batch, told it once
     (done,) = batches_done(tap)
     assert (done["batch_id"], done["state"], done["failed"], done["sent"]) == (batch_id, "done", 60, 0)
+
+
+def test_the_cli_names_the_file_lines_the_queue_did_not_take_and_those_it_never_sent(
+    batches: Batches, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: a CSV of 170 recipients with a bad line (line 4) among them, sent as batches of 120
+    # (the CLI's 10,000, made small), the CLI's REST API calls answered by the API function
+    # in-process, and SQS refusing every chunk that starts at index 50 of a request
+    from ses_feedback_cli.commands import batches_cmd
+    from ses_feedback_cli.main import main
+
+    lines = ["to", "r0@example.org", "r1@example.org", "bad@example.org,a second cell"]
+    lines += [f"r{i}@example.org" for i in range(2, 170)]
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(batches_cmd, "MAX_BATCH_RECIPIENTS", 120)
+    monkeypatch.setattr(
+        wiring, "rest_api_call", lambda base, method, path, body=None: batches.call(method, path, body)
+    )
+    fail_sqs(batches, monkeypatch, lambda chunk: chunk["recipients"][0]["index"] == 50)
+    # When
+    status = main(
+        ["batches", "send", "--from", "news@example.com", "--subject", "Hi", "--text", "Hello",
+         "--recipients", str(csv_file), "--api", "http://api.invalid", "--no-wait"]
+    )  # fmt: skip
+    # Then: refused (exit 1) with the API's message, then the file's lines to send again: the
+    # first batch's recipients 50-99 (r50 is on line 53), and the second batch's, never sent
+    errors = capsys.readouterr().err
+    assert status == 1
+    assert "refused (queue_unavailable): the batch queue kept failing" in errors
+    assert "queued 70 of its 120 recipients" in errors
+    assert (
+        f"  not queued (send those lines again, not the whole file: the others are sent): {csv_file} "
+        "lines 53-102\n"
+    ) in errors
+    assert f"  not sent (the batches after it): {csv_file} lines 123-172\n" in errors
+    # and the request indexes are not listed one per line
+    assert "recipients[50]" not in errors
 
 
 class TakenAfterAll:

@@ -18,12 +18,13 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ses_feedback import wiring
-from ses_feedback.errors import AwsCallFailed, InvalidRequest
+from ses_feedback.errors import REFUSALS, AwsCallFailed, BatchNotQueued, InvalidRequest
 from ses_feedback.model.answers import exit_status_of
 from ses_feedback.parsing.batch_csv import RecipientsFile, read_recipients
 from ses_feedback.parsing.batch_request import MAX_BATCH_RECIPIENTS
@@ -34,6 +35,8 @@ from ses_feedback_cli.output import counted, error, print_json, say
 from ses_feedback_cli.progress import ProgressBar
 
 _FINAL = ("done", "cancelled")
+# The API's answer when the batch queue kept failing part-way (docs/batches.md).
+QUEUE_UNAVAILABLE = REFUSALS[BatchNotQueued].code
 # `local up`'s REST API (its default --api-port), unless SES_FEEDBACK_API_URL or --api says.
 LOCAL_API_URL = "http://127.0.0.1:3000"
 
@@ -72,14 +75,24 @@ def unreachable(exc: AwsCallFailed) -> int:
 POLL_SECONDS = 1.0
 
 
-def _refused(answer: Answer) -> int:
-    problem = answer.body.get("error", {}) if isinstance(answer.body, dict) else {}
-    code = str(problem.get("code", answer.status))
-    body = answer.body if isinstance(answer.body, dict) and "error" in answer.body else None
+def _problem(answer: Answer) -> dict[str, Any]:
+    """The refusal's ``error`` object ({} when the body is not the API's error shape)."""
+    found = answer.body.get("error") if isinstance(answer.body, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _code(answer: Answer) -> str:
+    return str(_problem(answer).get("code", answer.status))
+
+
+def _refused(answer: Answer, listed: bool = True) -> int:
+    """The refusal's message on stderr and its exit status; with ``listed``, its other problems."""
+    problem, code = _problem(answer), _code(answer)
+    body = answer.body if problem else None
     error(f"refused ({code}): {problem.get('message', '')}", code=code, body=body)
-    for item in problem.get("problems", [])[1:]:
+    for item in problem.get("problems", [])[1:] if listed else []:
         print(f"  {item.get('field')}: {item.get('message')}", file=sys.stderr, flush=True)
-    return exit_status_of(answer.body) if isinstance(answer.body, dict) and "error" in answer.body else 1
+    return exit_status_of(answer.body) if problem else 1
 
 
 def request_content(args: argparse.Namespace) -> dict[str, Any]:
@@ -129,6 +142,10 @@ def cmd_send(args: argparse.Namespace) -> int:
             part = recipients.recipients[start : start + MAX_BATCH_RECIPIENTS]
             answer = call(base, "POST", "/batches", {**content, "recipients": part})
             if answer.status != 202:
+                if _code(answer) == QUEUE_UNAVAILABLE:
+                    refused_status = _refused(answer, listed=False)
+                    _report_not_sent(args.recipients, recipients, start, answer)
+                    return refused_status
                 _report_recipient_problems(args.recipients, recipients, start, answer)
                 return _refused(answer)
             for refused in answer.body["refused"]:
@@ -159,14 +176,48 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 1 if any(s["state"] == "cancelled" for s in shown) else 0
 
 
-def _report_recipient_problems(name: str, recipients: RecipientsFile, start: int, answer: Answer) -> None:
-    """A batch refused because none of its recipients could be sent: each one's line."""
-    problems = answer.body.get("error", {}).get("problems", []) if isinstance(answer.body, dict) else []
-    for problem in problems:
+def _recipient_problems(answer: Answer) -> list[tuple[int, str]]:
+    """The refusal's problems that name one recipient (``recipients[i]``): its index in the
+    request, and what is wrong."""
+    found = []
+    for problem in _problem(answer).get("problems", []):
         field = str(problem.get("field") or "")
         if field.startswith("recipients[") and "]" in field:
-            index = int(field[len("recipients[") : field.index("]")])
-            skipped(f"{name} line {recipients.line_of(start + index)}: {problem.get('message')}")
+            found.append((int(field[len("recipients[") : field.index("]")]), str(problem.get("message"))))
+    return found
+
+
+def _report_recipient_problems(name: str, recipients: RecipientsFile, start: int, answer: Answer) -> None:
+    """A batch refused because none of its recipients could be sent: each one's line."""
+    for index, message in _recipient_problems(answer):
+        skipped(f"{name} line {recipients.line_of(start + index)}: {message}")
+
+
+def _report_not_sent(name: str, recipients: RecipientsFile, start: int, answer: Answer) -> None:
+    """``queue_unavailable``: the file's lines to send again, as ranges: this batch's recipients the
+    queue did not take (the API names them by their index in its request, which began at the
+    file's recipient ``start``), then every recipient of the batches after it, never sent."""
+    not_queued = [start + index for index, _ in _recipient_problems(answer)]
+    after = range(start + MAX_BATCH_RECIPIENTS, len(recipients.recipients))
+    for what, indexes in (
+        ("not queued (send those lines again, not the whole file: the others are sent)", not_queued),
+        ("not sent (the batches after it)", after),
+    ):
+        if indexes:
+            print(f"  {what}: {name} lines {_line_ranges(recipients, indexes)}", file=sys.stderr, flush=True)
+
+
+def _line_ranges(recipients: RecipientsFile, indexes: Iterable[int]) -> str:
+    """Recipients (their indexes in the file, ascending) as their lines, a range per run of
+    recipients that follow one another ("3-52, 60"; a range may span a bad line, skipped anyway)."""
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    lines = [(recipients.line_of(first), recipients.line_of(last)) for first, last in runs]
+    return ", ".join(f"{a:,}" if a == b else f"{a:,}-{b:,}" for a, b in lines)
 
 
 def _follow(base: str, batch_ids: list[str], show_progress: bool) -> list[dict[str, Any]]:

@@ -20,8 +20,8 @@ from ses_feedback_doctor.model import Check, Status, failed
 from ses_feedback_doctor.regions import RegionReport, check_regions, verdict
 from ses_feedback_stack.names import region
 
-from ses_feedback_cli.arguments import region_names, seconds
-from ses_feedback_cli.deployment import NoSuchStack, deployment_regions
+from ses_feedback_cli.arguments import seconds
+from ses_feedback_cli.deployment import NoSuchStack, add_region_options, all_regions
 from ses_feedback_cli.output import error, print_json, say
 
 
@@ -64,11 +64,7 @@ def _every_region(args: argparse.Namespace, request: DoctorRequest, dns: DnsLook
             raise BadDoctorInput(
                 f"{option}: not with --all-regions (each region has its own; SES and the stacks say)"
             )
-    if not args.regions and not args.stack_name:
-        raise BadDoctorInput(
-            "--all-regions: give --stack-name (the deployed stack whose regions to check) or --regions"
-        )
-    regions = args.regions or deployment_regions(args.stack_name, region())
+    regions = all_regions(args, whose="check")
 
     def check(name: str) -> list[Check]:
         # The DMARC reports are the domain's, kept at home: checked once, with the first region.
@@ -152,21 +148,10 @@ def register(commands: Any) -> None:
     )
     doctor.add_argument("domain", help="the domain you send from (the SES identity)")
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
-    doctor.add_argument(
-        "--all-regions",
-        action="store_true",
-        help="every check in each region the deployment sends from (each verifies the domain on its "
-        "own): the home stack's region and its ReplicaRegions (--stack-name), or --regions",
-    )
-    doctor.add_argument(
-        "--regions",
-        type=region_names,
-        metavar="REGION,…",
-        help="with --all-regions: these regions instead of the stack's",
-    )
-    doctor.add_argument(
-        "--stack-name",
-        help="with --all-regions: the deployed stack (the same name in every region) whose regions, "
+    add_region_options(
+        doctor,
+        "every check in each region (each verifies the domain on its own)",
+        stack_name="with --all-regions: the deployed stack (the same name in every region) whose regions, "
         "feedback topics and configuration sets to check",
     )
     doctor.add_argument("--dns-only", action="store_true", help="check DNS alone; no AWS call")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,10 +13,10 @@ from ses_feedback.model.state import AlarmState
 from ses_feedback.rules.stats import BOUNCE_RATE, COMPLAINT_RATE, ReputationLines, Standing, standing, worst
 from ses_feedback_stack.names import LocalStack, region
 
-from ses_feedback_cli.arguments import fraction, region_names
+from ses_feedback_cli.arguments import fraction
 from ses_feedback_cli.commands.redrive_cmd import dead_letters
 from ses_feedback_cli.commands.suppressions_cmd import build_admin, settings
-from ses_feedback_cli.deployment import NoSuchStack, deployment_regions
+from ses_feedback_cli.deployment import NoSuchStack, add_region_options, all_regions, in_region
 from ses_feedback_cli.output import error, print_json, say
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
@@ -83,36 +80,14 @@ def alarms_in(region_name: str, stack_name: str) -> dict[str, str]:
     }
 
 
-@contextlib.contextmanager
-def in_region(region_name: str) -> Iterator[None]:
-    """What --region does, for a part of the command: the clients built inside are in ``region_name``."""
-    saved = {name: os.environ.get(name) for name in ("AWS_REGION", "AWS_DEFAULT_REGION")}
-    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region_name
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def cmd_stats(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     since: datetime | None = args.since
     if args.regions and not args.all_regions:
         error("--regions: only with --all-regions", code="invalid_request")
         return 2
-    if args.all_regions and not (args.regions or args.stack_name):
-        error("--all-regions: give --stack-name (the deployed stack whose regions to read) or --regions")
-        return 2
     try:
-        regions = (
-            (args.regions or deployment_regions(args.stack_name, region()))
-            if args.all_regions
-            else (region(),)
-        )
+        regions = all_regions(args, whose="read") if args.all_regions else (region(),)
     except NoSuchStack as exc:
         error(str(exc))
         return 2
@@ -214,18 +189,10 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--complaint-warning", type=fraction, help="default: the template's ComplaintRateWarning"
     )
-    parser.add_argument(
-        "--all-regions",
-        action="store_true",
-        help="the list (one, read at home) and each region's reputation and alarms, then together: "
-        "the home stack's region and its ReplicaRegions (--stack-name), or --regions (the home first)",
-    )
-    parser.add_argument(
-        "--regions", type=region_names, metavar="HOME,REGION…", help="with --all-regions: these regions"
-    )
-    parser.add_argument(
-        "--stack-name",
-        help="the deployed stack: its regions (with --all-regions) and its alarms "
+    add_region_options(
+        parser,
+        "the list (one, read at home), then each region's reputation and alarms, then together",
+        stack_name="the deployed stack: its regions (with --all-regions) and its alarms "
         "(default: the local stack's)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")

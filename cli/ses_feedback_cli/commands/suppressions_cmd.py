@@ -12,7 +12,7 @@ import argparse
 import csv
 import getpass
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -44,7 +44,9 @@ from ses_feedback.usecases.admin import SuppressionAdmin
 from ses_feedback_emulator.state import served_stack
 from ses_feedback_stack.names import LocalStack
 
+from ses_feedback_cli import aws_failures
 from ses_feedback_cli.arguments import whole_number
+from ses_feedback_cli.deployment import NoSuchStack, add_region_options, all_regions, in_region, in_region_arn
 from ses_feedback_cli.output import answer_stream, counted, error, print_json, say, shown
 from ses_feedback_cli.progress import ProgressBar
 
@@ -67,16 +69,22 @@ def table_name(args: argparse.Namespace) -> str:
     )
 
 
-def settings(args: argparse.Namespace) -> Settings:
+def settings(args: argparse.Namespace, given: Mapping[str, str] | None = None) -> Settings:
     """The functions' settings from this shell's environment, with the table this command uses.
 
     On the local stack (no --table, no $SUPPRESSION_TABLE) the streams secret is the local
-    one too; a deployed stack's is $STREAMS_SECRET_ID (its StreamsSecretArn output).
+    one too; a deployed stack's is $STREAMS_SECRET_ID (its StreamsSecretArn output). ``given``
+    variables win over both (one region's names, for `erase --all-regions`).
     """
-    environ = {**os.environ, "SUPPRESSION_TABLE": table_name(args)}
-    local = not getattr(args, "table", None) and not os.environ.get("SUPPRESSION_TABLE")
+    given = given or {}
+    environ = {**os.environ, "SUPPRESSION_TABLE": table_name(args), **given}
+    local = (
+        not getattr(args, "table", None)
+        and not os.environ.get("SUPPRESSION_TABLE")
+        and "SUPPRESSION_TABLE" not in given
+    )
     if local and not os.environ.get("STREAMS_SECRET_ID"):
-        environ["STREAMS_SECRET_ID"] = LocalStack(prefix=args.prefix).name("StreamsSecret")
+        environ.setdefault("STREAMS_SECRET_ID", LocalStack(prefix=args.prefix).name("StreamsSecret"))
     if local:
         # The local stack's bus and message table (a deployed stack's: $EVENT_BUS_NAME, $MESSAGE_TABLE).
         stack = served_stack(args.prefix)
@@ -165,14 +173,99 @@ def _get_on_stream(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    erased = build_admin(args).erase(args.address, args.note, actor(args))
-    answer = ErasureAnswer(erased=True, deleted_items=erased.deleted_items, since=iso_z(erased.since))
+    if args.regions and not args.all_regions:
+        raise InvalidRequest.of("--regions", "only with --all-regions")
+    if args.all_regions:
+        return _erase_in_every_region(args)
+    answer = _erased(build_admin(args), args)
     if args.json:
         print_json(answer.model_dump(mode="json"))
     else:
-        deleted = counted(answer.deleted_items, "item", "items")
-        say(f"erased: {deleted} deleted; suppressed on every stream (reason erased)")
+        say(_erased_text(answer))
     return 0
+
+
+def _erased(admin: SuppressionAdmin, args: argparse.Namespace, who: str | None = None) -> ErasureAnswer:
+    erased = admin.erase(args.address, args.note, who or actor(args))
+    return ErasureAnswer(erased=True, deleted_items=erased.deleted_items, since=iso_z(erased.since))
+
+
+def _erased_text(answer: ErasureAnswer) -> str:
+    deleted = counted(answer.deleted_items, "item", "items")
+    return f"erased: {deleted} deleted; suppressed on every stream (reason erased)"
+
+
+def _erase_in_every_region(args: argparse.Namespace) -> int:
+    """--all-regions: the one erasure in each region of the deployment, the home first. The
+    tombstone and the list's items are the home's (the global table replicates their deletion);
+    each region keeps its own message timelines, erased there. A region that fails is named, and
+    the others are tried all the same (exit 1)."""
+    if (getattr(args, "table", None) or os.environ.get("SUPPRESSION_TABLE")) and not args.stack_name:
+        raise InvalidRequest.of(
+            "--all-regions", "each region of a deployed stack has its own message table: give --stack-name"
+        )
+    try:
+        regions = all_regions(args, whose="erase in")
+    except NoSuchStack as exc:
+        raise InvalidRequest(str(exc)) from None
+    who = actor(args)
+    answers: dict[str, dict[str, Any]] = {}
+    for name in regions:
+        try:
+            with in_region(name):
+                config = settings(args, _names_in(args, name, home=regions[0]))
+                answers[name] = _erased(wiring.admin_for(config), args, who).model_dump(mode="json")
+        except (*aws_failures.FAILURES, NoSuchStack, SesFeedbackError) as exc:
+            if isinstance(exc, SesFeedbackError) and _same_everywhere(exc):
+                raise
+            answers[name] = {"error": _failure(exc)}
+    failed = [name for name, answer in answers.items() if "error" in answer]
+    if args.json:
+        print_json({"regions": answers})
+    else:
+        for name, answer in answers.items():
+            said = answer["error"]["message"] if "error" in answer else _erased_text(ErasureAnswer(**answer))
+            say(f"{name}: {'failed: ' if 'error' in answer else ''}{said}")
+    if failed and not args.json:  # under --json, the answer names them
+        error(f"not erased in {', '.join(failed)}: run it again (an erasure may be repeated)")
+    return 1 if failed else 0
+
+
+def _same_everywhere(exc: SesFeedbackError) -> bool:
+    """Bad input (the address, the note) fails alike in every region, and a bug is a bug: the
+    command stops there, as without --all-regions."""
+    return not isinstance(exc, aws_failures.FAILURES) and (not is_refusal(exc) or exc.exit_status == 2)
+
+
+def _failure(exc: Exception) -> dict[str, str]:
+    """One region's failure, as its line says it."""
+    if isinstance(exc, aws_failures.FAILURES):
+        return {"code": aws_failures.code_of(exc), "message": aws_failures.explain(exc)}
+    return {"code": exc.code if isinstance(exc, SesFeedbackError) else "no_such_stack", "message": str(exc)}
+
+
+def _names_in(args: argparse.Namespace, name: str, home: str) -> dict[str, str]:
+    """What an erasure in region ``name`` uses: the home's list (written there, from any region),
+    this region's message table and bus: the deployed stack's outputs (--stack-name), else the
+    local stack's names."""
+    names = {"HOME_REGION": "" if name == home else home}
+    if not args.stack_name:
+        return names
+    stack = wiring.stacks_for(name).describe(args.stack_name)
+    if stack is None:
+        raise NoSuchStack(f"no stack {args.stack_name} in {name}")
+    outputs = stack.outputs
+    wanted = ("SuppressionTableName", "MessageTableName", "StreamsSecretArn")
+    missing = [output for output in wanted if not outputs.get(output)]
+    if missing:
+        raise NoSuchStack(f"stack {args.stack_name} in {name} has no {', '.join(missing)} output")
+    return names | {
+        "SUPPRESSION_TABLE": outputs["SuppressionTableName"],
+        "MESSAGE_TABLE": outputs["MessageTableName"],
+        "EVENT_BUS_NAME": outputs.get("EventBusName", ""),
+        # A replica stack's output is the home's ARN: the replica of the secret is read here.
+        "STREAMS_SECRET_ID": in_region_arn(outputs["StreamsSecretArn"], name),
+    }
 
 
 def _history_line(item: HistoryItem) -> str:
@@ -501,5 +594,11 @@ def _register_streams(sub: Any, actor_help: str) -> None:
         "--note", required=True, help="why, e.g. a ticket number; kept in the audit entry (never the address)"
     )
     erase.add_argument("--actor", help=actor_help)
+    add_region_options(
+        erase,
+        "erase in each region (each keeps its own message timelines), the home first",
+        stack_name="with --all-regions: the deployed stack (the same name in every region) whose regions, "
+        "message tables, bus and secret to use (its outputs)",
+    )
     erase.add_argument("--json", action="store_true", help="print JSON")
     erase.set_defaults(func=_run(cmd_erase))

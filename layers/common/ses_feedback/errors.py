@@ -9,6 +9,7 @@ read it, and a test holds docs/refusals.md's tables against it. Errors that are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -19,6 +20,8 @@ class SesFeedbackError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        # The answer body's ``problems``: (field, message) pairs, one per input at fault.
+        self.problems: list[tuple[str | None, str]] = []
 
     @property
     def code(self) -> str:
@@ -170,9 +173,14 @@ class BatchNotFound(SesFeedbackError):
 
 class BatchNotQueued(SesFeedbackError):
     """The batch queue kept refusing part of a new batch. The batch is kept: what was queued is sent,
-    and each recipient that was not is counted failed (``not_queued``); the message says which, so
-    that the caller sends those again and not the whole request (which would mail the others twice).
+    and each recipient that was not is counted failed (``not_queued``); the message says which, and
+    ``problems`` names each one by its index in the request (``recipients[i]``), so that the caller
+    sends those again and not the whole request (which would mail the others twice).
     """
+
+    def __init__(self, message: str, indexes: Sequence[int], why: str) -> None:
+        super().__init__(message)
+        self.problems = [(f"recipients[{index}]", why) for index in indexes]
 
 
 class AwsCallFailed(SesFeedbackError):

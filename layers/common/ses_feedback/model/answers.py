@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ses_feedback.errors import (
     REFUSALS,
-    InvalidRequest,
     Refusal,
     SesFeedbackError,
     SuppressedRecipientsRejected,
@@ -95,7 +94,11 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="stable error code; docs/refusals.md lists them with their HTTP status")
     message: str
     field: str | None = Field(default=None, description="the request field that is wrong, if one is")
-    problems: list[FieldProblem] = Field(default_factory=list, description="every wrong field")
+    problems: list[FieldProblem] = Field(
+        default_factory=list,
+        description="every wrong field; for queue_unavailable, each recipient not queued "
+        "(recipients[i], i its index in the request)",
+    )
 
 
 class ErrorAnswer(BaseModel):
@@ -104,13 +107,12 @@ class ErrorAnswer(BaseModel):
     @classmethod
     def of(cls, error: SesFeedbackError) -> ErrorAnswer:
         """The answer body for a refusal; its code comes from the error table."""
-        problems = error.problems if isinstance(error, InvalidRequest) else []
         return cls(
             error=ErrorDetail(
                 code=error.code,
                 message=error.message,
                 field=error.field,
-                problems=[FieldProblem(field=f, message=m) for f, m in problems],
+                problems=[FieldProblem(field=f, message=m) for f, m in error.problems],
             )
         )
 

@@ -208,14 +208,18 @@ class Batches:
         if not queued:
             return BatchNotQueued(
                 f"{said} queued none of its {record.accepted} recipients and sends none (each is counted "
-                f"failed, code {NOT_QUEUED}); send the request again"
+                f"failed, code {NOT_QUEUED}); send the request again",
+                sorted(withdrawn),
+                NOT_QUEUED_MESSAGE,
             )
         not_queued = set(withdrawn)
         where = _ranges(sorted(not_queued), [i for i in accepted if i not in not_queued])
         return BatchNotQueued(
             f"{said} queued {queued} of its {record.accepted} recipients, which it sends; {len(withdrawn)} "
             f"were not and will not be (counted failed, code {NOT_QUEUED}): the request's recipients "
-            f"{where}; send those again, not the whole request"
+            f"{where}; send those again, not the whole request",
+            sorted(not_queued),
+            NOT_QUEUED_MESSAGE,
         )
 
     def status(self, batch_id: str, app: str) -> BatchStatus:
