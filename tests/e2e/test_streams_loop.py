@@ -38,8 +38,7 @@ NEWSLETTER = {
     "html": '<p>Our news.</p><a href="{{unsubscribe_url}}">Unsubscribe</a>',
     "stream": "newsletter",
 }
-# One `local up` for the module: its tests stay on one xdist worker.
-pytestmark = pytest.mark.xdist_group("streams_local_up")
+# One `local up` per xdist worker that runs a test of this module (module scope).
 ONE_CLICK = b"List-Unsubscribe=One-Click"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
