@@ -24,6 +24,8 @@ from ses_feedback.settings import Settings
 
 if TYPE_CHECKING:
     from ses_feedback.edges.alarms import StackAlarms
+    from ses_feedback.edges.batch_queue import BatchQueue
+    from ses_feedback.edges.batch_store import BatchStore
     from ses_feedback.edges.lambda_invoke import LambdaInvoker
     from ses_feedback.edges.reputation import ReputationMetrics
     from ses_feedback.edges.ses_account import SesAccountSuppressionLists
@@ -412,22 +414,29 @@ def rest_api_call(base_url: str, method: str, path: str, body: object = None) ->
 # ---- batches ------------------------------------------------------------------------------------
 
 
-@cached
-def batches() -> Batches:
-    """The batches API's use case: the batch table and queue, and the sender's checks."""
+def _batch_edges() -> tuple[BatchStore, BatchQueue]:
+    """The batch table (in this region, as the queue is) and the batch queue."""
     from ses_feedback.edges.batch_queue import BatchQueue
     from ses_feedback.edges.batch_store import BatchStore
-    from ses_feedback.usecases.batches import Batches
 
     config = settings()
     if not config.batch_table or not config.batch_queue_url:
         raise RuntimeError("BATCH_TABLE and BATCH_QUEUE_URL must be set")
+    return BatchStore(config.batch_table, client=local_store().client), BatchQueue(config.batch_queue_url)
+
+
+@cached
+def batches() -> Batches:
+    """The batches API's use case: the batch table and queue, and the sender's checks."""
+    from ses_feedback.usecases.batches import Batches
+
+    store, queue = _batch_edges()
     live = sender()
     return Batches(
-        store=BatchStore(config.batch_table, client=local_store().client),  # the batch table is local
-        queue=BatchQueue(config.batch_queue_url),
+        store=store,
+        queue=queue,
         sender=live,
-        retention=config.batch_retention,
+        retention=settings().batch_retention,
         events=live.events,
     )
 
@@ -437,19 +446,16 @@ def bulk_worker() -> BulkWorker:
     """BulkSenderFunction's worker; its pacer lives as long as the container (one worker each)."""
     import time
 
-    from ses_feedback.edges.batch_queue import BatchQueue
-    from ses_feedback.edges.batch_store import BatchStore
     from ses_feedback.edges.ses_quota import SesQuota
     from ses_feedback.rules.pacing import Pacer
     from ses_feedback.usecases.batches import BulkWorker
 
     config = settings()
-    if not config.batch_table or not config.batch_queue_url:
-        raise RuntimeError("BATCH_TABLE and BATCH_QUEUE_URL must be set")
+    store, queue = _batch_edges()
     live = sender()
     return BulkWorker(
-        store=BatchStore(config.batch_table, client=local_store().client),  # the batch table is local
-        queue=BatchQueue(config.batch_queue_url),
+        store=store,
+        queue=queue,
         sender=live,
         quota=SesQuota(),
         pacer=Pacer(rate=1.0, clock=time.monotonic, sleep=time.sleep),
