@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 from ses_feedback.parsing.webhooks import is_loopback
 from ses_feedback_stack.names import LOCAL_ACCOUNT_ID
 
+from ses_feedback_emulator.wsgi import passed_on
+
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 
@@ -64,14 +66,8 @@ class LocalEventBridge:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         request = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = _Body(request)
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"] = status
-            return start_response(status, headers, exc_info)
-
-        answer = b"".join(self.app(environ, capture))
-        if captured.get("status", "").startswith("200"):
+        status, answer = passed_on(self.app, environ, start_response)
+        if status.startswith("200"):
             self._accepted(json.loads(request), json.loads(answer), _region(environ))
         return [answer]
 

@@ -29,6 +29,7 @@ from ses_feedback_emulator.simulator import (
     rendering_failure,
 )
 from ses_feedback_emulator.templates import RenderingFailure, Template
+from ses_feedback_emulator.wsgi import passed_on
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -369,14 +370,8 @@ class LocalSes:
             body = json.dumps({**request, "Content": {"Simple": simple}}).encode()
             environ["CONTENT_LENGTH"] = str(len(body))
         environ["wsgi.input"] = io.BytesIO(body)
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"] = status
-            return start_response(status, headers, exc_info)
-
-        response = b"".join(self.app(environ, capture))
-        if captured.get("status", "").startswith("200"):
+        status, response = passed_on(self.app, environ, start_response)
+        if status.startswith("200"):
             accepted = time.time()
             self.recent.append(accepted)
             message_id = json.loads(response)["MessageId"]
